@@ -1,0 +1,1 @@
+"""一窗通 mini-program backend: 云帮办 review, remote signing and 码上导办."""

@@ -1,0 +1,112 @@
+"""Operations: python -m server [serve|migrate|seed-demo|staff add|registry import|posters]."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from server.config import ConfigError, Settings, load_settings
+
+
+def _serve(settings: Settings, args) -> None:
+    from functools import partial
+
+    from sanic import Sanic
+    from sanic.worker.loader import AppLoader
+
+    from server.app import create_app
+
+    server = settings.server.model_copy(update={"host": args.host or settings.server.host,
+                                                "port": args.port or settings.server.port})
+    settings = settings.model_copy(update={"server": server})
+    loader = AppLoader(factory=partial(create_app, settings))
+    app = loader.load()
+    single = settings.server.workers == 1
+    app.prepare(host=server.host, port=server.port, workers=server.workers, access_log=server.access_log,
+                debug=server.debug, single_process=single, motd=False)
+    print(f"serving on {settings.base_url}  (API docs at {settings.base_url}/docs)", flush=True)
+    if single:
+        Sanic.serve_single(primary=app)
+    else:
+        Sanic.serve(primary=app, app_loader=loader)
+
+
+async def _with_db(settings: Settings, work):
+    from server.db import close_database, open_database
+
+    await open_database(settings)
+    try:
+        return await work()
+    finally:
+        await close_database()
+
+
+async def _migrate(settings: Settings) -> None:
+    from server.db import migrate
+    from server.services.authorities import load_divisions
+
+    applied = await migrate(settings)
+    print("migrations applied: " + (", ".join(applied) if applied else "none (up to date)"))
+    created = await _with_db(settings, lambda: load_divisions(settings.home_province))
+    print(f"registration authorities of province {settings.home_province}: {created} added")
+
+
+async def _seed_demo(settings: Settings) -> None:
+    from server.services.demo import seed_demo
+
+    for line in await _with_db(settings, lambda: seed_demo(settings)):
+        print(line)
+
+
+async def _staff_add(settings: Settings, args) -> None:
+    from server.services.staff import add_staff
+
+    password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else __import__("getpass").getpass("password: ")
+    staff = await _with_db(settings, lambda: add_staff(args.username, password, args.role, args.authority, args.name or ""))
+    print(f"staff {staff.username} ({staff.role}) added to authority {args.authority}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m server", description="一窗通 mini-program backend")
+    parser.add_argument("--config", help="config file (default config.yaml or $YCT_CONFIG)")
+    commands = parser.add_subparsers(dest="command")
+    serve = commands.add_parser("serve", help="run the HTTP server (default)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    commands.add_parser("migrate", help="apply database migrations and load the registration authorities")
+    commands.add_parser("seed-demo", help="demo staff, guide content and help points")
+    staff = commands.add_parser("staff", help="staff accounts").add_subparsers(dest="staff_command", required=True)
+    add = staff.add_parser("add", help="add a staff account (password from standard input)")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=["reviewer", "helper", "admin"])
+    add.add_argument("--authority", required=True, help="6-digit authority code")
+    add.add_argument("--name", help="display name")
+    args = parser.parse_args(argv)
+
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    from server.errors import DomainError
+
+    try:
+        if args.command in (None, "serve"):
+            if args.command is None:
+                args.host = args.port = None
+            _serve(settings, args)
+        elif args.command == "migrate":
+            asyncio.run(_migrate(settings))
+        elif args.command == "seed-demo":
+            asyncio.run(_seed_demo(settings))
+        elif args.command == "staff":
+            asyncio.run(_staff_add(settings, args))
+    except DomainError as exc:
+        print(f"error: {exc.field + ': ' if exc.field else ''}{exc.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,11 @@
+"""HTTP only: every blueprint of the product, registered in one place."""
+from sanic import Sanic
+
+from server.api import accounts, applications, health, staff
+
+
+def register_blueprints(app: Sanic) -> None:
+    app.blueprint(health.health)
+    app.blueprint(accounts.bp)
+    app.blueprint(staff.bp)
+    app.blueprint(applications.bp)

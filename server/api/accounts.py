@@ -1,0 +1,61 @@
+"""Applicant login and phone binding for the mini-program."""
+from __future__ import annotations
+
+from pydantic import Field
+from sanic import Blueprint, Request, json
+from sanic_ext import openapi
+
+from server.api.http import RequestModel, applicant_record, bearer_token, client_ip, current_applicant, parse
+from server.errors import Invalid
+from server.services import accounts, sessions
+
+bp = Blueprint("accounts", url_prefix="/api/v1/mp")
+
+
+class LoginIn(RequestModel):
+    code: str = Field(min_length=1, max_length=128)
+
+
+class PhoneIn(RequestModel):
+    code: str | None = Field(None, min_length=1, max_length=128)
+
+
+@bp.post("/login")
+@openapi.summary("Exchange a wx.login code for a session token (jscode2session)")
+@openapi.body({"application/json": LoginIn})
+@openapi.response(200, description="{token, expires_in, applicant: {id, phone}}")
+@openapi.response(422, description="invalid or used code")
+@openapi.response(429, description="too many attempts")
+@openapi.response(503, description="WeChat unreachable")
+async def login(request: Request):
+    body = parse(request, LoginIn)
+    ctx = request.app.ctx
+    return json(await accounts.login(ctx.settings, ctx.cache, ctx.wechat, body.code, client_ip(request)))
+
+
+@bp.post("/phone")
+@openapi.summary("Bind the phone number from getPhoneNumber's code")
+@openapi.body({"application/json": PhoneIn})
+@openapi.secured("bearer")
+async def bind_phone(request: Request):
+    me = await current_applicant(request)
+    body = parse(request, PhoneIn)
+    if body.code:
+        return json(await accounts.bind_phone_from_wechat(request.app.ctx.wechat, me.id, body.code))
+    raise Invalid("code", "请提供微信手机号授权 code")
+
+
+@bp.post("/logout")
+@openapi.summary("Revoke the current session token")
+@openapi.secured("bearer")
+async def logout(request: Request):
+    await applicant_record(request)
+    await sessions.revoke(request.app.ctx.cache, bearer_token(request))
+    return json({"ok": True})
+
+
+@bp.get("/me")
+@openapi.summary("The logged-in applicant")
+@openapi.secured("bearer")
+async def me(request: Request):
+    return json(accounts.applicant_view(await applicant_record(request)))

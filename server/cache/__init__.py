@@ -1,0 +1,208 @@
+"""The cache contract (values with TTL, windowed atomic counters, simple locks) and its two backends."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import time
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+
+from server.errors import Conflict
+
+
+class Cache(ABC):
+    """Values are str. Every operation is atomic with respect to other callers of the same backend."""
+
+    @abstractmethod
+    async def get(self, key: str) -> str | None: ...
+
+    @abstractmethod
+    async def set(self, key: str, value: str, ttl: float | None = None) -> None: ...
+
+    @abstractmethod
+    async def add(self, key: str, value: str, ttl: float | None = None) -> bool:
+        """Set only if absent; True when this call set it."""
+
+    @abstractmethod
+    async def delete(self, key: str) -> None: ...
+
+    @abstractmethod
+    async def getdel(self, key: str) -> str | None:
+        """Read and remove in one step (single-use values)."""
+
+    @abstractmethod
+    async def incr(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
+        """Add to a counter; the TTL starts with the counter's window (first increment)."""
+
+    @abstractmethod
+    async def ttl(self, key: str) -> float | None:
+        """Seconds left, None when the key is absent or has no expiry."""
+
+    @abstractmethod
+    async def release_if_owner(self, key: str, token: str) -> None: ...
+
+    @abstractmethod
+    async def ping(self) -> bool: ...
+
+    @abstractmethod
+    async def clear(self) -> None:
+        """Remove every key of this application (only its own prefix on a shared Redis)."""
+
+    async def close(self) -> None:
+        return None
+
+    @contextlib.asynccontextmanager
+    async def lock(self, key: str, ttl: float = 10.0, wait: float = 0.0) -> AsyncIterator[None]:
+        """A short lease; Conflict when another holder keeps it past `wait` seconds."""
+        token = secrets.token_hex(16)
+        deadline = time.monotonic() + wait
+        while not await self.add(f"lock:{key}", token, ttl):
+            if time.monotonic() >= deadline:
+                raise Conflict("该事项正由他人处理，请稍后再试")
+            await asyncio.sleep(0.01)
+        try:
+            yield
+        finally:
+            await self.release_if_owner(f"lock:{key}", token)
+
+
+class MemoryCache(Cache):
+    """In-process backend for a single worker (like Django's local-memory cache)."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, tuple[str, float | None]] = {}
+
+    def _live(self, key: str) -> tuple[str, float | None] | None:
+        entry = self._data.get(key)
+        if entry is None:
+            return None
+        if entry[1] is not None and entry[1] <= time.monotonic():
+            del self._data[key]
+            return None
+        return entry
+
+    @staticmethod
+    def _expiry(ttl: float | None) -> float | None:
+        return None if ttl is None else time.monotonic() + ttl
+
+    async def get(self, key):
+        entry = self._live(key)
+        return entry[0] if entry else None
+
+    async def set(self, key, value, ttl=None):
+        self._data[key] = (str(value), self._expiry(ttl))
+
+    async def add(self, key, value, ttl=None):
+        if self._live(key):
+            return False
+        self._data[key] = (str(value), self._expiry(ttl))
+        return True
+
+    async def delete(self, key):
+        self._data.pop(key, None)
+
+    async def getdel(self, key):
+        entry = self._live(key)
+        self._data.pop(key, None)
+        return entry[0] if entry else None
+
+    async def incr(self, key, amount=1, ttl=None):
+        entry = self._live(key)
+        if entry is None:
+            value, expiry = amount, self._expiry(ttl)
+        else:
+            value, expiry = int(entry[0]) + amount, entry[1]
+        self._data[key] = (str(value), expiry)
+        return value
+
+    async def ttl(self, key):
+        entry = self._live(key)
+        if not entry or entry[1] is None:
+            return None
+        return max(0.0, entry[1] - time.monotonic())
+
+    async def release_if_owner(self, key, token):
+        entry = self._live(key)
+        if entry and entry[0] == token:
+            del self._data[key]
+
+    async def ping(self):
+        return True
+
+    async def clear(self):
+        self._data.clear()
+
+
+_INCR_WITH_WINDOW = """
+local value = redis.call('INCRBY', KEYS[1], ARGV[1])
+if tonumber(ARGV[2]) > 0 and redis.call('PTTL', KEYS[1]) < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return value
+"""
+
+_RELEASE_IF_OWNER = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class RedisCache(Cache):
+    """Shared backend for several workers and hosts, through redis.asyncio."""
+
+    def __init__(self, url: str, prefix: str = "yct:") -> None:
+        from redis import asyncio as redis_asyncio
+
+        self._redis = redis_asyncio.from_url(url, decode_responses=True)
+        self._prefix = prefix
+        self._incr = self._redis.register_script(_INCR_WITH_WINDOW)
+        self._release = self._redis.register_script(_RELEASE_IF_OWNER)
+
+    def _k(self, key: str) -> str:
+        return self._prefix + key
+
+    @staticmethod
+    def _ms(ttl: float | None) -> int | None:
+        return None if ttl is None else max(1, int(ttl * 1000))
+
+    async def get(self, key):
+        return await self._redis.get(self._k(key))
+
+    async def set(self, key, value, ttl=None):
+        await self._redis.set(self._k(key), str(value), px=self._ms(ttl))
+
+    async def add(self, key, value, ttl=None):
+        return bool(await self._redis.set(self._k(key), str(value), px=self._ms(ttl), nx=True))
+
+    async def delete(self, key):
+        await self._redis.delete(self._k(key))
+
+    async def getdel(self, key):
+        return await self._redis.getdel(self._k(key))
+
+    async def incr(self, key, amount=1, ttl=None):
+        return int(await self._incr(keys=[self._k(key)], args=[amount, self._ms(ttl) or 0]))
+
+    async def ttl(self, key):
+        ms = await self._redis.pttl(self._k(key))
+        return None if ms is None or ms < 0 else ms / 1000
+
+    async def release_if_owner(self, key, token):
+        await self._release(keys=[self._k(key)], args=[token])
+
+    async def ping(self):
+        return bool(await self._redis.ping())
+
+    async def clear(self):
+        async for key in self._redis.scan_iter(match=self._prefix + "*", count=500):
+            await self._redis.delete(key)
+
+    async def close(self):
+        await self._redis.aclose()
+
+
+def make_cache(url: str) -> Cache:
+    if url.startswith("memory://"):
+        return MemoryCache()
+    return RedisCache(url)

@@ -1,0 +1,184 @@
+"""Settings: config.yaml plus YCT_<SECTION>__<KEY> environment overrides, validated once at start."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_FILE = ROOT / "config.yaml"
+ENV_PREFIX = "YCT_"
+
+
+class ConfigError(Exception):
+    """A setting is wrong; the message is one line naming the key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ServerSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    workers: int = Field(1, ge=1, le=64)
+    max_body_bytes: int = Field(12 * 1024 * 1024, ge=1024)
+    access_log: bool = False
+    debug: bool = False
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite://data/yct.sqlite3"
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgres://", "postgresql://", "asyncpg://")):
+            raise ValueError("must start with sqlite:// or postgres://")
+        return value
+
+
+class CacheSettings(_Section):
+    url: str = "memory://"
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if not value.startswith(("memory://", "redis://", "rediss://", "unix://")):
+            raise ValueError("must be memory:// or redis://host:port/db")
+        return value
+
+
+class WeChatSettings(_Section):
+    appid: str = "wxdevappid0000001"
+    secret: str = "dev-secret"
+    # Empty means: the stand-in server this process mounts under /_mock/wx.
+    api_base_url: str = ""
+    mount_mock: bool = True
+    timeout_seconds: float = Field(5.0, gt=0, le=60)
+    face_result_max_age_seconds: int = Field(600, ge=30)
+    subscribe_templates: dict[str, str] = Field(default_factory=dict)
+
+
+class SmsSettings(_Section):
+    provider: Literal["dev_sink", "aliyun", "tencent"] = "dev_sink"
+    sign_name: str = "一窗通"
+    access_key_id: str = ""
+    access_key_secret: str = ""
+    endpoint: str = ""
+    sdk_app_id: str = ""
+    region: str = "ap-guangzhou"
+    templates: dict[str, str] = Field(default_factory=dict)
+    per_minute: int = Field(1, ge=1)
+    per_hour: int = Field(5, ge=1)
+    per_day: int = Field(10, ge=1)
+    code_ttl_seconds: int = Field(300, ge=60)
+    code_max_attempts: int = Field(5, ge=1)
+
+
+class UploadSettings(_Section):
+    dir: str = "data/uploads"
+    max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    allowed_types: list[str] = Field(default_factory=lambda: ["image/jpeg", "image/png", "application/pdf"])
+
+
+class SigningSettings(_Section):
+    link_ttl_hours: int = Field(48, ge=1, le=24 * 30)
+
+
+class AuthSettings(_Section):
+    session_ttl_hours: int = Field(72, ge=1)
+    login_attempts_per_minute: int = Field(30, ge=1)
+    staff_max_failed_logins: int = Field(5, ge=1)
+    staff_lockout_minutes: int = Field(15, ge=1)
+
+
+class NamesSettings(_Section):
+    reservation_days: int = Field(60, ge=1)
+
+
+class ReviewSettings(_Section):
+    cloud_review_working_hours: float = Field(4.0, gt=0)
+    registration_working_days: int = Field(3, ge=1)
+    workday_start_hour: int = Field(9, ge=0, le=23)
+    workday_end_hour: int = Field(17, ge=1, le=24)
+    timezone: str = "Asia/Shanghai"
+
+
+class Settings(_Section):
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+    wechat: WeChatSettings = Field(default_factory=WeChatSettings)
+    sms: SmsSettings = Field(default_factory=SmsSettings)
+    uploads: UploadSettings = Field(default_factory=UploadSettings)
+    signing: SigningSettings = Field(default_factory=SigningSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    names: NamesSettings = Field(default_factory=NamesSettings)
+    review: ReviewSettings = Field(default_factory=ReviewSettings)
+    public_base_url: str = ""
+    home_province: str = Field("45", pattern=r"^\d{2}$")
+    qrcode_dir: str = "qrcodes"
+    secret_key: str = Field("dev-only-change-me", min_length=8)
+
+    @property
+    def base_url(self) -> str:
+        """Where phones reach this server: public_base_url, or the local address in development."""
+        if self.public_base_url:
+            return self.public_base_url.rstrip("/")
+        return f"http://{self.server.host}:{self.server.port}"
+
+    @property
+    def wechat_api_base_url(self) -> str:
+        if self.wechat.api_base_url:
+            return self.wechat.api_base_url.rstrip("/")
+        return f"http://127.0.0.1:{self.server.port}/_mock/wx"
+
+
+def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
+    """YCT_SERVER__PORT=9000 → {"server": {"port": "9000"}}; YCT_HOME_PROVINCE=44 → {"home_province": "44"}."""
+    overrides: dict[str, Any] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == "YCT_CONFIG":
+            continue
+        path = name[len(ENV_PREFIX):].lower().split("__")
+        node = overrides
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+    return overrides
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_settings(path: str | Path | None = None, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    environ = dict(os.environ if environ is None else environ)
+    config_path = Path(path or environ.get("YCT_CONFIG") or DEFAULT_CONFIG_FILE)
+    raw: dict[str, Any] = {}
+    if config_path.exists():
+        try:
+            raw = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"config {config_path}: not valid YAML ({exc.__class__.__name__})") from None
+        if not isinstance(raw, dict):
+            raise ConfigError(f"config {config_path}: the top level must be a mapping")
+    elif path or environ.get("YCT_CONFIG"):
+        raise ConfigError(f"config {config_path}: file not found")
+    data = _merge(_merge(raw, _env_overrides(environ)), overrides)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(f"config key {key!r}: {first['msg']} (got {first.get('input')!r})") from None

@@ -1,0 +1,1 @@
+"""Tortoise models, one module per domain (listed in server.db.MODEL_MODULES)."""

@@ -1,0 +1,86 @@
+"""Applications (登记申请), their parties, attachments and timeline (办理进度)."""
+from tortoise import fields
+from tortoise.models import Model
+
+BUSINESS_TYPES = ("establish", "change", "deregister", "simple_deregister")
+ENTITY_TYPES = ("llc", "joint_stock", "sole_proprietorship", "partnership", "cooperative", "individual_business", "branch")
+STATUSES = ("draft", "cloud_review", "returned", "locked_signing", "submitted", "accepted", "approved", "rejected", "withdrawn")
+FLOWS = ("cloud", "general")
+
+
+class Application(Model):
+    id = fields.UUIDField(pk=True)
+    applicant = fields.ForeignKeyField("yct.Applicant", related_name="applications", on_delete=fields.RESTRICT)
+    authority = fields.ForeignKeyField("yct.Authority", related_name="applications", on_delete=fields.RESTRICT)
+    business_type = fields.CharField(max_length=24)
+    entity_type = fields.CharField(max_length=24)
+    name = fields.CharField(max_length=128, null=True)
+    credit_code = fields.CharField(max_length=18, null=True)
+    status = fields.CharField(max_length=24, default="draft", db_index=True)
+    flow = fields.CharField(max_length=16, null=True)
+    entity = fields.JSONField(default=dict)
+    # Bumped on every change to the materials, so signatures can tell which materials they saw.
+    materials_version = fields.IntField(default=1)
+    snapshot = fields.JSONField(null=True)
+    snapshot_hash = fields.CharField(max_length=64, null=True)
+    resubmission = fields.BooleanField(default=False)
+    first_submitted_at = fields.DatetimeField(null=True)
+    submitted_at = fields.DatetimeField(null=True)
+    due_at = fields.DatetimeField(null=True)
+    decided_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "application"
+        indexes = (("authority_id", "status"),)
+
+
+class Party(Model):
+    id = fields.UUIDField(pk=True)
+    application = fields.ForeignKeyField("yct.Application", related_name="parties", on_delete=fields.CASCADE)
+    position = fields.IntField(default=0)
+    role = fields.CharField(max_length=24)
+    kind = fields.CharField(max_length=16)
+    name = fields.CharField(max_length=128)
+    id_type = fields.CharField(max_length=32, null=True)
+    id_number = fields.CharField(max_length=32, null=True)
+    phone = fields.CharField(max_length=20, null=True)
+    origin = fields.CharField(max_length=24, null=True)
+    credit_code = fields.CharField(max_length=18, null=True)
+    share_percent = fields.DecimalField(max_digits=7, decimal_places=4, null=True)
+
+    class Meta:
+        table = "party"
+        ordering = ["position"]
+
+
+class Attachment(Model):
+    id = fields.UUIDField(pk=True)
+    application = fields.ForeignKeyField("yct.Application", related_name="attachments", on_delete=fields.CASCADE)
+    kind = fields.CharField(max_length=48)
+    filename = fields.CharField(max_length=255, default="")
+    content_type = fields.CharField(max_length=64)
+    size = fields.IntField()
+    sha256 = fields.CharField(max_length=64)
+    storage_path = fields.CharField(max_length=255)
+    thumbnail_path = fields.CharField(max_length=255, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "attachment"
+
+
+class TimelineEntry(Model):
+    id = fields.IntField(pk=True)
+    application = fields.ForeignKeyField("yct.Application", related_name="timeline", on_delete=fields.CASCADE)
+    at = fields.DatetimeField(auto_now_add=True)
+    actor = fields.CharField(max_length=64)
+    action = fields.CharField(max_length=32)
+    from_status = fields.CharField(max_length=24, null=True)
+    to_status = fields.CharField(max_length=24, null=True)
+    comments = fields.JSONField(default=list)
+
+    class Meta:
+        table = "timeline_entry"
+        ordering = ["at", "id"]

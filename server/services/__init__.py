@@ -1,0 +1,1 @@
+"""Domain services: the rules and transitions, one module per domain."""

@@ -1,0 +1,80 @@
+"""Registration authorities (登记机关): the division tree shipped as data, and who oversees what."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from server.errors import Invalid, NotFound
+from server.models.authorities import Authority
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+def level_of(code: str) -> str:
+    if code.endswith("0000"):
+        return "province"
+    if code.endswith("00"):
+        return "city"
+    return "county"
+
+
+def parent_code_of(code: str) -> str | None:
+    level = level_of(code)
+    if level == "province":
+        return None
+    if level == "city":
+        return code[:2] + "0000"
+    return code[:4] + "00"
+
+
+@lru_cache(maxsize=4)
+def shipped_divisions(province: str) -> list[tuple[str, str]]:
+    path = DATA_DIR / f"divisions_{province}.json"
+    if not path.exists():
+        raise FileNotFoundError(f"no division data for province {province} ({path.name})")
+    return [(code, name) for code, name in json.loads(path.read_text(encoding="utf-8"))["divisions"]]
+
+
+async def load_divisions(province: str) -> int:
+    """Insert or rename every division of the province; idempotent. Parents come before children."""
+    divisions = sorted(shipped_divisions(province), key=lambda item: (level_of(item[0]) != "province", level_of(item[0]) == "county", item[0]))
+    existing = {a.code: a for a in await Authority.filter(code__startswith=province)}
+    created = 0
+    for code, name in divisions:
+        current = existing.get(code)
+        if current is None:
+            await Authority.create(code=code, name=name, level=level_of(code), parent_id=parent_code_of(code))
+            created += 1
+        elif current.name != name:
+            current.name = name
+            await current.save(update_fields=["name"])
+    return created
+
+
+def scope_prefix(authority: Authority | str) -> str:
+    """Codes an authority oversees share this prefix: a city sees its counties, a province everything."""
+    code = authority if isinstance(authority, str) else authority.code
+    level = level_of(code)
+    return code[:2] if level == "province" else code[:4] if level == "city" else code
+
+
+def city_code(code: str) -> str:
+    """The 设区的市 of an authority: 'the same registration authority' for name conflicts."""
+    return code if level_of(code) == "province" else code[:4] + "00"
+
+
+async def get_authority(code: str, field: str = "authority_code") -> Authority:
+    if not (isinstance(code, str) and len(code) == 6 and code.isdigit()):
+        raise Invalid(field, "登记机关代码应为6位行政区划代码")
+    authority = await Authority.get_or_none(code=code)
+    if authority is None:
+        raise Invalid(field, f"登记机关 {code} 不存在")
+    return authority
+
+
+async def require_authority(code: str) -> Authority:
+    authority = await Authority.get_or_none(code=code)
+    if authority is None:
+        raise NotFound("登记机关不存在")
+    return authority

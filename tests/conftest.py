@@ -1,0 +1,117 @@
+"""The test harness: our real server on a real port in the test's event loop, on a real database and cache.
+
+The database comes from YCT_DATABASE__URL (PostgreSQL in CI) or a fresh SQLite file; the cache from
+YCT_CACHE__URL (Redis in CI) or the in-process backend. Every test starts from empty tables.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+from pathlib import Path
+
+import httpx
+import pytest
+from tortoise import Tortoise, connections
+
+from server.app import create_app
+from server.config import Settings, load_settings
+from server.db import is_postgres, migrate
+from server.services.authorities import load_divisions
+
+KEEP_TABLES = {"authority"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def make_test_settings(tmp: Path, **overrides) -> Settings:
+    environ = {key: value for key, value in os.environ.items() if key.startswith("YCT_")}
+    environ.setdefault("YCT_DATABASE__URL", f"sqlite://{tmp / 'test.sqlite3'}")
+    environ.setdefault("YCT_CACHE__URL", "memory://")
+    base = {
+        "server": {"host": "127.0.0.1", "port": free_port()},
+        "uploads": {"dir": str(tmp / "uploads")},
+        "qrcode_dir": str(tmp / "qrcodes"),
+        "public_base_url": "",
+    }
+    base.update(overrides)
+    return load_settings(environ=environ, **base)
+
+
+async def reset_database(settings: Settings) -> None:
+    """Drop everything so the real migrations build the schema from nothing."""
+    if is_postgres(settings):
+        import asyncpg
+
+        url = settings.database.url.replace("postgres://", "postgresql://", 1)
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        finally:
+            await conn.close()
+    else:
+        path = Path(settings.database.url[len("sqlite://"):])
+        path.unlink(missing_ok=True)
+
+
+@dataclasses.dataclass
+class RunningServer:
+    app: object
+    settings: Settings
+    base_url: str
+
+    @property
+    def wx(self):
+        return self.app.ctx.wx_state
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory) -> Settings:
+    return make_test_settings(tmp_path_factory.mktemp("yct"))
+
+
+@pytest.fixture(scope="session")
+async def server(settings):
+    await reset_database(settings)
+    await migrate(settings)
+    app = create_app(settings, name="yct_test")
+    srv = await app.create_server(host="127.0.0.1", port=settings.server.port, return_asyncio_server=True,
+                                  access_log=False)
+    await srv.startup()
+    await srv.before_start()
+    await srv.after_start()
+    await load_divisions(settings.home_province)
+    yield RunningServer(app, settings, f"http://127.0.0.1:{settings.server.port}")
+    await srv.before_stop()
+    await srv.close()
+    await srv.after_stop()
+
+
+async def _empty_tables(settings: Settings) -> None:
+    conn = connections.get("default")
+    tables = [model._meta.db_table for model in Tortoise.apps["yct"].values()
+              if model._meta.db_table not in KEEP_TABLES]
+    if is_postgres(settings):
+        await conn.execute_script(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+    else:
+        await conn.execute_script("PRAGMA foreign_keys = OFF; " + " ".join(f"DELETE FROM {t};" for t in tables)
+                                  + " PRAGMA foreign_keys = ON;")
+
+
+@pytest.fixture(autouse=True)
+async def clean_state(server):
+    await _empty_tables(server.settings)
+    await server.app.ctx.cache.clear()
+    fresh = type(server.wx)(appid=server.settings.wechat.appid, secret=server.settings.wechat.secret)
+    server.wx.__dict__.update(fresh.__dict__)
+    yield
+
+
+@pytest.fixture
+async def client(server):
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+        yield http

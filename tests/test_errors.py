@@ -1,0 +1,76 @@
+"""The error contract: bad input of any kind is a 4xx in the JSON error shape naming the problem."""
+
+
+async def test_malformed_json_is_400(client):
+    response = await client.post("/api/v1/mp/login", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "malformed"
+
+
+async def test_non_object_body_is_400(client):
+    assert (await client.post("/api/v1/mp/login", json=["code"])).status_code == 400
+
+
+async def test_wrong_type_names_the_field(client):
+    response = await client.post("/api/v1/mp/login", json={"code": 12})
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "code"
+
+
+async def test_missing_field_names_it(client):
+    response = await client.post("/api/v1/mp/login", json={})
+    assert response.status_code == 422 and response.json()["error"]["field"] == "code"
+
+
+async def test_unknown_field_is_refused_by_name(client):
+    response = await client.post("/api/v1/mp/login", json={"code": "x", "admin": True})
+    assert response.status_code == 422 and response.json()["error"]["field"] == "admin"
+
+
+async def test_oversized_body_is_413_before_it_is_read(server):
+    """A phone announcing a body over the limit is told at once, without uploading it."""
+    import asyncio
+    import json
+
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.settings.server.port)
+    size = server.settings.server.max_body_bytes + 10
+    writer.write(f"POST /api/v1/mp/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                 f"Content-Length: {size}\r\n\r\n".encode())
+    await writer.drain()
+    raw = await asyncio.wait_for(reader.read(65536), timeout=10)
+    writer.close()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413")
+    assert json.loads(body)["error"]["code"] == "too_large"
+
+
+async def test_unknown_route_is_json_404(client):
+    response = await client.get("/api/v1/nothing-here")
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+async def test_wrong_method_is_405(client):
+    assert (await client.delete("/api/v1/mp/login")).status_code == 405
+
+
+async def test_openapi_documents_every_route(client, server):
+    spec = (await client.get("/docs/openapi.json")).json()
+    documented = {(path, method.upper()) for path, ops in spec["paths"].items() for method in ops}
+    for route in server.app.router.routes:
+        path = "/" + route.path.strip("/")
+        if path.startswith(("/docs", "/_mock")) or "static" in route.name:
+            continue
+        for method in route.methods - {"HEAD", "OPTIONS"}:
+            assert any(doc_method == method and _same_path(doc_path, path) for doc_path, doc_method in documented), (path, method)
+
+
+def _same_path(openapi_path: str, sanic_path: str) -> bool:
+    import re
+
+    return re.sub(r"\{[^}]+\}", "<>", openapi_path.rstrip("/")) == re.sub(r"<[^>]+>", "<>", sanic_path.rstrip("/"))
+
+
+async def test_healthz_reports_database_and_cache(client):
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
