@@ -11,6 +11,7 @@ MODEL_MODULES = [
     "server.models.authorities",
     "server.models.accounts",
     "server.models.applications",
+    "server.models.notifications",
 ]
 MIGRATIONS_MODULE = "server.migrations"
 

@@ -52,11 +52,5 @@ async def bind_verified_phone(applicant_id: int, phone: str) -> dict:
     return await _set_phone(applicant_id, phone)
 
 
-def mask_phone(phone: str | None) -> str | None:
-    if not phone:
-        return phone
-    return phone[:3] + "****" + phone[-4:] if len(phone) >= 7 else "****"
-
-
 def applicant_view(applicant: Applicant) -> dict:
     return {"id": applicant.id, "phone": applicant.phone}
