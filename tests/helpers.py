@@ -30,3 +30,13 @@ async def create_staff(client: httpx.AsyncClient, username: str = "reviewer1", r
     body = response.json()
     body["headers"] = {"Authorization": f"Bearer {body['token']}"}
     return body
+
+
+async def delivered_sms(client: httpx.AsyncClient, server, phone: str | None = None) -> list[dict]:
+    """Let the outbox deliver what is due, then what the development SMS sink received (newest first)."""
+    from server.services.outbox import deliver_due
+
+    await deliver_due(server.app.ctx)
+    response = await client.get("/dev/sms", params={"phone": phone} if phone else None)
+    assert response.status_code == 200, response.text
+    return response.json()
