@@ -85,9 +85,10 @@ class OutboxSettings(_Section):
 
     enabled: bool = True
     poll_seconds: float = Field(1.0, gt=0, le=60)
-    batch_size: int = Field(200, ge=1, le=5000)
+    # Messages claimed and sent at once per round (provider calls in flight per worker).
     concurrency: int = Field(16, ge=1, le=256)
-    # A row stuck in 'sending' this long (its sender died) is reconciled with the provider and retried.
+    # A row stuck in 'sending' this long (its sender died) is reconciled with the provider and retried;
+    # it must outlast a round: a lookup plus a send, each up to sms.timeout_seconds.
     lease_seconds: int = Field(60, ge=1)
     max_attempts: int = Field(8, ge=1, le=50)
     retry_base_seconds: float = Field(10.0, gt=0)

@@ -28,7 +28,7 @@ class SinkThatDiesAfter(DevSinkProvider):
 
 
 async def main(die_after: int) -> None:
-    settings = load_settings(outbox={"lease_seconds": 1, "batch_size": 10, "concurrency": 4})
+    settings = load_settings(outbox={"lease_seconds": 1, "concurrency": 4})
     await open_database(settings)
     cache = make_cache(settings.cache.url)
     sink = SinkThatDiesAfter(die_after) if die_after else DevSinkProvider()

@@ -91,7 +91,7 @@ async def test_two_senders_deliver_each_message_exactly_once(server, paused_outb
     ids = {str((await enqueue_sms(phone(100 + n), "application_result", RESULT)).id) for n in range(120)}
     ctx = server.app.ctx
     other_host = OutboxSender(server.settings.model_copy(update={"outbox": server.settings.outbox.model_copy(
-        update={"batch_size": 7})}), ctx.cache, DevSinkProvider(), None)
+        update={"concurrency": 7})}), ctx.cache, DevSinkProvider(), None)
 
     handled = await asyncio.gather(deliver_due(ctx), other_host.deliver_due())
 
@@ -139,7 +139,7 @@ def _child(env: dict, *args: str):
                                           stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
 
 
-async def test_sender_killed_mid_batch_then_restarted_loses_nothing_and_sends_nothing_twice(server, paused_outbox):
+async def test_sender_killed_mid_round_then_restarted_loses_nothing_and_sends_nothing_twice(server, paused_outbox):
     ids = {str((await enqueue_sms(phone(200 + n), "application_result", RESULT)).id) for n in range(40)}
     env = {**os.environ, "YCT_DATABASE__URL": server.settings.database.url,
            "YCT_CACHE__URL": server.settings.cache.url, "PYTHONPATH": str(ROOT)}

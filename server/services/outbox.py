@@ -103,56 +103,51 @@ class OutboxSender:
     # --- one pass ---------------------------------------------------------------------------------------------------
 
     async def deliver_due(self) -> int:
-        """Deliver every message due now, batch after batch; how many this pass handled."""
+        """Deliver every message due now, round after round; how many this pass handled."""
         async with self._pass:
             handled = 0
             while not self._stopping.is_set():
-                batch = await self._claim()
-                if not batch:
+                claimed = await self._claim()
+                if not claimed:
                     break
-                limit = asyncio.Semaphore(self.settings.outbox.concurrency)
-
-                async def deliver(row: OutboxMessage) -> None:
-                    async with limit:
-                        await self._deliver(row)
-
-                await asyncio.gather(*(deliver(row) for row in batch))
-                handled += len(batch)
+                outcomes = await asyncio.gather(*(self._deliver(row) for row in claimed))
+                await self._record(claimed, outcomes)
+                handled += len(claimed)
             return handled
 
     async def _claim(self) -> list[OutboxMessage]:
+        """At most `concurrency` rows, all sent at once: each is marked well within its lease."""
         cfg = self.settings.outbox
         moment = now()
         token = secrets.token_hex(16)
         due = Q(status="pending", next_attempt_at__lte=moment) | Q(status="sending", lease_until__lt=moment)
         async with in_transaction() as connection:
-            candidates = await (OutboxMessage.filter(due).order_by("next_attempt_at").limit(cfg.batch_size)
-                                .select_for_update(skip_locked=True).using_db(connection).values_list("id", flat=True))
+            candidates = await (OutboxMessage.filter(due).order_by("next_attempt_at").limit(cfg.concurrency)
+                                .select_for_update(skip_locked=True).only("id").using_db(connection))
             if not candidates:
                 return []
             # The guard: a row another sender claimed since the SELECT no longer matches `due` and is left alone.
-            await OutboxMessage.filter(due, id__in=list(candidates)).using_db(connection).update(
+            await OutboxMessage.filter(due, id__in=[row.id for row in candidates]).using_db(connection).update(
                 status="sending", claim_token=token, lease_until=moment + timedelta(seconds=cfg.lease_seconds),
                 attempts=F("attempts") + 1)
         return await OutboxMessage.filter(claim_token=token, status="sending")
 
-    async def _deliver(self, row: OutboxMessage) -> None:
+    async def _deliver(self, row: OutboxMessage) -> dict:
+        """One message to its provider; the row's next state (written later, with the whole round's)."""
         try:
             provider_id = await (self._send_sms(row) if row.channel == "sms" else self._send_wechat(row))
         except Throttled as exc:
-            await self._hold(row, exc.retry_after, f"{exc.code}: {exc.message}")
+            return self._held(row, exc.retry_after, f"{exc.code}: {exc.message}")
         except RecipientRefused as exc:
-            await self._finish(row, "refused", f"{exc.code}: {exc.message}")
+            return self._final(row, "refused", f"{exc.code}: {exc.message}")
         except PermanentFailure as exc:
-            await self._finish(row, "failed", f"{exc.code}: {exc.message}")
+            return self._final(row, "failed", f"{exc.code}: {exc.message}")
         except TemporaryFailure as exc:
-            await self._retry_or_fail(row, f"{exc.code}: {exc.message}")
+            return self._retry_or_fail(row, f"{exc.code}: {exc.message}")
         except Exception as exc:
             log.exception("outbox message %s: unexpected error", row.id)
-            await self._retry_or_fail(row, f"internal: {exc.__class__.__name__}")
-        else:
-            await self._mark(row, status="sent", sent_at=now(), provider_message_id=provider_id, lease_until=None,
-                             params=self._scrubbed(row))
+            return self._retry_or_fail(row, f"internal: {exc.__class__.__name__}")
+        return {"status": "sent", "sent_at": now(), "provider_message_id": provider_id, "params": self._scrubbed(row)}
 
     # --- the channels -----------------------------------------------------------------------------------------------
 
@@ -196,36 +191,41 @@ class OutboxSender:
 
     # --- recording the outcome (every write guarded by the claim) ---------------------------------------------------
 
-    async def _mark(self, row: OutboxMessage, **fields) -> None:
-        changed = await OutboxMessage.filter(id=row.id, status="sending", claim_token=row.claim_token).update(
-            claim_token=None, **fields)
-        if not changed:
-            log.warning("outbox message %s: another sender took it over after our lease ran out", row.id)
+    async def _record(self, rows: list[OutboxMessage], outcomes: list[dict]) -> None:
+        """One transaction for the round. A crash before it commits leaves the rows 'sending': once their lease
+        runs out they are looked up at the provider, so nothing is sent twice."""
+        async with in_transaction() as connection:
+            for row, fields in zip(rows, outcomes):
+                changed = await OutboxMessage.filter(id=row.id, status="sending", claim_token=row.claim_token) \
+                    .using_db(connection).update(claim_token=None, lease_until=None, **fields)
+                if not changed:
+                    log.warning("outbox message %s changed while we delivered it (our lease ran out): outcome not recorded",
+                                row.id)
 
     @staticmethod
     def _scrubbed(row: OutboxMessage) -> dict:
         secret = SECRET_PARAMS.get(row.template, ())
         return {key: ("******" if key in secret else value) for key, value in row.params.items()}
 
-    async def _finish(self, row: OutboxMessage, status: str, error: str) -> None:
+    def _final(self, row: OutboxMessage, status: str, error: str) -> dict:
         log.warning("outbox message %s (%s %s) %s: %s", row.id, row.channel, row.template, status, error)
-        await self._mark(row, status=status, last_error=error, lease_until=None, params=self._scrubbed(row))
+        return {"status": status, "last_error": error, "params": self._scrubbed(row)}
 
-    async def _hold(self, row: OutboxMessage, wait: float, reason: str) -> None:
+    @staticmethod
+    def _held(row: OutboxMessage, wait: float, reason: str) -> dict:
         """Held by a per-phone limit: back in line when the window frees; the attempt is given back."""
-        await self._mark(row, status="pending", next_attempt_at=now() + timedelta(seconds=wait), lease_until=None,
-                         attempts=F("attempts") - 1, last_error=reason)
+        return {"status": "pending", "next_attempt_at": now() + timedelta(seconds=wait),
+                "attempts": F("attempts") - 1, "last_error": reason}
 
-    async def _retry_or_fail(self, row: OutboxMessage, error: str) -> None:
+    def _retry_or_fail(self, row: OutboxMessage, error: str) -> dict:
         cfg = self.settings.outbox
         if row.attempts >= cfg.max_attempts:
-            await self._finish(row, "failed", f"{error}（已尝试{row.attempts}次）")
-            return
+            return self._final(row, "failed", f"{error}（已尝试{row.attempts}次）")
         delay = min(cfg.retry_max_seconds, cfg.retry_base_seconds * 2 ** (row.attempts - 1))
         delay *= random.uniform(0.8, 1.0)  # spread retries so a provider outage does not end in one burst
         # The quota of this attempt stays counted, so the retry does not pay it twice.
-        await self._mark(row, status="pending", next_attempt_at=now() + timedelta(seconds=delay), lease_until=None,
-                         last_error=error, quota_counted=row.quota_counted)
+        return {"status": "pending", "next_attempt_at": now() + timedelta(seconds=delay), "last_error": error,
+                "quota_counted": row.quota_counted}
 
 
 async def deliver_due(app_ctx) -> int:
