@@ -39,6 +39,17 @@ async def test_sms_enqueued_in_a_transaction_reaches_the_sink_with_its_text(clie
     assert stored.status == "sent" and stored.attempts == 1 and stored.sent_at is not None
 
 
+async def test_background_sender_of_the_server_delivers_on_its_own(client, server):
+    row = await enqueue_sms(phone(8), "application_result", RESULT)
+    server.app.ctx.outbox.wake()
+    for _ in range(100):
+        listed = (await client.get("/dev/sms")).json()
+        if listed:
+            break
+        await asyncio.sleep(0.05)
+    assert [sms["id"] for sms in listed] == [str(row.id)]
+
+
 async def test_message_of_a_rolled_back_transaction_is_never_sent(client, server):
     class Abandoned(Exception):
         pass

@@ -117,8 +117,9 @@ async def send_sms_code(cache: Cache, settings: Settings, phone: str) -> dict:
     ttl = settings.sms.code_ttl_seconds
     await cache.set(f"sms-code:{phone}", _code_hash(settings, phone, code), ttl=ttl)
     await cache.delete(f"sms-code-tries:{phone}")
-    await OutboxMessage.create(channel="sms", recipient=phone, template="sms_code", params={"code": code, "minutes": str(ttl // 60)},
-                               next_attempt_at=now(), quota_counted=True)
+    await OutboxMessage.create(channel="sms", recipient=phone, template="sms_code",
+                               params={"code": code, "minutes": str(ttl // 60)}, next_attempt_at=now(),
+                               quota_counted=True)
     return {"expires_in": ttl}
 
 

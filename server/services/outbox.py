@@ -199,8 +199,8 @@ class OutboxSender:
                 changed = await OutboxMessage.filter(id=row.id, status="sending", claim_token=row.claim_token) \
                     .using_db(connection).update(claim_token=None, lease_until=None, **fields)
                 if not changed:
-                    log.warning("outbox message %s changed while we delivered it (our lease ran out): outcome not recorded",
-                                row.id)
+                    log.warning("outbox message %s changed while we delivered it (our lease ran out); "
+                                "outcome not recorded", row.id)
 
     @staticmethod
     def _scrubbed(row: OutboxMessage) -> dict:
