@@ -326,6 +326,9 @@ async def test_general_flow_signature_is_void_once_the_materials_change(client):
     assert (await client.get(f"/api/v1/sign/{token_of(links['李四']['link'])}")).status_code == 410
     statuses = (await client.get(f"/api/v1/applications/{application.id}/signatories", headers=login["headers"])).json()
     assert {s["name"]: s["status"] for s in statuses}["张三"] == "not_requested"
+    await client.get(f"/api/v1/applications/{application.id}/signatories", headers=login["headers"])
+    voided = await TimelineEntry.filter(application_id=application.id, action="signatures_voided")
+    assert len(voided) == 1 and "1 个签名作废" in voided[0].comments[0]["message"]
 
 
 async def test_wechat_url_link_goes_with_the_sms_where_configured(client, server):

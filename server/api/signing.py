@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from zoneinfo import ZoneInfo
 
 from pydantic import Field
 from sanic import Blueprint, Request, html, json, raw
@@ -183,5 +184,6 @@ async def signing_page(request: Request, token: str):
         return html(page.render(status=exc.status, message=exc.message), status=exc.status)
     view = await signing.signing_view(signing_request, ctx.settings)
     page = ctx.templates.get_template("signing/sign.html")
-    return html(page.render(view=view, token=token, face_mode="stand_in" if ctx.settings.wechat.mount_mock
-                            else "miniprogram"))
+    expires_local = signing_request.expires_at.astimezone(ZoneInfo(ctx.settings.review.timezone))
+    return html(page.render(view=view, token=token, expires_local=expires_local.strftime("%Y-%m-%d %H:%M"),
+                            face_mode="stand_in" if ctx.settings.wechat.mount_mock else "miniprogram"))

@@ -88,6 +88,7 @@ class Migration(migrations.Migration):
                 ('image_path', fields.CharField(max_length=255)),
                 ('seal_reference', fields.CharField(null=True, max_length=128)),
                 ('evidence_seq', fields.BigIntField()),
+                ('voided_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'signature', 'app': 'yct', 'indexes': [Index(fields=['application_id', 'materials_version'])], 'pk_attr': 'id', 'table_description': 'A completed signature, one per request. Its evidence lives in the hash chain (evidence_seq).'},
             bases=['Model'],

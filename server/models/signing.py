@@ -73,6 +73,8 @@ class Signature(Model):
     image_path = fields.CharField(max_length=255)
     seal_reference = fields.CharField(max_length=128, null=True)
     evidence_seq = fields.BigIntField()
+    # Set once the timeline has said that a change to the materials voided this signature (一般流程).
+    voided_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "signature"

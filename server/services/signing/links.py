@@ -15,7 +15,7 @@ from server.config import Settings
 from server.errors import Conflict, Gone, NotFound
 from server.models.applications import Application, Party
 from server.models.signing import Signature, SigningRequest
-from server.services import notifications
+from server.services import lifecycle, notifications
 from server.services.applications import canonical_materials, materials_hash
 from server.services.lifecycle import EDITABLE_STATUSES
 from server.services.sessions import now
@@ -58,6 +58,22 @@ async def current_signed_party_ids(application: Application, connection=None) ->
     return {str(party_id) for party_id, version, snapshot in rows if is_current(version, snapshot, application)}
 
 
+async def record_voided_signatures(application: Application, connection=None) -> int:
+    """Put 「材料变更，原签名作废」 on the timeline once for signatures that a materials change has voided.
+
+    The change itself happens in the applications module (claim_materials_write bumps the version); this notices
+    it the next time the signatures are looked at or links are sent, and records it exactly once.
+    """
+    voided = await Signature.filter(application_id=application.id, voided_at=None,
+                                    materials_version__lt=application.materials_version).using_db(connection).update(
+        voided_at=now())
+    if voided:
+        await lifecycle.record(application.id, "系统", "signatures_voided",
+                               [{"message": f"申请材料已修改，此前的 {voided} 个签名作废，须重新签名"}],
+                               connection=connection)
+    return voided
+
+
 async def create_signing_requests(application: Application, settings: Settings, connection=None, *,
                                   wechat=None, party_id: str | None = None) -> list[dict]:
     """(Re)send links to every required signatory who has not yet signed these materials (or to one of them).
@@ -73,6 +89,7 @@ async def create_signing_requests(application: Application, settings: Settings, 
         signatories = [s for s in signatories if s["party_id"] == str(party_id)]
         if not signatories:
             raise NotFound("该签字人不存在或无需签名", field="party_id")
+    await record_voided_signatures(application, connection)
     signed = await current_signed_party_ids(application, connection)
     signatories = [s for s in signatories if s["party_id"] not in signed]
     if not signatories:
@@ -156,6 +173,7 @@ async def signatory_statuses(application: Application, settings: Settings) -> li
     signatory and the signatures on the current materials.
     """
     signatories = await required_signatories(application, settings.home_province)
+    await record_voided_signatures(application)
     signed = await current_signed_party_ids(application)
     latest: dict[str, SigningRequest] = {}
     for request in await SigningRequest.filter(application_id=application.id).order_by("created_at"):

@@ -6,6 +6,7 @@ import binascii
 import hashlib
 import io
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from PIL import Image, UnidentifiedImageError
 
@@ -205,7 +206,7 @@ async def sign(request: SigningRequest, settings: Settings, cache: Cache, *, sig
         for phone in await _party_phones(application.id, conn):
             await notifications.enqueue_sms(phone, "signed_notice", {
                 "name": application.name or "", "business": BUSINESS_LABELS.get(application.business_type, ""),
-                "signer": request.signer_name, "at": signed_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+                "signer": request.signer_name, "at": signed_at.astimezone(ZoneInfo(settings.review.timezone)).strftime("%Y-%m-%d %H:%M"),
             }, connection=conn)
         return signature, entry
 
