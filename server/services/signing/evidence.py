@@ -57,15 +57,16 @@ async def appending(cache: Cache, work: Callable[[object], Awaitable[Result]]) -
     The lock (shared through Redis between workers) keeps appends in single file; should it ever lapse, the
     primary key on seq refuses the second of two entries for one place and the whole transaction is retried.
     """
-    for attempt in range(_APPEND_ATTEMPTS):
+    attempts = 0
+    while True:
         try:
             async with cache.lock("evidence-chain", ttl=30, wait=15):
                 async with in_transaction() as connection:
                     return await work(connection)
         except IntegrityError:
-            if attempt == _APPEND_ATTEMPTS - 1:
+            attempts += 1
+            if attempts >= _APPEND_ATTEMPTS:
                 raise
-    raise AssertionError("unreachable")
 
 
 async def _batch_after(connection, last_seq: int, batch: int) -> list:
