@@ -341,3 +341,30 @@ async def test_wechat_url_link_goes_with_the_sms_where_configured(client, server
     sms = await OutboxMessage.get(template="signing_link")
     assert sms.params["wxlink"] == links["张三"]["wechat_link"]
     assert server.wx.url_links[0]["path"] == server.settings.signing.miniprogram_sign_page
+
+
+async def test_links_made_inside_a_failed_lock_transaction_leave_nothing(client, server):
+    """approve-and-lock calls create_signing_requests in its own transaction: its rollback takes the links too."""
+    from tortoise.transactions import in_transaction
+
+    login = await login_applicant(client)
+    application = await create_locked_application(login["applicant"]["id"], _parties())
+    try:
+        async with in_transaction() as conn:
+            made = await signing.create_signing_requests(application, server.settings, connection=conn)
+            assert len(made) == 3 and await SigningRequest.all().using_db(conn).count() == 3
+            raise RuntimeError("the lock failed after the links were made")
+    except RuntimeError:
+        pass
+    assert await SigningRequest.all().count() == 0 and await OutboxMessage.all().count() == 0
+
+
+async def test_face_attempts_per_link_are_limited(client, server):
+    _, _, links = await _locked(client)
+    token = token_of(links["张三"]["link"])
+    for _ in range(server.settings.signing.face_attempts_per_hour):
+        result = await face_result(client, "张三", ZHANG_ID, outcome="fail")
+        assert (await client.post(f"/api/v1/sign/{token}/face", json={"verify_result": result})).status_code == 422
+    result = await face_result(client, "张三", ZHANG_ID)
+    limited = await client.post(f"/api/v1/sign/{token}/face", json={"verify_result": result})
+    assert limited.status_code == 429 and limited.json()["error"]["retry_after"] > 0
