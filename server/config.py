@@ -103,6 +103,14 @@ class UploadSettings(_Section):
 
 class SigningSettings(_Section):
     link_ttl_hours: int = Field(48, ge=1, le=24 * 30)
+    # Also send a WeChat URL Link that opens the mini-program's signing page (needs a published mini-program).
+    wechat_url_link: bool = False
+    miniprogram_sign_page: str = "pages/sign/index"
+    signature_max_bytes: int = Field(512 * 1024, ge=1024)
+    face_attempts_per_hour: int = Field(10, ge=1)
+    evidence_dir: str = "data/evidence"
+    # Who applies enterprises' e-seals / e-licenses (server/signing_providers); only the development one ships.
+    enterprise_provider: Literal["development"] = "development"
 
 
 class AuthSettings(_Section):

@@ -35,6 +35,7 @@ def make_test_settings(tmp: Path, **overrides) -> Settings:
     base = {
         "server": {"host": "127.0.0.1", "port": free_port()},
         "uploads": {"dir": str(tmp / "uploads")},
+        "signing": {"evidence_dir": str(tmp / "evidence")},
         "qrcode_dir": str(tmp / "qrcodes"),
         "public_base_url": "",
     }

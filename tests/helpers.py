@@ -32,6 +32,85 @@ async def create_staff(client: httpx.AsyncClient, username: str = "reviewer1", r
     return body
 
 
+# --- applications with parties, written through the models (signing tests) ---------------------------------
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def resident_id(birth: str = "19900307", sequence: str = "123", area: str = "451402") -> str:
+    """A valid 居民身份证 number (GB 11643-1999 check character) for the given birth date and sequence."""
+    first17 = area + birth + sequence
+    return first17 + "10X98765432"[sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS)) % 11]
+
+
+def person(name: str, role: str = "investor", id_number: str | None = None, id_type: str = "resident_id",
+           phone: str | None = None, share: str | None = None) -> dict:
+    return {"role": role, "kind": "person", "name": name, "id_type": id_type, "id_number": id_number or resident_id(),
+            "phone": phone, "share_percent": share}
+
+
+def enterprise(name: str, origin: str = "home_province", credit_code: str | None = None, role: str = "investor",
+               share: str | None = None) -> dict:
+    from server.services.identifiers import new_credit_code
+
+    division = "451400" if origin == "home_province" else "440100"
+    return {"role": role, "kind": "enterprise", "name": name, "origin": origin,
+            "credit_code": credit_code or new_credit_code(division), "share_percent": share}
+
+
+async def create_application(applicant_id: int, parties: list[dict], *, status: str = "draft",
+                             business_type: str = "establish", entity_type: str = "llc", authority: str = "451402",
+                             name: str = "崇左云帆科技有限公司", entity: dict | None = None):
+    from decimal import Decimal
+
+    from server.models.applications import Application, Party
+
+    application = await Application.create(
+        applicant_id=applicant_id, authority_id=authority, business_type=business_type, entity_type=entity_type,
+        name=name, status=status, entity=entity or {"注册资本": "100万元", "住所": "崇左市江州区新民路1号"})
+    for position, party in enumerate(parties):
+        share = party.get("share_percent")
+        await Party.create(application=application, position=position,
+                           **{**party, "share_percent": Decimal(share) if share else None})
+    return application
+
+
+async def create_locked_application(applicant_id: int, parties: list[dict], **kwargs):
+    """An application as approve-and-lock leaves it: locked_signing (云帮办) with its snapshot and hash."""
+    from server.services.applications import canonical_materials, materials_hash
+
+    application = await create_application(applicant_id, parties, status="draft", **kwargs)
+    snapshot = await canonical_materials(application)
+    application.snapshot, application.snapshot_hash = snapshot, materials_hash(snapshot)
+    application.status, application.flow = "locked_signing", "cloud"
+    await application.save()
+    return application
+
+
+async def face_result(client: httpx.AsyncClient, name: str, id_number: str, outcome: str = "ok") -> str:
+    """What wx.startFacialRecognitionVerify hands the mini-program, from the stand-in."""
+    response = await client.post("/_mock/wx/face", json={"name": name, "id_number": id_number, "outcome": outcome})
+    return response.json()["verify_result"]
+
+
+def token_of(link: str) -> str:
+    return link.rsplit("/s/", 1)[1]
+
+
+def signature_png_base64(width: int = 300, height: int = 120, blank: bool = False) -> str:
+    """A handwritten-looking signature as the signing page's canvas would send it."""
+    import base64
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    if not blank:
+        ImageDraw.Draw(image).line([(20, 80), (90, 30), (160, 90), (260, 40)], fill=(0, 0, 0, 255), width=5)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return base64.b64encode(out.getvalue()).decode()
+
+
 async def delivered_sms(client: httpx.AsyncClient, server, phone: str | None = None) -> list[dict]:
     """Let the outbox deliver what is due, then what the development SMS sink received (newest first)."""
     from server.services.outbox import deliver_due

@@ -1,7 +1,7 @@
 """HTTP only: every blueprint of the product, registered in one place."""
 from sanic import Sanic
 
-from server.api import accounts, applications, health, staff
+from server.api import accounts, applications, health, signing, staff
 from server.api import notifications
 
 
@@ -10,6 +10,7 @@ def register_blueprints(app: Sanic) -> None:
     app.blueprint(accounts.bp)
     app.blueprint(staff.bp)
     app.blueprint(applications.bp)
+    app.blueprint(signing.bp)
     app.blueprint(notifications.bp)
     if app.ctx.settings.sms.provider == "dev_sink":
         app.blueprint(notifications.dev_bp)

@@ -6,7 +6,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('yct', '0002_outbox')]
+    dependencies = [('yct', '0003_signing')]
 
     initial = False
 

@@ -1,0 +1,262 @@
+"""Signing itself: what the signer sees, the signature (or decline) with its evidence, and what counts as signed."""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import io
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from PIL import Image, UnidentifiedImageError
+
+from server.cache import Cache
+from server.config import Settings
+from server.errors import Conflict, Gone, Invalid, TooLarge
+from server.models.accounts import Applicant
+from server.models.applications import Application, Party
+from server.models.signing import Signature, SigningRequest
+from server.services import lifecycle, notifications
+from server.services.applications import canonical_materials
+from server.services.identifiers import mask_id_number
+from server.services.sessions import now
+from server.services.signatories import METHOD_LABELS, ROLE_LABELS, signatories_of
+from server.services.signing import evidence
+from server.services.signing.face import passed_verification
+from server.services.signing.links import BUSINESS_LABELS, LINK_GONE
+from server.signing_providers import make_provider
+
+ENTITY_LABELS = {
+    "llc": "有限责任公司", "joint_stock": "股份有限公司", "sole_proprietorship": "个人独资企业", "partnership": "合伙企业",
+    "cooperative": "农民专业合作社", "individual_business": "个体工商户", "branch": "分公司",
+}
+ID_TYPE_LABELS = {
+    "resident_id": "居民身份证", "hk_macao_permit": "港澳居民来往内地通行证", "taiwan_permit": "台湾居民来往大陆通行证",
+    "passport": "护照", "foreign_permanent_id": "外国人永久居留身份证", "other": "其他证件",
+}
+ORIGIN_LABELS = {"home_province": "本省企业", "other_province": "外省企业", "foreign": "境外企业"}
+
+
+class FaceRequired(Conflict):
+    code, message = "face_required", "请先完成人脸核验（核验通过后须在有效期内签名）"
+
+
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+_MIN_SIZE, _MAX_SIDE = (60, 30), 4000
+_INK_LEVEL = 200
+
+
+def _same_signer(party: dict, request: SigningRequest) -> bool:
+    if request.signer_kind == "enterprise":
+        return party.get("kind") == "enterprise" and party.get("credit_code") == request.credit_code
+    return party.get("kind") == "person" and (party.get("id_number") or "").upper() == (request.id_number or "").upper()
+
+
+def readable_materials(materials: dict, request: SigningRequest) -> dict:
+    """The materials as the signer reads them: labels in Chinese, everyone's ID masked except the signer's own."""
+    parties = []
+    for party in materials.get("parties", []):
+        own = _same_signer(party, request)
+        parties.append({
+            "role": party.get("role"), "role_label": ROLE_LABELS.get(party.get("role"), party.get("role")),
+            "kind": party.get("kind"), "name": party.get("name"), "is_signer": own,
+            "id_type": party.get("id_type"), "id_type_label": ID_TYPE_LABELS.get(party.get("id_type")),
+            "id_number": party.get("id_number") if own else mask_id_number(party.get("id_number")),
+            "origin": party.get("origin"), "origin_label": ORIGIN_LABELS.get(party.get("origin")),
+            "credit_code": party.get("credit_code"), "share_percent": party.get("share_percent"),
+        })
+    return {
+        "business_type": materials.get("business_type"),
+        "business_label": BUSINESS_LABELS.get(materials.get("business_type"), materials.get("business_type")),
+        "entity_type": materials.get("entity_type"),
+        "entity_label": ENTITY_LABELS.get(materials.get("entity_type"), materials.get("entity_type")),
+        "authority_code": materials.get("authority_code"), "name": materials.get("name"),
+        "credit_code": materials.get("credit_code"), "entity": materials.get("entity") or {},
+        "parties": parties, "attachments": materials.get("attachments", []),
+    }
+
+
+async def signing_view(request: SigningRequest, settings: Settings) -> dict:
+    """{application, signer, snapshot_hash, status, expires_at} for a live request."""
+    application = request.application
+    materials = application.snapshot if request.flow == "cloud" else await canonical_materials(application)
+    verification = await passed_verification(request, settings.wechat.face_result_max_age_seconds)
+    status = "pending" if request.method != "face" or verification is None else "face_verified"
+    return {
+        "application": readable_materials(materials or {}, request),
+        "signer": {
+            "name": request.signer_name, "role": request.signer_role, "roles": request.signer_roles,
+            "role_labels": [ROLE_LABELS.get(role, role) for role in request.signer_roles],
+            "kind": request.signer_kind, "method": request.method, "method_label": METHOD_LABELS[request.method],
+            "id_type": request.id_type, "id_number": request.id_number, "credit_code": request.credit_code,
+        },
+        "flow": request.flow,
+        "snapshot_hash": request.materials_hash,
+        "status": status,
+        "expires_at": request.expires_at.isoformat(),
+    }
+
+
+def signature_png(data: str | None, max_bytes: int) -> bytes:
+    """The handwritten signature: base64 PNG (a data: URL is accepted), size-limited, decodable, not blank."""
+    field = "signature_png_base64"
+    if not data:
+        raise Invalid(field, "请先在签名框内手写签名")
+    if data.startswith("data:"):
+        data = data.partition(",")[2]
+    if len(data) > max_bytes * 4 // 3 + 8:
+        raise TooLarge(f"签名图片不能超过 {max_bytes // 1024} KB", field=field)
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise Invalid(field, "签名图片应为 base64 编码的 PNG") from None
+    if not raw.startswith(_PNG_MAGIC):
+        raise Invalid(field, "签名图片应为 PNG 格式")
+    try:
+        with Image.open(io.BytesIO(raw)) as probe:
+            probe.verify()
+        image = Image.open(io.BytesIO(raw))
+        width, height = image.size
+        if width < _MIN_SIZE[0] or height < _MIN_SIZE[1] or width > _MAX_SIDE or height > _MAX_SIDE:
+            raise Invalid(field, f"签名图片尺寸应在 {_MIN_SIZE[0]}×{_MIN_SIZE[1]} 至 {_MAX_SIDE}×{_MAX_SIDE} 像素之间")
+        rgba = image.convert("RGBA")
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise Invalid(field, "签名图片无法解析，请重新签名") from None
+    on_white = Image.new("RGB", rgba.size, (255, 255, 255))
+    on_white.paste(rgba, mask=rgba.getchannel("A"))
+    if on_white.convert("L").point(lambda v: 255 if v < _INK_LEVEL else 0).getbbox() is None:
+        raise Invalid(field, "签名为空，请在签名框内手写签名")
+    return raw
+
+
+def _store_image(settings: Settings, image: bytes) -> tuple[str, str]:
+    digest = hashlib.sha256(image).hexdigest()
+    relative = f"signatures/{digest}.png"
+    path = Path(settings.signing.evidence_dir) / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_bytes(image)
+    return digest, relative
+
+
+def _actor(request: SigningRequest) -> str:
+    return f"签字人 {request.signer_name}"[:64]
+
+
+async def _party_phones(application_id, connection) -> list[str]:
+    phones = await Party.filter(application_id=application_id).using_db(connection).values_list("phone", flat=True)
+    return list(dict.fromkeys(phone for phone in phones if phone))
+
+
+def _signer_evidence(request: SigningRequest) -> dict:
+    id_number = (request.id_number or "").upper()
+    return {
+        "name": request.signer_name, "role": request.signer_role, "roles": request.signer_roles,
+        "kind": request.signer_kind, "id_type": request.id_type, "id_number_masked": mask_id_number(id_number),
+        "id_number_sha256": hashlib.sha256(id_number.encode()).hexdigest() if id_number else None,
+        "credit_code": request.credit_code, "origin": request.origin,
+    }
+
+
+async def sign(request: SigningRequest, settings: Settings, cache: Cache, *, signature_png_base64: str | None,
+               geolocation: dict | None, ip: str, user_agent: str) -> dict:
+    """Sign once: after face verification (persons) or through the e-seal / e-license provider (enterprises)."""
+    application = request.application
+    verification = seal = None
+    if request.method == "face":
+        verification = await passed_verification(request, settings.wechat.face_result_max_age_seconds)
+        if verification is None:
+            raise FaceRequired()
+        image = signature_png(signature_png_base64, settings.signing.signature_max_bytes)
+    else:
+        seal = await make_provider(settings).seal(method=request.method, credit_code=request.credit_code or "",
+                                                  enterprise_name=request.signer_name,
+                                                  document_hash=request.materials_hash)
+        image = seal.image_png
+    image_sha256, image_path = _store_image(settings, image)
+    signed_at = now()
+
+    async def write(conn):
+        changed = await SigningRequest.filter(id=request.id, status="pending").using_db(conn).update(
+            status="signed", closed_at=signed_at)
+        if changed != 1:
+            raise Gone(LINK_GONE)
+        entry = await evidence.append(conn, application.id, "signature", {
+            "request_id": str(request.id), "party_id": str(request.party_id), "signer": _signer_evidence(request),
+            "method": request.method, "flow": request.flow, "materials_version": request.materials_version,
+            "snapshot_hash": request.snapshot_hash, "materials_hash": request.materials_hash,
+            "server_time": signed_at.isoformat(), "ip": ip, "user_agent": user_agent, "geolocation": geolocation,
+            "face_verification": None if verification is None else {
+                "id": str(verification.id), "identify_time": verification.identify_time,
+                "openid": verification.openid, "user_id_key": verification.user_id_key,
+            },
+            "seal": None if seal is None else {"reference": seal.reference, "signature_value": seal.signature_value},
+            "signature_image_sha256": image_sha256,
+        })
+        signature = await Signature.create(
+            request_id=request.id, application_id=application.id, party_id=request.party_id, method=request.method,
+            materials_version=request.materials_version, snapshot_hash=request.snapshot_hash,
+            materials_hash=request.materials_hash, signed_at=signed_at, image_sha256=image_sha256,
+            image_path=image_path, seal_reference=seal.reference if seal else None, evidence_seq=entry.seq,
+            using_db=conn)
+        roles = "、".join(ROLE_LABELS.get(role, role) for role in request.signer_roles)
+        await lifecycle.record(application.id, _actor(request), "sign",
+                               [{"message": f"{request.signer_name}（{roles}）已完成电子签名"}], connection=conn)
+        # 事后确认: every party learns at once, so a false signature is noticed.
+        for phone in await _party_phones(application.id, conn):
+            await notifications.enqueue_sms(phone, "signed_notice", {
+                "name": application.name or "", "business": BUSINESS_LABELS.get(application.business_type, ""),
+                "signer": request.signer_name, "at": signed_at.astimezone(ZoneInfo(settings.review.timezone)).strftime("%Y-%m-%d %H:%M"),
+            }, connection=conn)
+        return signature, entry
+
+    signature, entry = await evidence.appending(cache, write)
+    return {"signature_id": str(signature.id), "signed_at": signed_at.isoformat(),
+            "evidence": {"seq": entry.seq, "prev_hash": entry.prev_hash, "entry_hash": entry.entry_hash,
+                         "payload": entry.payload}}
+
+
+async def decline(request: SigningRequest, cache: Cache, reason: str, *, ip: str, user_agent: str) -> dict:
+    """The signatory refuses, with a reason; the applicant is told by SMS and subscribe message."""
+    application = request.application
+    declined_at = now()
+
+    async def write(conn):
+        changed = await SigningRequest.filter(id=request.id, status="pending").using_db(conn).update(
+            status="declined", decline_reason=reason, closed_at=declined_at)
+        if changed != 1:
+            raise Gone(LINK_GONE)
+        entry = await evidence.append(conn, application.id, "decline", {
+            "request_id": str(request.id), "party_id": str(request.party_id), "signer": _signer_evidence(request),
+            "reason": reason, "server_time": declined_at.isoformat(), "ip": ip, "user_agent": user_agent,
+            "snapshot_hash": request.snapshot_hash, "materials_hash": request.materials_hash,
+        })
+        await lifecycle.record(application.id, _actor(request), "decline",
+                               [{"message": f"{request.signer_name}拒绝签名：{reason}"}], connection=conn)
+        applicant = await Applicant.get(id=application.applicant_id).using_db(conn)
+        params = {"name": application.name or "", "business": BUSINESS_LABELS.get(application.business_type, ""),
+                  "signer": request.signer_name, "reason": reason}
+        if applicant.phone:
+            await notifications.enqueue_sms(applicant.phone, "sign_declined", params, connection=conn)
+        await notifications.enqueue_wechat(applicant.openid, "sign_declined", params,
+                                           page=f"pages/application/detail?id={application.id}", connection=conn)
+        return entry
+
+    entry = await evidence.appending(cache, write)
+    return {"status": "declined", "declined_at": declined_at.isoformat(), "evidence": {"seq": entry.seq}}
+
+
+async def all_required_signed(application: Application) -> bool:
+    """云帮办: every required signatory has signed the current locked snapshot (and materials version)."""
+    if not application.snapshot_hash:
+        return False
+    parties = await Party.filter(application_id=application.id)
+    required = {s["party_id"] for s in signatories_of(parties) if s["required"]}
+    signed = await Signature.filter(application_id=application.id, snapshot_hash=application.snapshot_hash,
+                                    materials_version=application.materials_version).values_list("party_id", flat=True)
+    return required <= {str(party_id) for party_id in signed}
+
+
+async def has_valid_signature_on_current_materials(application: Application) -> bool:
+    """一般流程: at least one signature made on this materials version; any change to the materials voids them."""
+    return await Signature.exists(application_id=application.id, materials_version=application.materials_version)

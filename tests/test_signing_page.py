@@ -1,0 +1,66 @@
+"""The mobile signing page in a real headless Chromium on a phone-sized screen: open, face, draw, confirm."""
+import pytest
+from playwright.async_api import async_playwright
+
+from server.models.signing import Signature
+from tests.test_signing import _locked
+
+CHROMIUM = {"executable_path": "/usr/bin/chromium",
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]}
+
+
+@pytest.fixture
+async def phone_page():
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(**CHROMIUM)
+        context = await browser.new_context(viewport={"width": 375, "height": 667}, device_scale_factor=2,
+                                            has_touch=True, locale="zh-CN")
+        page = await context.new_page()
+        yield page
+        await browser.close()
+
+
+async def _draw_signature(page):
+    pad = await page.query_selector("#pad")
+    await pad.scroll_into_view_if_needed()
+    box = await pad.bounding_box()
+    await page.mouse.move(box["x"] + 30, box["y"] + 120)
+    await page.mouse.down()
+    for x, y in ((80, 40), (140, 140), (200, 50), (280, 130)):
+        await page.mouse.move(box["x"] + x, box["y"] + y, steps=5)
+    await page.mouse.up()
+
+
+async def test_signer_opens_link_passes_face_draws_and_confirms(client, phone_page):
+    application, _, links = await _locked(client)
+    page = phone_page
+    response = await page.goto(links["张三"]["link"])
+    assert response.status == 200
+    assert application.snapshot_hash in await page.inner_text("#snapshot-hash")
+    assert "张三" in await page.inner_text("#signer")
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 375
+    await page.click("#face-button")
+    await page.wait_for_selector("#step-sign.active")
+    await page.click("#sign-button")
+    assert "请先在签名框内手写签名" in await page.inner_text("#sign-error")
+    await _draw_signature(page)
+    await page.click("#sign-button")
+    await page.wait_for_selector("#step-done.active")
+    assert "签名完成" in await page.inner_text("#step-done")
+    assert await Signature.filter(party_id=links["张三"]["party_id"]).exists()
+    again = await page.goto(links["张三"]["link"])
+    assert again.status == 410 and "已失效" in await page.inner_text("#title")
+
+
+async def test_enterprise_signer_confirms_with_e_seal(client, phone_page):
+    _, _, links = await _locked(client)
+    page = phone_page
+    await page.goto(links["崇左甲贸易有限公司"]["link"])
+    assert await page.query_selector("#face-button") is None
+    await page.click("#sign-button")
+    await page.wait_for_selector("#step-done.active")
+
+
+async def test_unknown_link_shows_a_404_page(server, phone_page):
+    response = await phone_page.goto(server.base_url + "/s/not-a-real-token")
+    assert response.status == 404 and "无效" in await phone_page.inner_text("#title")
