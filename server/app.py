@@ -11,6 +11,7 @@ from server.cache import make_cache
 from server.config import Settings
 from server.db import close_database, open_database
 from server.errors import install_error_handlers
+from server.services.outbox import install_sender
 from server.wechat import WeChatGateway
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
@@ -45,6 +46,7 @@ def create_app(settings: Settings, name: str = "yct") -> Sanic:
 
     install_error_handlers(app)
     register_blueprints(app)
+    install_sender(app)
 
     @app.before_server_start
     async def open_clients(app: Sanic):

@@ -77,6 +77,22 @@ class SmsSettings(_Section):
     per_day: int = Field(10, ge=1)
     code_ttl_seconds: int = Field(300, ge=60)
     code_max_attempts: int = Field(5, ge=1)
+    timeout_seconds: float = Field(10.0, gt=0, le=60)
+
+
+class OutboxSettings(_Section):
+    """The background sender that delivers the outbox (SMS and WeChat subscribe messages)."""
+
+    enabled: bool = True
+    poll_seconds: float = Field(1.0, gt=0, le=60)
+    # Messages claimed and sent at once per round (provider calls in flight per worker).
+    concurrency: int = Field(16, ge=1, le=256)
+    # A row stuck in 'sending' this long (its sender died) is reconciled with the provider and retried;
+    # it must outlast a round: a lookup plus a send, each up to sms.timeout_seconds.
+    lease_seconds: int = Field(60, ge=1)
+    max_attempts: int = Field(8, ge=1, le=50)
+    retry_base_seconds: float = Field(10.0, gt=0)
+    retry_max_seconds: float = Field(3600.0, gt=0)
 
 
 class UploadSettings(_Section):
@@ -127,6 +143,7 @@ class Settings(_Section):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     names: NamesSettings = Field(default_factory=NamesSettings)
     review: ReviewSettings = Field(default_factory=ReviewSettings)
+    outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     public_base_url: str = ""
     home_province: str = Field("45", pattern=r"^\d{2}$")
     qrcode_dir: str = "qrcodes"

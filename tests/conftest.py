@@ -116,3 +116,11 @@ async def clean_state(server):
 async def client(server):
     async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
         yield http
+
+
+@pytest.fixture
+async def paused_outbox(server):
+    """The server's background outbox sender stopped for one test, so the test alone decides when to deliver."""
+    await server.app.ctx.outbox.stop()
+    yield server.app.ctx.outbox
+    server.app.ctx.outbox.start()

@@ -109,3 +109,13 @@ def signature_png_base64(width: int = 300, height: int = 120, blank: bool = Fals
     out = io.BytesIO()
     image.save(out, format="PNG")
     return base64.b64encode(out.getvalue()).decode()
+
+
+async def delivered_sms(client: httpx.AsyncClient, server, phone: str | None = None) -> list[dict]:
+    """Let the outbox deliver what is due, then what the development SMS sink received (newest first)."""
+    from server.services.outbox import deliver_due
+
+    await deliver_due(server.app.ctx)
+    response = await client.get("/dev/sms", params={"phone": phone} if phone else None)
+    assert response.status_code == 200, response.text
+    return response.json()

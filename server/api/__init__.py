@@ -2,6 +2,7 @@
 from sanic import Sanic
 
 from server.api import accounts, applications, health, signing, staff
+from server.api import notifications
 
 
 def register_blueprints(app: Sanic) -> None:
@@ -10,3 +11,6 @@ def register_blueprints(app: Sanic) -> None:
     app.blueprint(staff.bp)
     app.blueprint(applications.bp)
     app.blueprint(signing.bp)
+    app.blueprint(notifications.bp)
+    if app.ctx.settings.sms.provider == "dev_sink":
+        app.blueprint(notifications.dev_bp)

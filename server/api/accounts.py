@@ -7,7 +7,7 @@ from sanic_ext import openapi
 
 from server.api.http import RequestModel, applicant_record, bearer_token, client_ip, current_applicant, parse
 from server.errors import Invalid
-from server.services import accounts, sessions
+from server.services import accounts, notifications, sessions
 
 bp = Blueprint("accounts", url_prefix="/api/v1/mp")
 
@@ -18,6 +18,8 @@ class LoginIn(RequestModel):
 
 class PhoneIn(RequestModel):
     code: str | None = Field(None, min_length=1, max_length=128)
+    phone: str | None = Field(None, min_length=1, max_length=20)
+    sms_code: str | None = Field(None, min_length=1, max_length=16)
 
 
 @bp.post("/login")
@@ -34,15 +36,24 @@ async def login(request: Request):
 
 
 @bp.post("/phone")
-@openapi.summary("Bind the phone number from getPhoneNumber's code")
+@openapi.summary("Bind the phone number from getPhoneNumber's code, or from {phone, sms_code}")
 @openapi.body({"application/json": PhoneIn})
 @openapi.secured("bearer")
+@openapi.response(422, description="invalid WeChat code, or wrong / expired / locked SMS code (field sms_code)")
 async def bind_phone(request: Request):
     me = await current_applicant(request)
     body = parse(request, PhoneIn)
     if body.code:
         return json(await accounts.bind_phone_from_wechat(request.app.ctx.wechat, me.id, body.code))
-    raise Invalid("code", "请提供微信手机号授权 code")
+    if body.phone or body.sms_code:
+        if not body.phone:
+            raise Invalid("phone", "请填写手机号")
+        if not body.sms_code:
+            raise Invalid("sms_code", "请填写短信验证码")
+        ctx = request.app.ctx
+        await notifications.verify_sms_code(ctx.cache, ctx.settings, body.phone, body.sms_code)
+        return json(await accounts.bind_verified_phone(me.id, body.phone))
+    raise Invalid("code", "请提供微信手机号授权 code，或手机号和短信验证码")
 
 
 @bp.post("/logout")

@@ -36,6 +36,13 @@ class Cache(ABC):
         """Add to a counter; the TTL starts with the counter's window (first increment)."""
 
     @abstractmethod
+    async def take_windows(self, windows: list[tuple[str, int, float]]) -> float:
+        """Count one hit in every (key, limit, window seconds) together, or in none when any window is full.
+
+        Returns 0 when counted, else the seconds until every full window has freed.
+        """
+
+    @abstractmethod
     async def ttl(self, key: str) -> float | None:
         """Seconds left, None when the key is absent or has no expiry."""
 
@@ -116,6 +123,19 @@ class MemoryCache(Cache):
         self._data[key] = (str(value), expiry)
         return value
 
+    async def take_windows(self, windows):
+        wait = 0.0
+        for key, limit, window in windows:
+            entry = self._live(key)
+            if entry and int(entry[0]) >= limit:
+                wait = max(wait, window if entry[1] is None else entry[1] - time.monotonic())
+        if wait > 0:
+            return wait
+        for key, _, window in windows:
+            entry = self._live(key)
+            self._data[key] = (str(int(entry[0]) + 1), entry[1]) if entry else ("1", self._expiry(window))
+        return 0.0
+
     async def ttl(self, key):
         entry = self._live(key)
         if not entry or entry[1] is None:
@@ -142,6 +162,23 @@ end
 return value
 """
 
+_TAKE_WINDOWS = """
+local wait = 0
+for i, key in ipairs(KEYS) do
+  local count = tonumber(redis.call('GET', key) or '0')
+  if count >= tonumber(ARGV[2 * i - 1]) then
+    local left = redis.call('PTTL', key)
+    if left < 0 then left = tonumber(ARGV[2 * i]) end
+    if left > wait then wait = left end
+  end
+end
+if wait > 0 then return wait end
+for i, key in ipairs(KEYS) do
+  if redis.call('INCR', key) == 1 then redis.call('PEXPIRE', key, ARGV[2 * i]) end
+end
+return 0
+"""
+
 _RELEASE_IF_OWNER = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -158,6 +195,7 @@ class RedisCache(Cache):
         self._prefix = prefix
         self._incr = self._redis.register_script(_INCR_WITH_WINDOW)
         self._release = self._redis.register_script(_RELEASE_IF_OWNER)
+        self._take_windows = self._redis.register_script(_TAKE_WINDOWS)
 
     def _k(self, key: str) -> str:
         return self._prefix + key
@@ -183,6 +221,13 @@ class RedisCache(Cache):
 
     async def incr(self, key, amount=1, ttl=None):
         return int(await self._incr(keys=[self._k(key)], args=[amount, self._ms(ttl) or 0]))
+
+    async def take_windows(self, windows):
+        args: list[int] = []
+        for _, limit, window in windows:
+            args += [limit, self._ms(window)]
+        wait_ms = await self._take_windows(keys=[self._k(key) for key, _, _ in windows], args=args)
+        return int(wait_ms) / 1000
 
     async def ttl(self, key):
         ms = await self._redis.pttl(self._k(key))

@@ -2,7 +2,10 @@
 from tortoise import fields
 from tortoise.models import Model
 
-OUTBOX_STATUSES = ("pending", "sending", "sent", "failed")
+# pending → sending → sent | failed | refused, or back to pending for a retry; sent/failed/refused are final.
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "refused")
+FINAL_STATUSES = ("sent", "failed", "refused")
+CHANNELS = ("sms", "wechat")
 
 
 class OutboxMessage(Model):
@@ -16,6 +19,10 @@ class OutboxMessage(Model):
     attempts = fields.IntField(default=0)
     next_attempt_at = fields.DatetimeField(db_index=True)
     lease_until = fields.DatetimeField(null=True)
+    # Which sender holds the row while it is 'sending'; every write after the claim is guarded by it.
+    claim_token = fields.CharField(max_length=32, null=True)
+    # The per-phone limit was already counted for this message (a verification code counts when requested).
+    quota_counted = fields.BooleanField(default=False)
     last_error = fields.TextField(null=True)
     provider_message_id = fields.CharField(max_length=128, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -23,3 +30,21 @@ class OutboxMessage(Model):
 
     class Meta:
         table = "outbox_message"
+        indexes = (("status", "next_attempt_at"),)
+
+
+class DevSms(Model):
+    """What the development SMS sink received: one row per outbox message (out_id), however often it was sent."""
+
+    id = fields.IntField(pk=True)
+    out_id = fields.CharField(max_length=64, unique=True)
+    phone = fields.CharField(max_length=20, db_index=True)
+    template = fields.CharField(max_length=48)
+    params = fields.JSONField(default=dict)
+    text = fields.TextField()
+    # A second delivery with the same out_id is deduplicated but counted, so a double send cannot hide.
+    received_count = fields.IntField(default=1)
+    at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "dev_sms"

@@ -1,12 +1,28 @@
-"""Notifications: messages enter the outbox in the caller's transaction; a background sender delivers them."""
+"""Notifications: messages enter the outbox in the caller's transaction; a background sender delivers them.
+
+Also the rules around them: per-phone limits like the providers' own, SMS verification codes, and what staff
+and developers may see of the messages.
+"""
 from __future__ import annotations
 
-from server.models.notifications import OutboxMessage
+import hashlib
+import hmac
+import math
+import secrets
+import string
+
+from tortoise.functions import Count
+
+from server.cache import Cache
+from server.config import Settings
+from server.errors import Invalid, RateLimited
+from server.models.notifications import CHANNELS, OUTBOX_STATUSES, DevSms, OutboxMessage
+from server.services.identifiers import mask_phone, mobile_problem
 from server.services.sessions import now
 
 # Template name → the text the development sink renders (real providers map names to template codes in config).
 TEMPLATES = {
-    "sms_code": "您的验证码为{code}，5分钟内有效。如非本人操作请忽略。",
+    "sms_code": "您的验证码为{code}，{minutes}分钟内有效。如非本人操作请忽略。",
     "cloud_approved": "您提交的「{name}」{business}申请已通过云帮办审核，材料已锁定，请通知全部有权签字人完成电子签名。",
     "cloud_returned": "您提交的「{name}」{business}申请已退回修改，请在一窗通小程序“办理进度”中查看意见并修改。",
     "signing_link": "{signer}您好：「{name}」{business}申请请您以{role}身份电子签名，链接{hours}小时内有效：{link}",
@@ -14,18 +30,172 @@ TEMPLATES = {
     "sign_declined": "「{name}」{business}申请：{signer}拒绝签名，理由：{reason}。",
     "application_result": "您提交的「{name}」{business}申请{result}。",
 }
+# Parameters that must not outlive delivery in the outbox table (the code itself is kept only hashed).
+SECRET_PARAMS = {"sms_code": ("code",)}
+SMS_CODE_DIGITS = 6
+
+# Per-phone windows like the providers' own: (config key, seconds).
+PHONE_WINDOWS = (("per_minute", 60), ("per_hour", 3600), ("per_day", 86400))
+
+
+def template_params(template: str) -> list[str]:
+    """The named placeholders of an SMS template, in the order the text uses them (Tencent's {1}, {2} …)."""
+    names: list[str] = []
+    for _, name, _, _ in string.Formatter().parse(TEMPLATES[template]):
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
+def render(template: str, params: dict[str, str]) -> str:
+    return TEMPLATES[template].format(**params)
+
+
+def _sms_params(template: str, params: dict) -> dict[str, str]:
+    if template not in TEMPLATES:
+        raise ValueError(f"unknown SMS template {template}")
+    values = {key: str(value) for key, value in params.items()}
+    missing = [name for name in template_params(template) if name not in values]
+    if missing:
+        raise ValueError(f"SMS template {template} needs {', '.join(missing)}")
+    return values
 
 
 async def enqueue_sms(phone: str, template: str, params: dict, *, connection=None) -> OutboxMessage:
-    if template not in TEMPLATES:
-        raise ValueError(f"unknown SMS template {template}")
     return await OutboxMessage.create(channel="sms", recipient=phone, template=template,
-                                      params={k: str(v) for k, v in params.items()}, next_attempt_at=now(),
+                                      params=_sms_params(template, params), next_attempt_at=now(),
                                       using_db=connection)
 
 
 async def enqueue_wechat(openid: str, template: str, data: dict, page: str | None = None, *,
                          connection=None) -> OutboxMessage:
+    """A subscribe message; `data` maps the template's keys (thing1, time2 …) to plain values."""
     return await OutboxMessage.create(channel="wechat", recipient=openid, template=template,
                                       params={k: str(v) for k, v in data.items()}, page=page, next_attempt_at=now(),
                                       using_db=connection)
+
+
+def subscribe_template_id(settings: Settings, template: str) -> str | None:
+    """wechat.subscribe_templates names the real ids; the stand-in WeChat server accepts a default per name."""
+    configured = settings.wechat.subscribe_templates.get(template)
+    if configured:
+        return configured
+    return f"dev-{template}" if settings.wechat.mount_mock else None
+
+
+# --- Per-phone limits -------------------------------------------------------------------------------------------
+
+async def take_phone_quota(cache: Cache, settings: Settings, phone: str) -> float:
+    """Count one SMS to this phone in all three windows at once; 0 when allowed, else seconds to wait."""
+    # The braces keep a phone's three keys in one Redis Cluster slot, as the atomic script needs.
+    windows = [(f"sms-quota:{{{phone}}}:{seconds}", getattr(settings.sms, key), seconds)
+               for key, seconds in PHONE_WINDOWS]
+    return await cache.take_windows(windows)
+
+
+# --- SMS verification codes ---------------------------------------------------------------------------------------
+
+def _code_hash(settings: Settings, phone: str, code: str) -> str:
+    # Keyed with the server secret: six digits alone would be a million guesses away from a leaked cache.
+    return hmac.new(settings.secret_key.encode(), f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _check_phone(phone: str, field: str = "phone") -> None:
+    problem = mobile_problem(phone)
+    if problem:
+        raise Invalid(field, problem)
+
+
+async def send_sms_code(cache: Cache, settings: Settings, phone: str) -> dict:
+    """A fresh 6-digit code for this phone, sent through the outbox; 429 beyond the per-phone limits."""
+    _check_phone(phone)
+    wait = await take_phone_quota(cache, settings, phone)
+    if wait:
+        seconds = math.ceil(wait)
+        raise RateLimited(seconds, f"短信发送过于频繁，请{seconds}秒后再试", field="phone")
+    code = f"{secrets.randbelow(10 ** SMS_CODE_DIGITS):0{SMS_CODE_DIGITS}d}"
+    ttl = settings.sms.code_ttl_seconds
+    await cache.set(f"sms-code:{phone}", _code_hash(settings, phone, code), ttl=ttl)
+    await cache.delete(f"sms-code-tries:{phone}")
+    await OutboxMessage.create(channel="sms", recipient=phone, template="sms_code",
+                               params={"code": code, "minutes": str(ttl // 60)}, next_attempt_at=now(),
+                               quota_counted=True)
+    return {"expires_in": ttl}
+
+
+async def verify_sms_code(cache: Cache, settings: Settings, phone: str, code: str) -> bool:
+    """True when the code is right (it is then used up); Invalid naming sms_code otherwise.
+
+    Every try counts before the comparison, so concurrent guesses cannot exceed sms.code_max_attempts;
+    the try that reaches the limit without the right code kills it.
+    """
+    _check_phone(phone)
+    if not isinstance(code, str) or len(code) != SMS_CODE_DIGITS or not code.isdigit():
+        raise Invalid("sms_code", "验证码应为6位数字")
+    stored = await cache.get(f"sms-code:{phone}")
+    if stored is None:
+        raise Invalid("sms_code", "验证码已失效，请重新获取", code="sms_code_expired")
+    limit = settings.sms.code_max_attempts
+    tries = await cache.incr(f"sms-code-tries:{phone}", 1, ttl=settings.sms.code_ttl_seconds)
+    if tries > limit:
+        await cache.delete(f"sms-code:{phone}")
+        raise Invalid("sms_code", "验证码错误次数过多，已失效，请重新获取", code="sms_code_locked")
+    if hmac.compare_digest(stored, _code_hash(settings, phone, code)):
+        if await cache.getdel(f"sms-code:{phone}") == stored:
+            await cache.delete(f"sms-code-tries:{phone}")
+            return True
+        raise Invalid("sms_code", "验证码已失效，请重新获取", code="sms_code_expired")
+    if tries >= limit:
+        await cache.delete(f"sms-code:{phone}")
+        raise Invalid("sms_code", "验证码错误次数过多，已失效，请重新获取", code="sms_code_locked")
+    raise Invalid("sms_code", f"验证码不正确，还可尝试{limit - tries}次", code="sms_code_wrong")
+
+
+# --- What staff and developers see ----------------------------------------------------------------------------------
+
+def _masked_recipient(message: OutboxMessage) -> str:
+    if message.channel == "sms":
+        return mask_phone(message.recipient)
+    return message.recipient[:6] + "****" if len(message.recipient) > 6 else "****"
+
+
+def message_view(message: OutboxMessage) -> dict:
+    """For staff: never the parameters (a verification code, a signing link), and the phone masked."""
+    return {
+        "id": str(message.id), "channel": message.channel, "recipient": _masked_recipient(message),
+        "template": message.template, "status": message.status, "attempts": message.attempts,
+        "last_error": message.last_error, "next_attempt_at": message.next_attempt_at.isoformat(),
+        "created_at": message.created_at.isoformat(),
+        "sent_at": message.sent_at.isoformat() if message.sent_at else None,
+    }
+
+
+async def messages_for_staff(status: str | None = None, channel: str | None = None, limit: int = 50,
+                             offset: int = 0) -> dict:
+    if status is not None and status not in OUTBOX_STATUSES:
+        raise Invalid("status", f"status 应为 {'、'.join(OUTBOX_STATUSES)} 之一")
+    if channel is not None and channel not in CHANNELS:
+        raise Invalid("channel", "channel 应为 sms 或 wechat")
+    query = OutboxMessage.all()
+    if status:
+        query = query.filter(status=status)
+    if channel:
+        query = query.filter(channel=channel)
+    total = await query.count()
+    rows = await query.order_by("-created_at", "-id").offset(offset).limit(limit)
+    counts = await OutboxMessage.annotate(n=Count("id")).group_by("status").values_list("status", "n")
+    return {
+        "total": total,
+        "counts": {name: 0 for name in OUTBOX_STATUSES} | dict(counts),
+        "items": [message_view(row) for row in rows],
+    }
+
+
+async def dev_sms(phone: str | None = None, limit: int = 100) -> list[dict]:
+    """What the development sink received, newest first."""
+    query = DevSms.all()
+    if phone:
+        query = query.filter(phone=phone)
+    rows = await query.order_by("-at", "-id").limit(limit)
+    return [{"id": row.out_id, "phone": row.phone, "template": row.template, "params": row.params, "text": row.text,
+             "at": row.at.isoformat()} for row in rows]

@@ -1,0 +1,80 @@
+"""SMS verification codes for applicants, the staff view of the outbox, and the development SMS sink."""
+from __future__ import annotations
+
+from pydantic import Field
+from sanic import Blueprint, Request, json
+from sanic_ext import openapi
+
+from server.api.http import RequestModel, current_applicant, current_staff, parse
+from server.errors import Invalid
+from server.models.notifications import CHANNELS, OUTBOX_STATUSES
+from server.services import notifications
+from server.services.staff import require_role
+
+bp = Blueprint("notifications")
+# Mounted only while sms.provider is dev_sink: what the sink received, readable without a phone.
+dev_bp = Blueprint("dev_sms", url_prefix="/dev")
+
+
+class SmsCodeIn(RequestModel):
+    phone: str = Field(min_length=1, max_length=20)
+
+
+def _int_arg(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise Invalid(name, f"{name} 应为整数") from None
+    if not low <= value <= high:
+        raise Invalid(name, f"{name} 应在 {low} 到 {high} 之间")
+    return value
+
+
+@bp.post("/api/v1/mp/sms-code")
+@openapi.summary("Send a 6-digit SMS verification code to a phone (per-phone limits like the providers')")
+@openapi.body({"application/json": SmsCodeIn})
+@openapi.secured("bearer")
+@openapi.response(200, description="{expires_in}: seconds the code stays valid")
+@openapi.response(422, description="not a mainland mobile number (field phone)")
+@openapi.response(429, description="per-phone limit reached: error.retry_after seconds (also the Retry-After header)")
+async def request_sms_code(request: Request):
+    await current_applicant(request)
+    body = parse(request, SmsCodeIn)
+    ctx = request.app.ctx
+    result = await notifications.send_sms_code(ctx.cache, ctx.settings, body.phone)
+    ctx.outbox.wake()
+    return json(result)
+
+
+@bp.get("/api/v1/admin/messages")
+@openapi.summary("The outbox for administrators: status, attempts, last error; phones masked")
+@openapi.secured("bearer")
+@openapi.parameter("status", str, description=" | ".join(OUTBOX_STATUSES))
+@openapi.parameter("channel", str, description=" | ".join(CHANNELS))
+@openapi.parameter("limit", int, description="1–200, default 50")
+@openapi.parameter("offset", int, description="default 0")
+@openapi.response(200, description="{total, counts: {status: n}, items: [{id, channel, recipient, template, status, "
+                                    "attempts, last_error, next_attempt_at, created_at, sent_at}]}")
+@openapi.response(401, description="not logged in")
+@openapi.response(403, description="not an administrator")
+@openapi.response(422, description="unknown status or channel, limit/offset out of range")
+async def list_messages(request: Request):
+    staff = await current_staff(request)
+    require_role(staff, "admin")
+    return json(await notifications.messages_for_staff(
+        status=request.args.get("status") or None, channel=request.args.get("channel") or None,
+        limit=_int_arg(request, "limit", 50, 1, 200), offset=_int_arg(request, "offset", 0, 0, 10 ** 9)),
+        ensure_ascii=False)
+
+
+@dev_bp.get("/sms")
+@openapi.summary("Development only: what the SMS sink received, newest first")
+@openapi.parameter("phone", str, description="only this phone")
+@openapi.parameter("limit", int, description="1–1000, default 100")
+@openapi.response(200, description="[{id, phone, template, params, text, at}]; id is the outbox message id")
+async def list_dev_sms(request: Request):
+    limit = _int_arg(request, "limit", 100, 1, 1000)
+    return json(await notifications.dev_sms(request.args.get("phone") or None, limit), ensure_ascii=False)

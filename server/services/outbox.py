@@ -1,0 +1,249 @@
+"""The outbox sender: claims due messages with a guarded write, delivers them, records the outcome.
+
+Every server worker runs one. A claim is one conditional UPDATE (status pending and due, or 'sending' with an
+expired lease) under SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL, so with several workers or hosts exactly
+one sender holds a message; every later write is guarded by its claim token. No database connection is held
+while a provider is called. A message whose outcome is unknown (its sender died, or a call timed out) is first
+looked up at the provider by its id, which went out as the provider's idempotency / session context, and sent
+again only if the provider does not have it: a crash neither loses nor doubles an SMS. WeChat's subscribe API has
+no idempotency key and no way to ask what it received, so a subscribe message whose outcome is unknown is sent
+again: the one window for a repeat is between WeChat's answer and our write of it.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import secrets
+from datetime import timedelta
+
+from sanic import Sanic
+from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
+
+from server.cache import Cache
+from server.config import Settings
+from server.models.notifications import OutboxMessage
+from server.services.identifiers import mask_phone
+from server.services.notifications import (SECRET_PARAMS, render, subscribe_template_id, take_phone_quota,
+                                           template_params)
+from server.services.sessions import now
+from server.sms import (DeliveryError, PermanentFailure, SmsMessage, SmsProvider, TemporaryFailure, Throttled,
+                        make_sms_provider)
+from server.wechat import RATE_LIMITED, SUBSCRIPTION_REFUSED, SYSTEM_BUSY, WeChatError, WeChatGateway
+
+log = logging.getLogger("yct.outbox")
+
+
+class RecipientRefused(DeliveryError):
+    """WeChat 43101: the user has not (or no longer) subscribed to this message. Final, never retried."""
+
+
+# WeChat answers worth another try: busy, rate limited, token expired (wechatpy refreshes it), unreachable.
+_WECHAT_TEMPORARY = {SYSTEM_BUSY, RATE_LIMITED, 40001, 42001, 45009, None}
+
+
+def _wechat_failure(exc: WeChatError) -> DeliveryError:
+    code = "wechat" if exc.errcode is None else str(exc.errcode)
+    if exc.errcode == SUBSCRIPTION_REFUSED:
+        return RecipientRefused(code, "用户未订阅该消息（43101）")
+    if exc.errcode in _WECHAT_TEMPORARY:
+        return TemporaryFailure(code, exc.errmsg)
+    return PermanentFailure(code, exc.errmsg)
+
+
+class OutboxSender:
+    def __init__(self, settings: Settings, cache: Cache, sms: SmsProvider, wechat: WeChatGateway | None):
+        self.settings = settings
+        self.cache = cache
+        self.sms = sms
+        self.wechat = wechat
+        # One pass at a time in this process: deliver_due() called by a test waits for the loop's pass to end.
+        self._pass = asyncio.Lock()
+        self._task: asyncio.Task | None = None
+        self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()
+
+    # --- the loop ---------------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._task is None or self._task.done():
+            self._stopping.clear()
+            self._task = asyncio.create_task(self._run(), name="outbox-sender")
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def stop(self, grace_seconds: float = 5.0) -> None:
+        """Finish the message in hand (up to grace_seconds), then stop; what is left stays in the outbox."""
+        if self._task is None:
+            return
+        self._stopping.set()
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), grace_seconds)
+        except asyncio.TimeoutError:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        self._task = None
+        self._stopping.clear()
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await self.deliver_due()
+            except Exception:
+                log.exception("outbox pass failed; trying again after the poll interval")
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.settings.outbox.poll_seconds)
+            except asyncio.TimeoutError:
+                pass
+            self._wake.clear()
+
+    # --- one pass ---------------------------------------------------------------------------------------------------
+
+    async def deliver_due(self) -> int:
+        """Deliver every message due now, round after round; how many this pass handled."""
+        async with self._pass:
+            handled = 0
+            while not self._stopping.is_set():
+                claimed = await self._claim()
+                if not claimed:
+                    break
+                outcomes = await asyncio.gather(*(self._deliver(row) for row in claimed))
+                await self._record(claimed, outcomes)
+                handled += len(claimed)
+            return handled
+
+    async def _claim(self) -> list[OutboxMessage]:
+        """At most `concurrency` rows, all sent at once: each is marked well within its lease."""
+        cfg = self.settings.outbox
+        moment = now()
+        token = secrets.token_hex(16)
+        due = Q(status="pending", next_attempt_at__lte=moment) | Q(status="sending", lease_until__lt=moment)
+        async with in_transaction() as connection:
+            candidates = await (OutboxMessage.filter(due).order_by("next_attempt_at").limit(cfg.concurrency)
+                                .select_for_update(skip_locked=True).only("id").using_db(connection))
+            if not candidates:
+                return []
+            # The guard: a row another sender claimed since the SELECT no longer matches `due` and is left alone.
+            await OutboxMessage.filter(due, id__in=[row.id for row in candidates]).using_db(connection).update(
+                status="sending", claim_token=token, lease_until=moment + timedelta(seconds=cfg.lease_seconds),
+                attempts=F("attempts") + 1)
+        return await OutboxMessage.filter(claim_token=token, status="sending")
+
+    async def _deliver(self, row: OutboxMessage) -> dict:
+        """One message to its provider; the row's next state (written later, with the whole round's)."""
+        try:
+            provider_id = await (self._send_sms(row) if row.channel == "sms" else self._send_wechat(row))
+        except Throttled as exc:
+            return self._held(row, exc.retry_after, f"{exc.code}: {exc.message}")
+        except RecipientRefused as exc:
+            return self._final(row, "refused", f"{exc.code}: {exc.message}")
+        except PermanentFailure as exc:
+            return self._final(row, "failed", f"{exc.code}: {exc.message}")
+        except TemporaryFailure as exc:
+            return self._retry_or_fail(row, f"{exc.code}: {exc.message}")
+        except Exception as exc:
+            log.exception("outbox message %s: unexpected error", row.id)
+            return self._retry_or_fail(row, f"internal: {exc.__class__.__name__}")
+        return {"status": "sent", "sent_at": now(), "provider_message_id": provider_id, "params": self._scrubbed(row)}
+
+    # --- the channels -----------------------------------------------------------------------------------------------
+
+    async def _send_sms(self, row: OutboxMessage) -> str | None:
+        try:
+            message = SmsMessage(id=str(row.id), phone=row.recipient, template=row.template, params=row.params,
+                                 text=render(row.template, row.params), param_order=template_params(row.template),
+                                 created_at=row.created_at)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise PermanentFailure("bad_template", f"短信模板或参数无效：{exc}") from None
+        if row.attempts > 1:
+            # An earlier attempt may have reached the provider (sender died, call timed out): ask before resending.
+            accepted = await self.sms.find(message)
+            if accepted is not None:
+                log.info("outbox message %s to %s: the provider already had it", row.id, mask_phone(row.recipient))
+                return accepted.provider_id
+        if row.attempts > self.settings.outbox.max_attempts:
+            raise PermanentFailure("attempts_exhausted", "发送尝试次数已用完")
+        if not row.quota_counted:
+            wait = await take_phone_quota(self.cache, self.settings, row.recipient)
+            if wait:
+                raise Throttled("phone_limit", "该号码已达发送频率上限，顺延发送", wait)
+            row.quota_counted = True
+        accepted = await self.sms.send(message)
+        return accepted.provider_id
+
+    async def _send_wechat(self, row: OutboxMessage) -> str | None:
+        if self.wechat is None:
+            raise TemporaryFailure("wechat_unavailable", "微信接口未配置")
+        template_id = subscribe_template_id(self.settings, row.template)
+        if not template_id:
+            raise PermanentFailure("template_not_configured", f"wechat.subscribe_templates 未配置模板 {row.template}")
+        if row.attempts > self.settings.outbox.max_attempts:
+            raise PermanentFailure("attempts_exhausted", "发送尝试次数已用完")
+        data = {key: {"value": value} for key, value in row.params.items()}
+        try:
+            result = await self.wechat.send_subscribe_message(row.recipient, template_id, data, row.page)
+        except WeChatError as exc:
+            raise _wechat_failure(exc) from None
+        return str(result.get("msgid")) if result.get("msgid") is not None else None
+
+    # --- recording the outcome (every write guarded by the claim) ---------------------------------------------------
+
+    async def _record(self, rows: list[OutboxMessage], outcomes: list[dict]) -> None:
+        """One transaction for the round. A crash before it commits leaves the rows 'sending': once their lease
+        runs out they are looked up at the provider, so nothing is sent twice."""
+        async with in_transaction() as connection:
+            for row, fields in zip(rows, outcomes):
+                changed = await OutboxMessage.filter(id=row.id, status="sending", claim_token=row.claim_token) \
+                    .using_db(connection).update(claim_token=None, lease_until=None, **fields)
+                if not changed:
+                    log.warning("outbox message %s changed while we delivered it (our lease ran out); "
+                                "outcome not recorded", row.id)
+
+    @staticmethod
+    def _scrubbed(row: OutboxMessage) -> dict:
+        secret = SECRET_PARAMS.get(row.template, ())
+        return {key: ("******" if key in secret else value) for key, value in row.params.items()}
+
+    def _final(self, row: OutboxMessage, status: str, error: str) -> dict:
+        log.warning("outbox message %s (%s %s) %s: %s", row.id, row.channel, row.template, status, error)
+        return {"status": status, "last_error": error, "params": self._scrubbed(row)}
+
+    @staticmethod
+    def _held(row: OutboxMessage, wait: float, reason: str) -> dict:
+        """Held by a per-phone limit: back in line when the window frees; the attempt is given back."""
+        return {"status": "pending", "next_attempt_at": now() + timedelta(seconds=wait),
+                "attempts": F("attempts") - 1, "last_error": reason}
+
+    def _retry_or_fail(self, row: OutboxMessage, error: str) -> dict:
+        cfg = self.settings.outbox
+        if row.attempts >= cfg.max_attempts:
+            return self._final(row, "failed", f"{error}（已尝试{row.attempts}次）")
+        delay = min(cfg.retry_max_seconds, cfg.retry_base_seconds * 2 ** (row.attempts - 1))
+        delay *= random.uniform(0.8, 1.0)  # spread retries so a provider outage does not end in one burst
+        # The quota of this attempt stays counted, so the retry does not pay it twice.
+        return {"status": "pending", "next_attempt_at": now() + timedelta(seconds=delay), "last_error": error,
+                "quota_counted": row.quota_counted}
+
+
+async def deliver_due(app_ctx) -> int:
+    """Deliver what is due now with this app's sender (tests await this instead of waiting for the loop)."""
+    return await app_ctx.outbox.deliver_due()
+
+
+def install_sender(app: Sanic) -> None:
+    """The SMS provider from config (a wrong setting stops the start), and the sender started with the server."""
+    settings: Settings = app.ctx.settings
+    app.ctx.sms = make_sms_provider(settings)
+
+    @app.after_server_start
+    async def start_outbox_sender(app: Sanic):
+        app.ctx.outbox = OutboxSender(settings, app.ctx.cache, app.ctx.sms, app.ctx.wechat)
+        if settings.outbox.enabled:
+            app.ctx.outbox.start()
+
+    @app.before_server_stop
+    async def stop_outbox_sender(app: Sanic):
+        await app.ctx.outbox.stop()
