@@ -12,6 +12,7 @@ MODEL_MODULES = [
     "server.models.accounts",
     "server.models.applications",
     "server.models.notifications",
+    "server.models.names",
 ]
 MIGRATIONS_MODULE = "server.migrations"
 

@@ -1,7 +1,7 @@
 """HTTP only: every blueprint of the product, registered in one place."""
 from sanic import Sanic
 
-from server.api import accounts, applications, health, staff
+from server.api import accounts, applications, health, names, staff
 
 
 def register_blueprints(app: Sanic) -> None:
@@ -9,3 +9,4 @@ def register_blueprints(app: Sanic) -> None:
     app.blueprint(accounts.bp)
     app.blueprint(staff.bp)
     app.blueprint(applications.bp)
+    app.blueprint(names.bp)
