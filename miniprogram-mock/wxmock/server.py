@@ -163,9 +163,19 @@ def create_blueprint(state: MockState, url_prefix: str = "/_mock/wx") -> Bluepri
     # --- What the phone would otherwise produce --------------------------------------------------
     @bp.post("/code")
     async def make_login_code(request: Request):
-        openid = str(body(request).get("openid") or "")
+        """wx.login(); with {"count": n} a batch of codes for load tests, one openid each."""
+        data = body(request)
+        openid = str(data.get("openid") or "")
         if not openid:
             return json({"error": "openid required"}, status=400)
+        count = data.get("count")
+        if count is not None:
+            if not isinstance(count, int) or not 1 <= count <= 100_000:
+                return json({"error": "count must be 1..100000"}, status=400)
+            codes = [secrets.token_urlsafe(16) for _ in range(count)]
+            for index, code in enumerate(codes):
+                state.login_codes[code] = {"openid": f"{openid}-{index}", "used": False}
+            return json({"codes": codes})
         code = secrets.token_urlsafe(16)
         state.login_codes[code] = {"openid": openid, "used": False}
         return json({"code": code})
