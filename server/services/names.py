@@ -16,12 +16,12 @@ from pathlib import Path
 import yaml
 from pypinyin import lazy_pinyin
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
+from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from server.errors import Conflict, Invalid
 from server.models.applications import ENTITY_TYPES
-from server.models.names import NameReservation, RegisteredEntity, RetiredName
+from server.models.names import NameReservation
 from server.services import authorities
 
 NAMES_FILE = Path(__file__).resolve().parent.parent / "data" / "names.yaml"
@@ -243,21 +243,46 @@ def _industries_collide(a: str, b: str) -> bool:
     return a == b or not a or not b
 
 
+_CANDIDATES_SQL = """
+SELECT name, trade_name, industry, status AS kind, status_date AS since, credit_code, CAST(NULL AS INTEGER) AS applicant_id
+  FROM registered_entity WHERE city_code = {city} AND (trade_name IN ({names}) OR trade_pinyin = {pinyin})
+UNION ALL
+SELECT name, trade_name, industry, 'changed', retired_at, credit_code, CAST(NULL AS INTEGER)
+  FROM retired_name WHERE city_code = {city} AND (trade_name IN ({names}) OR trade_pinyin = {pinyin})
+UNION ALL
+SELECT name, trade_name, industry, 'reserved', expires_at, NULL, applicant_id
+  FROM name_reservation WHERE city_code = {city} AND (trade_name IN ({names}) OR trade_pinyin = {pinyin})
+"""
+
+
 async def _candidates(city: str, parsed: ParsedName, pinyin: str, variants: set[str], connection=None) -> list[dict]:
-    """Registered, retired and reserved names of the city with this 字号, a near-synonym of it, or its sound."""
-    trade_names = [parsed.trade_name, *variants]
-    match = Q(trade_name__in=trade_names) | Q(trade_pinyin=pinyin)
-    now = datetime.now(timezone.utc)
-    registered = await RegisteredEntity.filter(match, city_code=city).using_db(connection).values(
-        "name", "trade_name", "industry", "status", "status_date", "credit_code")
-    retired = await RetiredName.filter(match, city_code=city, retired_at__gt=now - PROTECTION_AFTER_EXIT).using_db(
-        connection).values("name", "trade_name", "industry", "retired_at", "credit_code")
-    reserved = await NameReservation.filter(match, city_code=city, expires_at__gt=now).using_db(connection).values(
-        "name", "trade_name", "industry", "applicant_id")
-    rows = [{**row, "kind": row["status"]} for row in registered]
-    rows += [{**row, "kind": "changed", "status_date": row["retired_at"]} for row in retired]
-    rows += [{**row, "kind": "reserved"} for row in reserved]
+    """Registered, retired and reserved names of the city with this 字号, a near-synonym of it, or its sound.
+
+    One round trip over the (city_code, trade_name) and (city_code, trade_pinyin) indexes; time limits are
+    applied by the caller, so the query is the same on SQLite and PostgreSQL.
+    """
+    conn = connection or connections.get("default")
+    trade_names = [parsed.trade_name, *sorted(variants)]
+    if conn.capabilities.dialect == "postgres":
+        marks = [f"${index}" for index in range(1, len(trade_names) + 3)]
+    else:
+        marks = ["?"] * (len(trade_names) + 2)
+    sql = _CANDIDATES_SQL.format(city=marks[0], names=", ".join(marks[1:-1]), pinyin=marks[-1])
+    values = [city, *trade_names, pinyin]
+    if conn.capabilities.dialect != "postgres":
+        # "?" marks are taken in order of appearance: each of the three selects needs its own copy of the values.
+        values *= 3
+    rows = await conn.execute_query_dict(sql, values)
+    for row in rows:
+        row["since"] = _as_datetime(row["since"])
     return rows
+
+
+def _as_datetime(value) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 _KIND_REASONS = {
@@ -276,9 +301,10 @@ def _judge(rows: list[dict], parsed: ParsedName, name: str, entity_type: str, ap
     for row in rows:
         if exclude_credit_code and row.get("credit_code") == exclude_credit_code:
             continue
-        if row["kind"] == "reserved" and applicant_id is not None and row["applicant_id"] == applicant_id:
+        if row["kind"] == "reserved" and (row["since"] <= now or (applicant_id is not None
+                                                                   and row["applicant_id"] == applicant_id)):
             continue
-        if row["kind"] in ("cancelled", "changed") and row["status_date"] and row["status_date"] <= now - PROTECTION_AFTER_EXIT:
+        if row["kind"] in ("cancelled", "changed") and row["since"] and row["since"] <= now - PROTECTION_AFTER_EXIT:
             continue
         if not _industries_collide(parsed.industry, row["industry"]) or row["name"] in seen:
             continue
