@@ -258,3 +258,21 @@ async def test_staff_reuse_the_same_check_function():
     await create_registered("崇左云帆科技有限公司")
     result = await names.check("崇左云帆科技有限公司", "llc", "451400")
     assert not result["available"]
+
+
+async def test_check_with_a_stale_token_still_answers(client):
+    result = await check(client, "崇左云帆科技有限公司", headers={"Authorization": "Bearer expired-token"})
+    assert result["available"]
+
+
+async def test_reservation_race_on_the_service_directly():
+    """Without HTTP in between: concurrent reserve() calls for one 字号, exactly one succeeds."""
+    from server.errors import Conflict
+    from server.models.accounts import Applicant
+    from server.services import names
+
+    people = [await Applicant.create(openid=f"direct-{i}") for i in range(5)]
+    outcomes = await asyncio.gather(*(names.reserve(p.id, "崇左云帆科技有限公司", "llc", "451402", 60) for p in people),
+                                    return_exceptions=True)
+    assert sum(isinstance(o, dict) for o in outcomes) == 1
+    assert all(isinstance(o, Conflict) for o in outcomes if not isinstance(o, dict))

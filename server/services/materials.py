@@ -55,39 +55,42 @@ def _layered(section: str, business_type: str, entity_type: str) -> dict:
     return merged
 
 
-@lru_cache(maxsize=64)
 def form_fields(business_type: str, entity_type: str) -> tuple[dict, ...]:
     """The form fields (application.entity) of this business and entity type, in order.
 
     Each: {field, label, type, required, and the type's limits (max_length, min, max, options)}.
     Fields not listed here are refused when an applicant sends them.
     """
-    _check(business_type, entity_type)
-    types = _data()["field_types"]
-    result = []
-    for field, need in _layered("fields", business_type, entity_type).items():
-        if need == "absent":
-            continue
-        result.append({"field": field, **types[field], "required": need == "required"})
-    return tuple(result)
+    return tuple(dict(spec) for spec in _form_fields(business_type, entity_type))
 
 
 @lru_cache(maxsize=64)
+def _form_fields(business_type: str, entity_type: str) -> tuple[dict, ...]:
+    _check(business_type, entity_type)
+    types = _data()["field_types"]
+    return tuple({"field": field, **types[field], "required": need == "required"}
+                 for field, need in _layered("fields", business_type, entity_type).items() if need != "absent")
+
+
 def party_rules(business_type: str, entity_type: str) -> dict[str, dict]:
     """role → {min, max, persons_only?, shares_total?}: how many parties of each role the form needs."""
     _check(business_type, entity_type)
     return {role: dict(rule) for role, rule in _layered("parties", business_type, entity_type).items()}
 
 
-@lru_cache(maxsize=64)
 def required_materials(business_type: str, entity_type: str) -> tuple[dict, ...]:
     """The materials (attachments) of this business and entity type, the basis of the 一次性告知单.
 
     Each: {kind, name, signer, basis, when?} — `kind` is the attachment kind an applicant uploads, `name` its
     Chinese name, `signer` who signs or seals it, `basis` the legal provision, `when` (optional) the condition
     on the parties under which it is needed: "has_person_party" or "has_enterprise_investor".
-    The business type's time limit is business_info(business_type)["time_limit"].
+    The business type's time limit is business_info(business_type)["time_limit"]. Callers get fresh dicts.
     """
+    return tuple(dict(item) for item in _required_materials(business_type, entity_type))
+
+
+@lru_cache(maxsize=64)
+def _required_materials(business_type: str, entity_type: str) -> tuple[dict, ...]:
     _check(business_type, entity_type)
     by_business = _data()["materials"].get(business_type, {})
     by_kind: dict[str, dict] = {}

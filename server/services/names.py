@@ -117,7 +117,12 @@ def _split_org_form(rest: str, entity_type: str) -> tuple[str, str]:
     return rest, ""
 
 
-def _split_region(rest: str, aliases: dict[str, tuple[str, str]]) -> tuple[str, str, str, bool]:
+@lru_cache(maxsize=64)
+def _alias_lengths(authority_code: str) -> tuple[int, ...]:
+    return tuple(sorted({len(alias) for alias in region_aliases(authority_code)}, reverse=True))
+
+
+def _split_region(rest: str, aliases: dict[str, tuple[str, str]], lengths: tuple[int, ...]) -> tuple[str, str, str, bool]:
     """(rest without the division, division name, division code, whether it stood in brackets).
 
     Nested divisions in front (崇左市扶绥县…) count as one: the most specific is the name's division.
@@ -126,12 +131,14 @@ def _split_region(rest: str, aliases: dict[str, tuple[str, str]]) -> tuple[str, 
     matched = True
     while matched:
         matched = False
-        for alias in sorted(aliases, key=len, reverse=True):
-            candidate = aliases[alias][0]
-            if rest.startswith(alias) and len(rest) > len(alias) and (not code or (candidate != code and candidate.startswith(_scope_of(code)))):
-                code, region = aliases[alias]
-                rest, matched = rest[len(alias):], True
-                break
+        for length in lengths:
+            alias = rest[:length]
+            if len(rest) > length and alias in aliases:
+                candidate = aliases[alias][0]
+                if not code or (candidate != code and candidate.startswith(_scope_of(code))):
+                    code, region = aliases[alias]
+                    rest, matched = rest[length:], True
+                    break
     if region:
         return rest, region, code, False
     match = re.search(r"（([^（）]+)）", rest)
@@ -141,10 +148,18 @@ def _split_region(rest: str, aliases: dict[str, tuple[str, str]]) -> tuple[str, 
     return rest, "", "", False
 
 
+@lru_cache(maxsize=1)
+def _industry_table() -> tuple[frozenset[str], tuple[int, ...]]:
+    industries = frozenset(_industries())
+    return industries, tuple(sorted({len(term) for term in industries}, reverse=True))
+
+
 def _split_industry(rest: str) -> tuple[str, str]:
-    for industry in _industries():
-        if rest.endswith(industry) and len(rest) > len(industry):
-            return rest[: -len(industry)], industry
+    """The longest industry term the rest ends with, leaving a non-empty 字号."""
+    industries, lengths = _industry_table()
+    for length in lengths:
+        if len(rest) > length and rest[-length:] in industries:
+            return rest[:-length], rest[-length:]
     return rest, ""
 
 
@@ -162,14 +177,20 @@ def parse(name: str, entity_type: str, authority_code: str) -> ParsedName:
         parsed.org_form = "分公司"
         return parsed
     rest, org_form = _split_org_form(name, entity_type)
-    rest, region, region_code, in_brackets = _split_region(rest, aliases)
+    rest, region, region_code, in_brackets = _split_region(rest, aliases, _alias_lengths(authority_code))
     trade_name, industry = _split_industry(rest)
     return ParsedName(region=region, trade_name=trade_name, industry=industry, org_form=org_form,
                       region_code=region_code, region_in_brackets=in_brackets)
 
 
 def pinyin_key(trade_name: str) -> str:
-    return " ".join(lazy_pinyin(trade_name))[:255]
+    """The 字号's sound, character by character (so stored and proposed names are read the same way)."""
+    return " ".join(_char_pinyin(char) for char in trade_name)[:255]
+
+
+@lru_cache(maxsize=20000)
+def _char_pinyin(char: str) -> str:
+    return lazy_pinyin(char)[0]
 
 
 def _problem(code: str, message: str, level: str = "error") -> dict:
