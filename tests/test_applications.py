@@ -405,3 +405,16 @@ async def test_wrongly_shaped_patch_is_422(client, body, field):
     response = await patch(client, app["id"], me["headers"], body)
     assert response.status_code == 422 and response.json()["error"]["field"] == field
     assert (await Application.get(id=app["id"])).status == "draft"
+
+
+async def test_change_of_name_is_checked_like_a_new_name(client):
+    me = await login_applicant(client)
+    entity = await create_registered("崇左云帆科技有限公司")
+    await create_registered("崇左海川科技有限公司")
+    app = await create_application(client, me["headers"], "change", "llc", credit_code=entity.credit_code)
+    taken = (await patch(client, app["id"], me["headers"], {"entity": {"changes": [
+        {"item": "name", "before": "崇左云帆科技有限公司", "after": "崇左海川科技有限公司"}]}})).json()
+    assert any(item["field"] == "entity.changes" and "名称" in item["message"] for item in taken["missing"])
+    free = (await patch(client, app["id"], me["headers"], {"entity": {"changes": [
+        {"item": "name", "before": "崇左云帆科技有限公司", "after": "崇左山岚科技有限公司"}]}})).json()
+    assert not any(item["field"] == "entity.changes" for item in free["missing"])

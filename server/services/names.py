@@ -390,13 +390,26 @@ async def check(name: str, entity_type: str, authority_code: str, applicant_id=N
             "conflicts": conflicts}
 
 
+def proposed_name(application) -> str | None:
+    """The name the application asks for: an establishment's name, or the new name a change records."""
+    if application.business_type == "change":
+        for change in (application.entity or {}).get("changes", []):
+            if change.get("item") == "name" and change.get("after"):
+                return change["after"]
+    return application.name
+
+
 async def name_usable_by(application) -> bool:
-    """Whether the application's name may still be used by its applicant: available, or reserved by them."""
-    if not application.name:
+    """Whether the application's name may still be used by its applicant: available, or reserved by them.
+
+    A change keeps its own registered name (its credit code is not a conflict with itself).
+    """
+    name = proposed_name(application)
+    if not name:
         return False
     exclude = application.credit_code if application.business_type != "establish" else None
     try:
-        result = await check(application.name, application.entity_type, application.authority_id,
+        result = await check(name, application.entity_type, application.authority_id,
                              applicant_id=application.applicant_id, exclude_credit_code=exclude)
     except Invalid:
         return False
