@@ -69,7 +69,7 @@ def person(role: str = "legal_rep", name: str = "张三", body17: str = "4514021
             "id_number": valid_resident_id(body17), "phone": phone, **extra}
 
 
-def png_bytes(size=(64, 48), exif_gps: bool = False) -> bytes:
+def png_bytes(size=(64, 48)) -> bytes:
     import io
 
     from PIL import Image

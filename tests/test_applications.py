@@ -4,7 +4,7 @@ from datetime import date, timedelta
 import pytest
 
 from server.models.applications import Application, Party
-from tests.helpers import (create_application, create_registered, jpeg_with_gps, login_applicant, person, png_bytes,
+from tests.helpers import (create_application, create_registered, login_applicant, person, png_bytes,
                            valid_credit_code, valid_resident_id)
 
 ENTITY_TYPES = ["llc", "joint_stock", "sole_proprietorship", "partnership", "cooperative", "individual_business", "branch"]

@@ -158,7 +158,8 @@ async def readable_application(application_id, applicant_id: int | None = None, 
     raise NotFound("申请不存在")
 
 
-async def file_of(settings: Settings, application: Application, attachment_id, thumbnail: bool = False) -> tuple[Path, str, Attachment]:
+async def file_of(settings: Settings, application: Application, attachment_id,
+                  thumbnail: bool = False) -> tuple[Path, str, Attachment]:
     """(path, content type, attachment) of the stored file or its thumbnail."""
     attachment = await _find(application, attachment_id)
     relative = attachment.thumbnail_path if thumbnail else attachment.storage_path

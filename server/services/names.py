@@ -439,7 +439,8 @@ async def reserve(applicant_id: int, name: str, entity_type: str, authority_code
         async with in_transaction() as conn:
             if conn.capabilities.dialect == "postgres":
                 await conn.execute_query("SELECT pg_advisory_xact_lock($1)", [_lock_key(city, parsed.trade_name)])
-            mine = await NameReservation.filter(applicant_id=applicant_id, name=name, expires_at__gt=now).using_db(conn).first()
+            mine = await NameReservation.filter(applicant_id=applicant_id, name=name,
+                                                expires_at__gt=now).using_db(conn).first()
             if mine:
                 return reservation_view(mine)
             recheck = await check(name, entity_type, authority_code, applicant_id=applicant_id, connection=conn)
