@@ -78,3 +78,15 @@ async def test_registry_import_command(tmp_path, server):
                                                        str(tmp_path / "nope.jsonl")], capture_output=True, text=True,
                                       env=env, timeout=120)
     assert missing.returncode == 2 and "not found" in missing.stderr
+
+
+async def test_reimporting_an_undated_cancellation_keeps_its_first_date(tmp_path):
+    code = valid_credit_code("451402", "AB000501")
+    path = tmp_path / "undated.jsonl"
+    path.write_text(line("崇左云帆科技有限公司", code, status="cancelled") + "\n", encoding="utf-8")
+    await import_file(path)
+    first = (await RegisteredEntity.get(credit_code=code)).status_date
+    await asyncio.sleep(0.05)
+    await import_file(path)
+    await upsert_entity("崇左云帆科技有限公司", code, "451402", "llc", "cancelled")
+    assert (await RegisteredEntity.get(credit_code=code)).status_date == first

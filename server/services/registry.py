@@ -50,12 +50,20 @@ def entity_row(name, credit_code, authority_code, entity_type, status, status_da
     if status not in REGISTRY_STATUSES:
         raise Invalid("status", f"状态应为 {'、'.join(REGISTRY_STATUSES)} 之一")
     name = names.normalise(name)
-    return RegisteredEntity(
+    row = RegisteredEntity(
         name=name, credit_code=credit_code, authority_code=authority_code,
         city_code=authorities.city_code(authority_code), entity_type=entity_type, status=status,
         status_date=_status_date(status_date, status), updated_at=datetime.now(timezone.utc),
         **names.parsed_for_registry(name, entity_type, authority_code),
     )
+    row.status_date_given = status_date is not None
+    return row
+
+
+def _keep_known_date(row: RegisteredEntity, existing: RegisteredEntity) -> None:
+    """Re-importing an exit without a date keeps the date first recorded, so a repeat import changes nothing."""
+    if not row.status_date_given and existing.status == row.status and existing.status_date is not None:
+        row.status_date = existing.status_date
 
 
 async def upsert_entity(name: str, credit_code: str, authority_code: str, entity_type: str, status: str,
@@ -72,6 +80,7 @@ async def upsert_entity(name: str, credit_code: str, authority_code: str, entity
             return row
         if existing.name != row.name and existing.status == "registered":
             await _retire(existing, conn)
+        _keep_known_date(row, existing)
         for column in _UPDATED_COLUMNS:
             setattr(existing, column, getattr(row, column))
         await existing.save(using_db=conn)
@@ -133,11 +142,12 @@ async def import_file(path: str | Path) -> ImportReport:
 
 async def _write_batch(rows: list[RegisteredEntity]) -> int:
     async with in_transaction() as conn:
-        codes = [row.credit_code for row in rows]
-        renamed = {row.credit_code: row.name for row in rows}
-        for existing in await RegisteredEntity.filter(credit_code__in=codes, status="registered").using_db(conn):
-            if existing.name != renamed[existing.credit_code]:
+        by_code = {row.credit_code: row for row in rows}
+        for existing in await RegisteredEntity.filter(credit_code__in=list(by_code)).using_db(conn):
+            row = by_code[existing.credit_code]
+            if existing.status == "registered" and existing.name != row.name:
                 await _retire(existing, conn)
+            _keep_known_date(row, existing)
         await RegisteredEntity.bulk_create(rows, on_conflict=["credit_code"], update_fields=list(_UPDATED_COLUMNS),
                                            using_db=conn)
     return len(rows)
