@@ -418,3 +418,11 @@ async def test_change_of_name_is_checked_like_a_new_name(client):
     free = (await patch(client, app["id"], me["headers"], {"entity": {"changes": [
         {"item": "name", "before": "崇左云帆科技有限公司", "after": "崇左山岚科技有限公司"}]}})).json()
     assert not any(item["field"] == "entity.changes" for item in free["missing"])
+
+
+async def test_my_list_shows_status_and_what_is_missing(client):
+    me = await login_applicant(client)
+    app = await create_application(client, me["headers"], name=NAMES["llc"])
+    mine = (await client.get("/api/v1/applications", headers=me["headers"])).json()
+    assert [item["id"] for item in mine] == [app["id"]]
+    assert mine[0]["status"] == "draft" and mine[0]["snapshot_hash"] is None and mine[0]["missing"] == app["missing"]

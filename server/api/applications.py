@@ -35,7 +35,8 @@ class PatchIn(RequestModel):
 @bp.get("")
 @openapi.summary("My applications, newest first")
 @openapi.secured("bearer")
-@openapi.response(200, description="[{id, business_type, entity_type, authority_code, name, status, flow, updated_at}]")
+@openapi.response(200, description="[{id, business_type, entity_type, authority_code, name, credit_code, status, flow, "
+                                   "snapshot_hash, missing, created_at, updated_at}]")
 @openapi.response(401, description="not logged in")
 async def list_mine(request: Request):
     me = await current_applicant(request)

@@ -34,15 +34,19 @@ def summary_view(application: Application) -> dict:
         "entity_type": application.entity_type,
         "authority_code": application.authority_id,
         "name": application.name,
+        "credit_code": application.credit_code,
         "status": application.status,
         "flow": application.flow,
+        "snapshot_hash": application.snapshot_hash,
+        "created_at": application.created_at.isoformat(),
         "updated_at": application.updated_at.isoformat(),
     }
 
 
 async def list_for_applicant(applicant_id: int) -> list[dict]:
+    """Mine, newest first, each with what it still misses (so the list can say 「待补充N项」)."""
     rows = await Application.filter(applicant_id=applicant_id).order_by("-updated_at")
-    return [summary_view(row) for row in rows]
+    return [{**summary_view(row), "missing": await missing(row)} for row in rows]
 
 
 async def get_for_applicant(applicant_id: int, application_id) -> Application:
