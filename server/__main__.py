@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 
 from server.config import ConfigError, Settings, load_settings
@@ -66,6 +67,20 @@ async def _staff_add(settings: Settings, args) -> None:
     print(f"staff {staff.username} ({staff.role}) added to authority {args.authority}")
 
 
+async def _registry_import(settings: Settings, args) -> int:
+    import time
+
+    from server.services.registry import import_file
+
+    started = time.monotonic()
+    report = await _with_db(settings, lambda: import_file(args.file))
+    for number, message in report.errors:
+        print(f"{args.file}:{number}: {message}", file=sys.stderr)
+    print(f"registry import: {report.read} lines read, {report.imported} imported, {len(report.errors)} rejected "
+          f"in {time.monotonic() - started:.1f} s")
+    return 1 if report.errors else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m server", description="一窗通 mini-program backend")
     parser.add_argument("--config", help="config file (default config.yaml or $YCT_CONFIG)")
@@ -81,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--role", required=True, choices=["reviewer", "helper", "admin"])
     add.add_argument("--authority", required=True, help="6-digit authority code")
     add.add_argument("--name", help="display name")
+    registry = commands.add_parser("registry", help="the registry of existing entities").add_subparsers(
+        dest="registry_command", required=True)
+    registry_import = registry.add_parser("import", help="import entities from a JSON Lines file (idempotent)")
+    registry_import.add_argument("file", help='lines of {"name", "credit_code", "authority_code", "entity_type", "status"}')
     args = parser.parse_args(argv)
 
     try:
@@ -102,6 +121,11 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_seed_demo(settings))
         elif args.command == "staff":
             asyncio.run(_staff_add(settings, args))
+        elif args.command == "registry":
+            if not os.path.isfile(args.file):
+                print(f"error: {args.file}: file not found", file=sys.stderr)
+                return 2
+            return asyncio.run(_registry_import(settings, args))
     except DomainError as exc:
         print(f"error: {exc.field + ': ' if exc.field else ''}{exc.message}", file=sys.stderr)
         return 1

@@ -13,6 +13,7 @@ MODEL_MODULES = [
     "server.models.applications",
     "server.models.notifications",
     "server.models.signing",
+    "server.models.names",
 ]
 MIGRATIONS_MODULE = "server.migrations"
 

@@ -111,6 +111,59 @@ class PhoneClient:
             raise RuntimeError(f"decline refused: {response.status_code} {response.text}")
         return response.json()
 
+    def check_name(self, name: str, entity_type: str = "llc", authority_code: str = "451402") -> dict:
+        """The 自主核名 page: POST /api/v1/names/check."""
+        return self.ok("POST", "/api/v1/names/check",
+                       json={"name": name, "entity_type": entity_type, "authority_code": authority_code})
+
+    def reserve_name(self, name: str, entity_type: str = "llc", authority_code: str = "451402") -> dict:
+        return self.ok("POST", "/api/v1/names/reservations",
+                       json={"name": name, "entity_type": entity_type, "authority_code": authority_code})
+
+    def create_application(self, business_type: str, entity_type: str = "llc", authority_code: str = "451402",
+                           name: str | None = None, credit_code: str | None = None) -> dict:
+        body = {"business_type": business_type, "entity_type": entity_type, "authority_code": authority_code}
+        if name is not None:
+            body["name"] = name
+        if credit_code is not None:
+            body["credit_code"] = credit_code
+        return self.ok("POST", "/api/v1/applications", json=body)
+
+    def save_form(self, application_id: str, **parts) -> dict:
+        """One step of the form (entity=…, parties=…, name=…): PATCH saves whatever is sent."""
+        return self.ok("PATCH", f"/api/v1/applications/{application_id}", json=parts)
+
+    def application(self, application_id: str) -> dict:
+        return self.ok("GET", f"/api/v1/applications/{application_id}")
+
+    def flow_options(self, application_id: str) -> dict:
+        return self.ok("GET", f"/api/v1/applications/{application_id}/flow-options")
+
+    def upload_photo(self, application_id: str, kind: str, data: bytes | None = None, filename: str = "photo.jpg") -> dict:
+        """wx.chooseMedia then wx.uploadFile: a camera photo (a generated JPEG unless bytes are given)."""
+        if data is None:
+            data = _camera_photo()
+        response = self.call("POST", f"/api/v1/applications/{application_id}/attachments", data={"kind": kind},
+                             files={"file": (filename, data, "image/jpeg")})
+        if response.status_code >= 400:
+            raise RuntimeError(f"upload → {response.status_code} {response.text}")
+        return response.json()
+
+    def fill_application(self, business_type: str, entity_type: str = "llc", authority_code: str = "451402",
+                         name: str | None = None, credit_code: str | None = None, entity: dict | None = None,
+                         parties: list | None = None, upload_missing: bool = True) -> dict:
+        """Start an application and fill it step by step as a user would: form, people, then every photo asked for."""
+        app = self.create_application(business_type, entity_type, authority_code, name, credit_code)
+        if entity:
+            app = self.save_form(app["id"], entity=entity)
+        if parties is not None:
+            app = self.save_form(app["id"], parties=parties)
+        if upload_missing:
+            for kind in dict.fromkeys(item["attachment_kind"] for item in app["missing"] if item.get("attachment_kind")):
+                self.upload_photo(app["id"], kind)
+            app = self.application(app["id"])
+        return app
+
 
 def _drawn_signature() -> str:
     """A stroke on a transparent canvas, as the signing page's canvas.toDataURL() sends it."""
@@ -125,6 +178,24 @@ def _drawn_signature() -> str:
     image.save(out, format="PNG")
     return base64.b64encode(out.getvalue()).decode()
 
+    # --- 自主核名 and forms (the applications pages of the mini-program) ---
+
+
+def _camera_photo() -> bytes:
+    """A JPEG such as a phone camera takes, with EXIF (maker and GPS position) the server must strip."""
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", (800, 600), (235, 235, 225))
+    exif = Image.Exif()
+    exif[0x010F] = "MockPhone"
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2], gps[3], gps[4] = "N", (22.0, 22.0, 0.0), "E", (107.0, 21.0, 0.0)
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m wxmock.phone", description="scripted mini-program client")
@@ -137,6 +208,10 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("applications", help="log in and list my applications")
     sign = commands.add_parser("sign", help="open a signing link and sign it as its signatory (no login)")
     sign.add_argument("link")
+    check = commands.add_parser("check-name", help="自主核名: check a proposed name")
+    check.add_argument("name")
+    check.add_argument("--entity-type", default="llc")
+    check.add_argument("--authority", default="451402")
     args = parser.parse_args(argv)
     with PhoneClient(args.server, args.openid) as client:
         if args.command == "sign":
@@ -148,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
             result = client.bind_phone(args.phone)
         elif args.command == "applications":
             result = client.my_applications()
+        elif args.command == "check-name":
+            result = client.check_name(args.name, args.entity_type, args.authority)
         json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
         print()
     return 0

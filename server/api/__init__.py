@@ -1,8 +1,7 @@
 """HTTP only: every blueprint of the product, registered in one place."""
 from sanic import Sanic
 
-from server.api import accounts, applications, health, signing, staff
-from server.api import notifications
+from server.api import accounts, applications, health, names, notifications, signing, staff
 
 
 def register_blueprints(app: Sanic) -> None:
@@ -10,6 +9,7 @@ def register_blueprints(app: Sanic) -> None:
     app.blueprint(accounts.bp)
     app.blueprint(staff.bp)
     app.blueprint(applications.bp)
+    app.blueprint(names.bp)
     app.blueprint(signing.bp)
     app.blueprint(notifications.bp)
     if app.ctx.settings.sms.provider == "dev_sink":

@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
         ops.CreateModel(
             name='EvidenceEntry',
             fields=[
-                ('seq', fields.BigIntField(primary_key=True, unique=True, db_index=True)),
+                ('seq', fields.BigIntField(primary_key=True, generated=False, unique=True, db_index=True)),
                 ('prev_hash', fields.CharField(max_length=64)),
                 ('payload', fields.TextField(unique=False)),
                 ('entry_hash', fields.CharField(max_length=64)),

@@ -1,0 +1,69 @@
+"""自主核名: check a proposed name (no login) and reserve it for the applicant."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from sanic import Blueprint, Request, json
+from sanic_ext import openapi
+
+from server.api.http import RequestModel, current_applicant, parse
+from server.errors import Unauthorized
+from server.models.applications import ENTITY_TYPES
+from server.services import names
+
+bp = Blueprint("names", url_prefix="/api/v1/names")
+
+EntityType = Literal[ENTITY_TYPES]  # type: ignore[valid-type]
+
+
+class NameIn(RequestModel):
+    name: str = Field(min_length=1, max_length=200)
+    entity_type: EntityType
+    authority_code: str = Field(pattern=r"^\d{6}$")
+
+
+@bp.post("/check")
+@openapi.summary("自主核名: parse the name, apply the naming rules, look for conflicts in the same city")
+@openapi.description("→ {available, parsed: {region, trade_name, industry, org_form}, problems: [{code, message, level}], "
+                     "conflicts: [{name, kind, reason}]}. Problems of level `warning` (近似、同音) leave the name available.")
+@openapi.body({"application/json": NameIn})
+@openapi.response(200, description="the verdict")
+@openapi.response(422, description="a field is missing or invalid")
+async def check(request: Request):
+    body = parse(request, NameIn)
+    applicant_id = None
+    if request.headers.get("authorization"):
+        # Logged in, the applicant's own reservations are not conflicts; a stale token just checks anonymously.
+        try:
+            applicant_id = (await current_applicant(request)).id
+        except Unauthorized:
+            applicant_id = None
+    return json(await names.check(body.name, body.entity_type, body.authority_code, applicant_id=applicant_id),
+                ensure_ascii=False)
+
+
+@bp.post("/reservations")
+@openapi.summary("Reserve an available name for the applicant (名称保留, names.reservation_days)")
+@openapi.body({"application/json": NameIn})
+@openapi.secured("bearer")
+@openapi.response(201, description="{id, name, expires_at}")
+@openapi.response(401, description="not logged in")
+@openapi.response(409, description="the name is not available (error.check holds the verdict)")
+@openapi.response(422, description="a field is missing or invalid")
+async def reserve(request: Request):
+    me = await current_applicant(request)
+    body = parse(request, NameIn)
+    reservation = await names.reserve(me.id, body.name, body.entity_type, body.authority_code,
+                                      request.app.ctx.settings.names.reservation_days)
+    return json(reservation, status=201, ensure_ascii=False)
+
+
+@bp.get("/reservations")
+@openapi.summary("My live name reservations")
+@openapi.secured("bearer")
+@openapi.response(200, description="[{id, name, entity_type, authority_code, expires_at}]")
+@openapi.response(401, description="not logged in")
+async def my_reservations(request: Request):
+    me = await current_applicant(request)
+    return json(await names.reservations_of(me.id), ensure_ascii=False)

@@ -1,0 +1,109 @@
+"""The one-time-notice data (一次性告知): what each business and entity type needs, read from server/data/materials.yaml.
+
+The same functions drive an application's `missing` list and the printed 一次性告知单, so the two never disagree.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from server.models.applications import BUSINESS_TYPES, ENTITY_TYPES
+
+MATERIALS_FILE = Path(__file__).resolve().parent.parent / "data" / "materials.yaml"
+
+
+@lru_cache(maxsize=1)
+def _data() -> dict:
+    return yaml.safe_load(MATERIALS_FILE.read_text(encoding="utf-8"))
+
+
+def _check(business_type: str, entity_type: str) -> None:
+    if business_type not in BUSINESS_TYPES:
+        raise ValueError(f"unknown business type {business_type!r}")
+    if entity_type not in ENTITY_TYPES:
+        raise ValueError(f"unknown entity type {entity_type!r}")
+
+
+def business_type_label(business_type: str) -> str:
+    return _data()["business_types"][business_type]["name"]
+
+
+def entity_type_label(entity_type: str) -> str:
+    return _data()["entity_types"][entity_type]
+
+
+def business_info(business_type: str) -> dict:
+    """{name, time_limit, basis} of a business type (设立登记: 3个工作日内办结 …)."""
+    return dict(_data()["business_types"][business_type])
+
+
+def role_label(role: str) -> str:
+    return _data()["role_labels"][role]
+
+
+def change_items() -> dict[str, str]:
+    """What a change application may record as changed: item code → Chinese label."""
+    return dict(_data()["change_items"])
+
+
+def _layered(section: str, business_type: str, entity_type: str) -> dict:
+    by_business = _data()[section].get(business_type, {})
+    merged = dict(by_business.get("_all", {}))
+    merged.update(by_business.get(entity_type, {}))
+    return merged
+
+
+def form_fields(business_type: str, entity_type: str) -> tuple[dict, ...]:
+    """The form fields (application.entity) of this business and entity type, in order.
+
+    Each: {field, label, type, required, and the type's limits (max_length, min, max, options)}.
+    Fields not listed here are refused when an applicant sends them.
+    """
+    return tuple(dict(spec) for spec in _form_fields(business_type, entity_type))
+
+
+@lru_cache(maxsize=64)
+def _form_fields(business_type: str, entity_type: str) -> tuple[dict, ...]:
+    _check(business_type, entity_type)
+    types = _data()["field_types"]
+    return tuple({"field": field, **types[field], "required": need == "required"}
+                 for field, need in _layered("fields", business_type, entity_type).items() if need != "absent")
+
+
+def party_rules(business_type: str, entity_type: str) -> dict[str, dict]:
+    """role → {min, max, persons_only?, shares_total?}: how many parties of each role the form needs."""
+    _check(business_type, entity_type)
+    return {role: dict(rule) for role, rule in _layered("parties", business_type, entity_type).items()}
+
+
+def required_materials(business_type: str, entity_type: str) -> tuple[dict, ...]:
+    """The materials (attachments) of this business and entity type, the basis of the 一次性告知单.
+
+    Each: {kind, name, signer, basis, when?} — `kind` is the attachment kind an applicant uploads, `name` its
+    Chinese name, `signer` who signs or seals it, `basis` the legal provision, `when` (optional) the condition
+    on the parties under which it is needed: "has_person_party" or "has_enterprise_investor".
+    The business type's time limit is business_info(business_type)["time_limit"]. Callers get fresh dicts.
+    """
+    return tuple(dict(item) for item in _required_materials(business_type, entity_type))
+
+
+@lru_cache(maxsize=64)
+def _required_materials(business_type: str, entity_type: str) -> tuple[dict, ...]:
+    _check(business_type, entity_type)
+    by_business = _data()["materials"].get(business_type, {})
+    by_kind: dict[str, dict] = {}
+    for entry in [*by_business.get("_all", []), *by_business.get(entity_type, [])]:
+        by_kind[entry["kind"]] = dict(entry)
+    return tuple(by_kind.values())
+
+
+def attachment_kinds() -> dict[str, str]:
+    """Every attachment kind any business needs → its Chinese name."""
+    kinds: dict[str, str] = {}
+    for by_business in _data()["materials"].values():
+        for entries in by_business.values():
+            for entry in entries:
+                kinds.setdefault(entry["kind"], entry["name"])
+    return kinds
