@@ -1,0 +1,41 @@
+"""The append-only audit log: every staff action with who, what, when and from where."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from server.models.accounts import Staff
+from server.models.applications import Application
+from server.models.review import AuditEntry
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a request came from, as the audit log records it."""
+
+    ip: str
+    user_agent: str
+
+
+async def record(staff: Staff, origin: Origin, action: str, application: Application | None = None, *,
+                 from_status: str | None = None, to_status: str | None = None, detail: dict | None = None,
+                 connection=None) -> AuditEntry:
+    return await AuditEntry.create(
+        staff_id=staff.id, username=staff.username, role=staff.role, authority_code=staff.authority.code,
+        action=action, application_id=application.id if application else None, from_status=from_status,
+        to_status=to_status, detail=detail or {}, ip=origin.ip[:64], user_agent=(origin.user_agent or "")[:255],
+        using_db=connection,
+    )
+
+
+def entry_view(entry: AuditEntry) -> dict:
+    return {
+        "id": entry.id, "at": entry.at.isoformat(), "staff_id": entry.staff_id, "username": entry.username,
+        "role": entry.role, "authority_code": entry.authority_code, "action": entry.action,
+        "application_id": str(entry.application_id) if entry.application_id else None,
+        "from_status": entry.from_status, "to_status": entry.to_status, "detail": entry.detail,
+        "ip": entry.ip, "user_agent": entry.user_agent,
+    }
+
+
+async def entries_for(application: Application) -> list[dict]:
+    return [entry_view(entry) for entry in await AuditEntry.filter(application_id=application.id).order_by("id")]
