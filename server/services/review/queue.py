@@ -37,7 +37,7 @@ async def queue(staff: Staff, *, status: str | None = None, business_type: str |
     moment = now()
     total = await query.count()
     rows = await (
-        query.annotate(overdue_first=Case(When(due_at__lt=moment, then=0), default=1))
+        query.annotate(overdue_first=Case(When(due_at__lt=moment, then="0"), default="1"))
         .order_by("overdue_first", "-resubmission", "due_at", "submitted_at")
         .offset((page - 1) * page_size).limit(page_size)
     )
