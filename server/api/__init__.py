@@ -2,7 +2,7 @@
 from sanic import Sanic
 
 from server.api import accounts, applications, health, names, notifications, signing, staff
-from server.api import review
+from server.api import console, review
 
 
 def register_blueprints(app: Sanic) -> None:
@@ -17,3 +17,4 @@ def register_blueprints(app: Sanic) -> None:
         app.blueprint(notifications.dev_bp)
     app.blueprint(review.bp)
     app.blueprint(review.applicant_bp)
+    app.blueprint(console.bp)
