@@ -1,0 +1,64 @@
+"""The whole 云帮办 journey through real HTTP with the scripted phone: submit → return → edit → resubmit →
+approve-and-lock, and the timeline the applicant follows at each step."""
+import asyncio
+
+import pytest
+from tortoise.transactions import in_transaction
+
+from server.errors import Conflict
+from server.models.applications import Application
+from server.services.lifecycle import claim_materials_write
+from tests.helpers import create_application, create_staff
+from wxmock.phone import PhoneClient
+
+
+async def edit_address(application_id, address):
+    """The applicant's edit, as every write to the materials must go: claim first, then write."""
+    async with in_transaction() as conn:
+        await claim_materials_write(application_id, conn)
+        application = await Application.get(id=application_id).using_db(conn)
+        await Application.filter(id=application_id).using_db(conn).update(entity={**application.entity,
+                                                                                  "address": address})
+
+
+async def test_cloud_journey_return_edit_resubmit_lock(client, server):
+    reviewer = await create_staff(client, "journey-reviewer", "reviewer", "451402")
+    phone = PhoneClient(server.base_url, "openid-journey")
+    me = (await asyncio.to_thread(phone.login))["applicant"]
+    await asyncio.to_thread(phone.bind_phone, "13655556666")
+    application = await create_application(me["id"], uploads_dir=server.settings.uploads.dir)
+    app_id = str(application.id)
+
+    submitted = await asyncio.to_thread(phone.submit, app_id, "cloud", "journey-1")
+    assert submitted["status"] == "cloud_review"
+    assert await asyncio.to_thread(phone.submit, app_id, "cloud", "journey-1") == submitted
+
+    review = f"/api/v1/review/applications/{app_id}"
+    returned = await client.post(f"{review}/return", headers=reviewer["headers"],
+                                 json={"comments": [{"field": "entity.address", "message": "住所请写到门牌号"}]})
+    assert returned.status_code == 200
+    steps = await asyncio.to_thread(phone.timeline, app_id)
+    assert [s["action"] for s in steps] == ["submit_cloud", "return"]
+    assert steps[-1]["comments"][0]["message"] == "住所请写到门牌号"
+
+    await edit_address(application.id, "崇左市江州区友谊大道1号3栋201")
+    again = await asyncio.to_thread(phone.submit, app_id, "cloud", "journey-2")
+    assert again["status"] == "cloud_review" and again["resubmission"] is True
+    queue = (await client.get("/api/v1/review/queue", headers=reviewer["headers"])).json()
+    assert queue["items"][0]["id"] == app_id and queue["items"][0]["resubmission"] is True
+
+    locked = await client.post(f"{review}/approve-lock", headers=reviewer["headers"])
+    assert locked.status_code == 200
+    steps = await asyncio.to_thread(phone.timeline, app_id)
+    assert [s["action"] for s in steps] == ["submit_cloud", "return", "submit_cloud", "approve_lock"]
+    assert steps[-1]["to_status"] == "locked_signing"
+    stored = await Application.get(id=application.id)
+    assert stored.snapshot["entity"]["address"] == "崇左市江州区友谊大道1号3栋201"
+    assert stored.snapshot_hash == locked.json()["snapshot_hash"]
+
+    with pytest.raises(Conflict):
+        await edit_address(application.id, "改不了")
+    assert (await Application.get(id=application.id)).snapshot_hash == stored.snapshot_hash
+    with pytest.raises(RuntimeError, match="signatures_incomplete"):
+        await asyncio.to_thread(phone.submit, app_id, "cloud")
+    phone.close()
