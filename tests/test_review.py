@@ -423,3 +423,19 @@ async def test_audit_log_refuses_updates_and_deletes(client, server):
     with pytest.raises(AppendOnlyError):
         await AuditEntry.filter(id=entry.id).delete()
     assert (await AuditEntry.get(id=entry.id)).action == "view"
+
+
+async def test_admin_reads_the_audit_log_of_the_scope_and_others_may_not(client, server):
+    applicant, reviewer, application = await setup(client, server)
+    await submit(client, applicant, application)
+    await client.post(url(application, "approve-lock"), headers=reviewer["headers"])
+    admin = await create_staff(client, "city-admin", "admin", "451400")
+    log = await client.get(f"/api/v1/review/audit?application_id={application.id}", headers=admin["headers"])
+    assert log.status_code == 200
+    assert [e["action"] for e in log.json()["items"]] == ["approve_lock"]
+    assert log.json()["items"][0]["username"] == "reviewer-jz"
+    other = await create_staff(client, "nanning-admin", "admin", "450100")
+    assert (await client.get("/api/v1/review/audit", headers=other["headers"])).json()["total"] == 0
+    assert (await client.get("/api/v1/review/audit", headers=reviewer["headers"])).status_code == 403
+    bad = await client.get("/api/v1/review/audit?application_id=nope", headers=admin["headers"])
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "application_id"

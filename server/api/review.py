@@ -11,7 +11,7 @@ from sanic_ext import openapi
 from server.api.http import RequestModel, client_ip, current_applicant, current_staff, parse
 from server.errors import Invalid
 from server.services.review import audit, decisions, idempotency, queue, submission, views
-from server.services.review.access import application_for_staff
+from server.services.review.access import application_for_staff, as_uuid
 from server.services.review.audit import Origin
 
 bp = Blueprint("review", url_prefix="/api/v1/review")
@@ -98,6 +98,24 @@ async def review_queue(request: Request):
         staff, status=request.args.get("status") or None, business_type=request.args.get("business_type") or None,
         authority=request.args.get("authority") or None, page=int_arg(request, "page", 1),
         page_size=int_arg(request, "page_size", 20)))
+
+
+@bp.get("/audit")
+@openapi.summary("The append-only audit log of staff actions in the administrator's scope, newest first")
+@openapi.parameter("application_id", str)
+@openapi.parameter("page", int)
+@openapi.parameter("page_size", int)
+@openapi.secured("bearer")
+@openapi.response(200, description="{items: [{at, username, role, action, application_id, ip, user_agent, ...}], total}")
+@openapi.response(403, description="administrators only")
+async def audit_log(request: Request):
+    staff = await current_staff(request)
+    raw_id = request.args.get("application_id")
+    application_id = as_uuid(raw_id) if raw_id else None
+    if raw_id and application_id is None:
+        raise Invalid("application_id", "application_id：应为申请编号")
+    return json(await audit.search(staff, application_id=application_id, page=int_arg(request, "page", 1),
+                                   page_size=int_arg(request, "page_size", 50)))
 
 
 @bp.get("/applications/<application_id:uuid>")

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from server.errors import Invalid
 from server.models.accounts import Staff
 from server.models.applications import Application
 from server.models.review import AuditEntry
+from server.services.authorities import scope_prefix
+from server.services.staff import require_role
 
 
 @dataclass(frozen=True)
@@ -39,3 +42,18 @@ def entry_view(entry: AuditEntry) -> dict:
 
 async def entries_for(application: Application) -> list[dict]:
     return [entry_view(entry) for entry in await AuditEntry.filter(application_id=application.id).order_by("id")]
+
+
+async def search(staff: Staff, *, application_id=None, page: int = 1, page_size: int = 50) -> dict:
+    """The audit log of the administrator's scope, newest first (administrators only)."""
+    require_role(staff, "admin")
+    if page < 1:
+        raise Invalid("page", "页码应从1开始")
+    if not 1 <= page_size <= 200:
+        raise Invalid("page_size", "每页条数应为1至200")
+    query = AuditEntry.filter(authority_code__startswith=scope_prefix(staff.authority))
+    if application_id is not None:
+        query = query.filter(application_id=application_id)
+    rows = await query.order_by("-id").offset((page - 1) * page_size).limit(page_size)
+    return {"items": [entry_view(row) for row in rows], "total": await query.count(), "page": page,
+            "page_size": page_size}
