@@ -5,14 +5,14 @@ import httpx
 
 from server.models.applications import Application, TimelineEntry
 from server.models.notifications import OutboxMessage
-from tests.helpers import create_application, create_staff, login_applicant
+from tests.helpers import create_review_application, create_staff, login_applicant
 
 
 async def two_reviewers(client, server, status):
     applicant = await login_applicant(client)
     first = await create_staff(client, "reviewer-a", "reviewer", "451402")
     second = await create_staff(client, "reviewer-b", "reviewer", "451400")
-    application = await create_application(applicant["applicant"]["id"], status=status, flow="general",
+    application = await create_review_application(applicant["applicant"]["id"], status=status, flow="general",
                                            uploads_dir=server.settings.uploads.dir)
     return first, second, application
 

@@ -9,7 +9,7 @@ import pytest
 from playwright.async_api import async_playwright
 
 from server.models.applications import Application, TimelineEntry
-from tests.helpers import STAFF_PASSWORD, create_application, create_staff, login_applicant
+from tests.helpers import STAFF_PASSWORD, create_review_application, create_staff, login_applicant
 
 CHROMIUM = {"executable_path": "/usr/bin/chromium",
             "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]}
@@ -25,7 +25,7 @@ async def browser():
 
 async def waiting_application(client, server, authority="451402", **fields):
     applicant = await login_applicant(client)
-    return await create_application(applicant["applicant"]["id"], authority, status="cloud_review",
+    return await create_review_application(applicant["applicant"]["id"], authority, status="cloud_review",
                                     due_at=datetime.now(timezone.utc) + timedelta(hours=2),
                                     uploads_dir=server.settings.uploads.dir, **fields)
 

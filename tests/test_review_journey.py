@@ -8,7 +8,7 @@ from tortoise.transactions import in_transaction
 from server.errors import Conflict
 from server.models.applications import Application
 from server.services.lifecycle import claim_materials_write
-from tests.helpers import create_application, create_staff
+from tests.helpers import create_review_application, create_staff
 from wxmock.phone import PhoneClient
 
 
@@ -26,7 +26,7 @@ async def test_cloud_journey_return_edit_resubmit_lock(client, server):
     phone = PhoneClient(server.base_url, "openid-journey")
     me = (await asyncio.to_thread(phone.login))["applicant"]
     await asyncio.to_thread(phone.bind_phone, "13655556666")
-    application = await create_application(me["id"], uploads_dir=server.settings.uploads.dir)
+    application = await create_review_application(me["id"], uploads_dir=server.settings.uploads.dir)
     app_id = str(application.id)
 
     submitted = await asyncio.to_thread(phone.submit, app_id, "cloud", "journey-1")

@@ -6,7 +6,7 @@ from server.models.applications import STATUSES, Application, Attachment, Timeli
 from server.models.notifications import OutboxMessage
 from server.models.review import AuditEntry
 from server.services.lifecycle import TRANSITIONS
-from tests.helpers import create_application, create_staff, login_applicant
+from tests.helpers import create_review_application, create_staff, login_applicant
 
 STAFF_ACTIONS = {
     "approve_lock": ("approve-lock", None),
@@ -31,7 +31,7 @@ async def test_staff_action_from_every_status(client, server, action, status):
     applicant = await login_applicant(client)
     reviewer = await create_staff(client)
     # The general flow here: an accepted 云帮办 application would also need its locked snapshot.
-    application = await create_application(applicant["applicant"]["id"], status=status, flow="general",
+    application = await create_review_application(applicant["applicant"]["id"], status=status, flow="general",
                                            uploads_dir=server.settings.uploads.dir)
     route, body = STAFF_ACTIONS[action]
     if body == "comments":
@@ -61,7 +61,7 @@ SUBMIT_CASES = [(flow, status) for flow in ("cloud", "general") for status in ST
 @pytest.mark.parametrize("flow, status", SUBMIT_CASES, ids=[f"{f}-from-{s}" for f, s in SUBMIT_CASES])
 async def test_applicant_submit_from_every_status(client, server, flow, status):
     applicant = await login_applicant(client)
-    application = await create_application(applicant["applicant"]["id"], status=status,
+    application = await create_review_application(applicant["applicant"]["id"], status=status,
                                            uploads_dir=server.settings.uploads.dir)
     before = await fingerprint(application.id)
     response = await client.post(f"/api/v1/applications/{application.id}/submit", json={"flow": flow},

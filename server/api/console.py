@@ -183,7 +183,8 @@ async def act(request: Request, application_id, action: str):
     origin = origin_of(request)
     try:
         if action == "approve-lock":
-            await decisions.approve_and_lock(staff, application_id, origin)
+            await decisions.approve_and_lock(staff, application_id, origin, request.app.ctx.settings,
+                                             request.app.ctx.wechat)
         elif action == "return":
             await decisions.return_for_changes(staff, application_id, _return_comments(request), origin)
         elif action == "accept":

@@ -143,12 +143,13 @@ async def attachment_content(request: Request, application_id, attachment_id):
 @bp.post("/applications/<application_id:uuid>/approve-lock")
 @openapi.summary("云帮办通过: lock the materials (canonical snapshot + SHA-256) and send them back for signing")
 @openapi.secured("bearer")
-@openapi.response(200, description="{id, status, snapshot_hash}")
+@openapi.response(200, description="{id, status, snapshot_hash, signing_requests: [{id, party_id, name, method, expires_at}]}")
 @openapi.response(403, description="not a reviewer")
 @openapi.response(409, description="not in cloud_review, or someone else acted first")
 async def approve_lock(request: Request, application_id):
     staff = await current_staff(request)
-    return json(await decisions.approve_and_lock(staff, application_id, origin_of(request)))
+    ctx = request.app.ctx
+    return json(await decisions.approve_and_lock(staff, application_id, origin_of(request), ctx.settings, ctx.wechat))
 
 
 @bp.post("/applications/<application_id:uuid>/return")

@@ -3,7 +3,6 @@ from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
 from tortoise import fields
-from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
     dependencies = [('yct', '0005_applications')]
@@ -44,15 +43,5 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'idempotency_record', 'app': 'yct', 'unique_together': (('applicant_id', 'key'),), 'pk_attr': 'id', 'table_description': 'The first answer to a request sent with an Idempotency-Key, so that a retry gets it back instead of acting again.'},
             bases=['Model'],
-        ),
-        ops.RemoveField(model_name='EvidenceEntry', name='seq'),
-        ops.AddField(
-            model_name='EvidenceEntry',
-            name='seq',
-            field=fields.BigIntField(primary_key=True, unique=True, db_index=True),
-        ),
-        ops.AddIndex(
-            model_name='EvidenceEntry',
-            index=Index(fields=['seq']),
         ),
     ]

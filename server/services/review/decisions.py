@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
+from server.config import Settings
 from server.errors import Invalid
 from server.models.accounts import Applicant, Staff
 from server.models.applications import Application, Attachment
-from server.services import lifecycle, notifications
+from server.services import lifecycle, notifications, signing
 from server.services.applications import canonical_materials, materials_hash
 from server.services.identifiers import new_credit_code
 from server.services.review import access, audit, views
@@ -38,8 +39,8 @@ def _result(application: Application, **extra) -> dict:
             "status_label": lifecycle.STATUS_LABELS[application.status], **extra}
 
 
-async def approve_and_lock(staff: Staff, application_id, origin: Origin) -> dict:
-    """云帮办通过: freeze the canonical snapshot of all materials and hand the application back for signing."""
+async def approve_and_lock(staff: Staff, application_id, origin: Origin, settings: Settings, wechat=None) -> dict:
+    """云帮办通过: freeze the canonical snapshot of all materials and send every required signatory a link."""
     async with in_transaction() as conn:
         application = await access.application_for_staff(staff, application_id, connection=conn, for_update=True,
                                                          acting=True)
@@ -50,9 +51,12 @@ async def approve_and_lock(staff: Staff, application_id, origin: Origin) -> dict
         await lifecycle.transition(application, "approve_lock", access.staff_actor(staff), connection=conn,
                                    snapshot=snapshot, snapshot_hash=snapshot_hash, due_at=None)
         await _notify_applicant(application, "cloud_approved", {}, conn)
+        requests = await signing.create_signing_requests(application, settings, connection=conn, wechat=wechat)
         await audit.record(staff, origin, "approve_lock", application, from_status=before,
                            to_status=application.status, detail={"snapshot_hash": snapshot_hash}, connection=conn)
-    return _result(application, snapshot_hash=snapshot_hash)
+    return _result(application, snapshot_hash=snapshot_hash,
+                   signing_requests=[{key: item[key] for key in ("id", "party_id", "name", "method", "expires_at")}
+                                     for item in requests])
 
 
 async def _checked_comments(application: Application, comments: list[dict], connection) -> list[dict]:

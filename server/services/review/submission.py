@@ -6,26 +6,13 @@ from tortoise.transactions import in_transaction
 
 from server.config import Settings
 from server.models.applications import Application
-from server.services import lifecycle
+from server.services import lifecycle, signing
 from server.services.applications import get_for_applicant
 from server.services.review import access, views, worktime
 from server.services.review.access import as_uuid
 from server.services.sessions import now
 
-try:
-    from server.services import signing
-except ImportError:  # signatures come with the signing module; until it is installed none can exist
-    signing = None
-
 APPLICANT_ACTOR = "申请人"
-
-
-async def _has_valid_signature(application: Application) -> bool:
-    return signing is not None and await signing.has_valid_signature_on_current_materials(application)
-
-
-async def _all_required_signed(application: Application) -> bool:
-    return signing is not None and await signing.all_required_signed(application)
 
 
 def submit_action(application: Application, flow: str) -> str:
@@ -41,10 +28,10 @@ def submit_action(application: Application, flow: str) -> str:
 
 async def _check_preconditions(application: Application, action: str) -> None:
     if action == "submit_signed":
-        if not await _all_required_signed(application):
+        if not await signing.all_required_signed(application):
             raise access.conflict("signatures_incomplete", "尚有有权签字人未完成电子签名，全部签名完成后才能提交")
         return
-    if action == "submit_general" and not await _has_valid_signature(application):
+    if action == "submit_general" and not await signing.has_valid_signature_on_current_materials(application):
         raise access.conflict("signature_required",
                               "一般流程提交需要至少一名有权签字人在当前材料上完成有效电子签名；也可选择云帮办免签名提交")
 
