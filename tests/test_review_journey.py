@@ -62,3 +62,55 @@ async def test_cloud_journey_return_edit_resubmit_lock(client, server):
     with pytest.raises(RuntimeError, match="signatures_incomplete"):
         await asyncio.to_thread(phone.submit, app_id, "cloud")
     phone.close()
+
+
+async def test_cloud_journey_all_sign_then_accept_and_approve(client, server):
+    """After the lock every required signatory signs once; the submit goes to 受理 with "云帮办所有签名已完成"."""
+    reviewer = await create_staff(client, "journey-reviewer", "reviewer", "451402")
+    phone = PhoneClient(server.base_url, "openid-signers")
+    me = (await asyncio.to_thread(phone.login))["applicant"]
+    application = await create_review_application(me["id"], uploads_dir=server.settings.uploads.dir)
+    app_id, review = str(application.id), f"/api/v1/review/applications/{application.id}"
+    await asyncio.to_thread(phone.submit, app_id, "cloud")
+    locked = await client.post(f"{review}/approve-lock", headers=reviewer["headers"])
+    assert {r["name"] for r in locked.json()["signing_requests"]} == {"李明", "王芳"}
+
+    links = await asyncio.to_thread(phone.request_signatures, app_id)
+    await asyncio.to_thread(phone.sign_link, links[0]["link"])
+    with pytest.raises(RuntimeError, match="signatures_incomplete"):
+        await asyncio.to_thread(phone.submit, app_id, "cloud")
+    await asyncio.to_thread(phone.sign_link, links[1]["link"])
+    submitted = await asyncio.to_thread(phone.submit, app_id, "cloud", "final-submit")
+    assert submitted["status"] == "submitted" and submitted["notice"] == "云帮办所有签名已完成"
+
+    accepted = await client.post(f"{review}/accept", headers=reviewer["headers"])
+    assert accepted.status_code == 200 and accepted.json()["notice"] == "云帮办所有签名已完成"
+    approved = await client.post(f"{review}/approve", headers=reviewer["headers"])
+    assert approved.status_code == 200 and approved.json()["credit_code"][2:8] == "451402"
+    steps = [s["action"] for s in await asyncio.to_thread(phone.timeline, app_id)]
+    assert steps[:2] == ["submit_cloud", "approve_lock"] and steps[-3:] == ["submit_signed", "accept", "approve"]
+    phone.close()
+
+
+async def test_general_flow_needs_one_signature_on_the_current_materials(client, server):
+    reviewer = await create_staff(client, "journey-reviewer", "reviewer", "451402")
+    phone = PhoneClient(server.base_url, "openid-general")
+    me = (await asyncio.to_thread(phone.login))["applicant"]
+    application = await create_review_application(me["id"], uploads_dir=server.settings.uploads.dir)
+    app_id = str(application.id)
+    with pytest.raises(RuntimeError, match="signature_required"):
+        await asyncio.to_thread(phone.submit, app_id, "general")
+    links = await asyncio.to_thread(phone.request_signatures, app_id)
+    await asyncio.to_thread(phone.sign_link, links[0]["link"])
+    submitted = await asyncio.to_thread(phone.submit, app_id, "general")
+    assert submitted["status"] == "submitted" and submitted["flow"] == "general" and submitted["notice"] is None
+    accepted = await client.post(f"/api/v1/review/applications/{app_id}/accept", headers=reviewer["headers"])
+    assert accepted.status_code == 200 and accepted.json()["notice"] is None
+
+    returned = await client.post(f"/api/v1/review/applications/{app_id}/return", headers=reviewer["headers"],
+                                 json={"comments": [{"field": "entity.business_scope", "message": "经营范围请规范表述"}]})
+    assert returned.status_code == 200
+    await edit_address(application.id, "崇左市江州区友谊大道2号")
+    with pytest.raises(RuntimeError, match="signature_required"):
+        await asyncio.to_thread(phone.submit, app_id, "general")
+    phone.close()
