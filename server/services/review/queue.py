@@ -13,6 +13,9 @@ from server.services.sessions import now
 # The states in which the registrar has the next move: 云帮办 review, 受理, 核准.
 WAITING_STATUSES = ("cloud_review", "submitted", "accepted")
 MAX_PAGE_SIZE = 100
+# A list row needs these; the materials and the snapshot (large JSON) stay in the database.
+LIST_COLUMNS = ("id", "applicant_id", "authority_id", "business_type", "entity_type", "name", "status", "flow",
+                "resubmission", "submitted_at", "due_at")
 
 
 async def queue(staff: Staff, *, status: str | None = None, business_type: str | None = None,
@@ -40,6 +43,7 @@ async def queue(staff: Staff, *, status: str | None = None, business_type: str |
         query.annotate(overdue_first=Case(When(due_at__lt=moment, then="0"), default="1"))
         .order_by("overdue_first", "-resubmission", "due_at", "submitted_at")
         .offset((page - 1) * page_size).limit(page_size)
+        .only(*LIST_COLUMNS)
     )
     ids = [row.id for row in rows]
     legal_reps = {p.application_id: p for p in await Party.filter(application_id__in=ids, role="legal_rep")
