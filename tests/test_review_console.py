@@ -150,3 +150,25 @@ async def test_other_county_application_is_not_found_in_the_console(client, serv
     application = await waiting_application(client, server, authority="451481")
     async with console_session(server) as http:
         assert (await http.get(f"/console/applications/{application.id}")).status_code == 404
+
+
+async def test_console_accepts_with_the_all_signed_notice_then_approves(client, server):
+    from server.services.applications import canonical_materials, materials_hash
+
+    await create_staff(client, "console-http")
+    application = await waiting_application(client, server, flow="cloud")
+    snapshot = await canonical_materials(application)
+    await Application.filter(id=application.id).update(status="submitted", snapshot=snapshot,
+                                                       snapshot_hash=materials_hash(snapshot))
+    async with console_session(server) as http:
+        page = await http.get(f"/console/applications/{application.id}")
+        assert "云帮办所有签名已完成" in page.text
+        accepted = await http.post(f"/console/applications/{application.id}/accept", data={"csrf_token": csrf_of(page)})
+        assert accepted.status_code == 303
+        page = await http.get(accepted.headers["location"])
+        assert "已受理" in page.text and "云帮办所有签名已完成" in page.text
+        approved = await http.post(f"/console/applications/{application.id}/approve", data={"csrf_token": csrf_of(page)})
+        assert approved.status_code == 303
+        page = await http.get(approved.headers["location"])
+    stored = await Application.get(id=application.id)
+    assert stored.status == "approved" and stored.credit_code in page.text
