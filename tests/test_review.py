@@ -236,9 +236,10 @@ async def test_detail_has_full_parties_attachments_and_timeline(client, server):
 
 async def test_attachment_of_another_county_is_404(client, server):
     _, _, application = await setup(client, server, authority="451481")
-    attachment = await Attachment.get(application_id=application.id)
+    attachment = await Attachment.get(application_id=application.id, kind="id_document")
     county_a = await create_staff(client, "jz2", "reviewer", "451402")
-    response = await client.get(f"{url(application)}/attachments/{attachment.id}", headers=county_a["headers"])
+    response = await client.get(f"/api/v1/applications/{application.id}/attachments/{attachment.id}",
+                                headers=county_a["headers"])
     assert response.status_code == 404
 
 
@@ -271,7 +272,7 @@ async def test_approve_lock_without_a_phone_sends_only_wechat(client, server):
 async def test_return_records_the_comments_on_the_timeline_and_notifies(client, server):
     applicant, reviewer, application = await setup(client, server)
     await submit(client, applicant, application)
-    attachment = await Attachment.get(application_id=application.id)
+    attachment = await Attachment.get(application_id=application.id, kind="id_document")
     comments = [{"field": "entity.address", "message": "住所请写到门牌号"},
                 {"attachment_id": str(attachment.id), "message": "身份证照片不清晰"}]
     response = await client.post(url(application, "return"), json={"comments": comments}, headers=reviewer["headers"])
@@ -282,7 +283,7 @@ async def test_return_records_the_comments_on_the_timeline_and_notifies(client, 
     returned = timeline[-1]
     assert returned["from_status"] == "cloud_review" and returned["to_status"] == "returned"
     assert [c["message"] for c in returned["comments"]] == ["住所请写到门牌号", "身份证照片不清晰"]
-    assert returned["comments"][1]["attachment_kind"] == "id_card_front"
+    assert returned["comments"][1]["attachment_kind"] == "id_document"
     assert {m.channel for m in await OutboxMessage.filter(template="cloud_returned")} == {"sms", "wechat"}
 
 
@@ -306,7 +307,7 @@ async def test_return_refuses_an_incomplete_or_foreign_comment_list(client, serv
 async def test_other_applications_attachment_cannot_be_commented(client, server):
     applicant, reviewer, application = await setup(client, server, status="cloud_review")
     other = await create_review_application(applicant["applicant"]["id"], uploads_dir=server.settings.uploads.dir)
-    foreign = await Attachment.get(application_id=other.id)
+    foreign = await Attachment.get(application_id=other.id, kind="id_document")
     response = await client.post(url(application, "return"), headers=reviewer["headers"],
                                  json={"comments": [{"attachment_id": str(foreign.id), "message": "x"}]})
     assert response.status_code == 422 and response.json()["error"]["field"] == "comments[0].attachment_id"
@@ -369,11 +370,35 @@ async def test_approving_an_establishment_issues_a_valid_credit_code(client, ser
     assert await OutboxMessage.filter(template="application_result", channel="sms").exists()
 
 
-async def test_approving_a_change_keeps_the_entity_code(client, server):
-    _, reviewer, application = await setup(client, server, status="accepted", business_type="change",
-                                           credit_code="91451402MA5L000001")
-    response = await client.post(url(application, "approve"), headers=reviewer["headers"])
-    assert response.json()["credit_code"] == "91451402MA5L000001"
+async def test_approving_a_change_updates_the_registry_and_a_deregistration_closes_it(client, server):
+    from server.models.names import RegisteredEntity
+    from server.services.identifiers import new_credit_code
+    from server.services.registry import upsert_entity
+
+    code = new_credit_code("451402")
+    await upsert_entity("崇左海川科技有限公司", code, "451402", "llc", "registered")
+    _, reviewer, change = await setup(client, server, status="accepted", business_type="change", credit_code=code,
+                                      name="崇左海川科技有限公司",
+                                      entity={"changes": [{"item": "name", "after": "崇左海川信息技术有限公司"}]})
+    response = await client.post(url(change, "approve"), headers=reviewer["headers"])
+    assert response.status_code == 200, response.text
+    assert response.json()["credit_code"] == code
+    entity = await RegisteredEntity.get(credit_code=code)
+    assert (entity.name, entity.status) == ("崇左海川信息技术有限公司", "registered")
+    closing = await create_review_application(change.applicant_id, status="accepted", business_type="deregister",
+                                              credit_code=code, name="崇左海川信息技术有限公司",
+                                              uploads_dir=server.settings.uploads.dir)
+    assert (await client.post(url(closing, "approve"), headers=reviewer["headers"])).status_code == 200
+    assert (await RegisteredEntity.get(credit_code=code)).status == "cancelled"
+
+
+async def test_approved_establishment_enters_the_registry(client, server):
+    from server.models.names import RegisteredEntity
+
+    _, reviewer, application = await setup(client, server, status="accepted")
+    code = (await client.post(url(application, "approve"), headers=reviewer["headers"])).json()["credit_code"]
+    entity = await RegisteredEntity.get(credit_code=code)
+    assert (entity.name, entity.status, entity.authority_code) == ("崇左云帆科技有限公司", "registered", "451402")
 
 
 async def test_reject_needs_a_reason(client, server):
@@ -439,3 +464,74 @@ async def test_admin_reads_the_audit_log_of_the_scope_and_others_may_not(client,
     assert (await client.get("/api/v1/review/audit", headers=reviewer["headers"])).status_code == 403
     bad = await client.get("/api/v1/review/audit?application_id=nope", headers=admin["headers"])
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "application_id"
+
+
+# --- submit preconditions (applications' missing, flow options, names) -----------------------------------
+
+async def test_incomplete_draft_is_refused_with_everything_missing_at_once(client, server):
+    applicant, _, application = await setup(client, server, entity={"address": "崇左市江州区新民路1号"})
+    response = await submit(client, applicant, application)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "incomplete" and error["field"] == error["missing"][0]["field"]
+    assert {"entity.business_scope", "entity.registered_capital"} <= {item["field"] for item in error["missing"]}
+    assert (await Application.get(id=application.id)).status == "draft"
+
+
+async def test_name_taken_since_the_check_is_refused(client, server):
+    from server.services.identifiers import new_credit_code
+    from server.services.registry import upsert_entity
+
+    applicant, _, application = await setup(client, server)
+    await upsert_entity("崇左云帆科技有限公司", new_credit_code("451402"), "451402", "llc", "registered")
+    response = await submit(client, applicant, application)
+    assert response.status_code == 409 and response.json()["error"]["code"] == "name_unavailable"
+    assert (await Application.get(id=application.id)).status == "draft"
+
+
+async def test_cloud_is_refused_when_the_legal_rep_has_no_resident_id(client, server):
+    from server.models.applications import Party
+
+    applicant, _, application = await setup(client, server)
+    await Party.filter(application_id=application.id, role="legal_rep").update(id_type="passport",
+                                                                             id_number="E12345678")
+    response = await submit(client, applicant, application)
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "flow_unavailable" and error["reasons"][0]["code"] == "legal_rep_not_resident_id"
+    assert "居民身份证" in error["message"]
+
+
+async def test_detail_rechecks_the_name(client, server):
+    from server.services.identifiers import new_credit_code
+    from server.services.registry import upsert_entity
+
+    _, reviewer, application = await setup(client, server, status="cloud_review")
+    fresh = (await client.get(url(application), headers=reviewer["headers"])).json()
+    assert fresh["name_check"]["available"] is True and fresh["missing"] == []
+    await upsert_entity("崇左云帆科技有限公司", new_credit_code("451402"), "451402", "llc", "registered")
+    taken = (await client.get(url(application), headers=reviewer["headers"])).json()
+    assert taken["name_check"]["available"] is False and taken["name_check"]["conflicts"]
+
+
+async def test_locked_application_refuses_every_write_path(client, server):
+    applicant, reviewer, application = await setup(client, server)
+    await submit(client, applicant, application)
+    await client.post(url(application, "approve-lock"), headers=reviewer["headers"])
+    locked = await Application.get(id=application.id)
+    base = f"/api/v1/applications/{application.id}"
+    headers = applicant["headers"]
+    attachment = await Attachment.get(application_id=application.id, kind="id_document")
+    attempts = [
+        await client.patch(base, json={"entity": {"address": "改到别处"}}, headers=headers),
+        await client.patch(base, json={"parties": []}, headers=headers),
+        await client.post(f"{base}/attachments", data={"kind": "id_document"},
+                          files={"file": ("a.png", b"\x89PNG\r\n\x1a\n" + b"0" * 64, "image/png")}, headers=headers),
+        await client.delete(f"{base}/attachments/{attachment.id}", headers=headers),
+        await client.post(f"{base}/withdraw", headers=headers),
+    ]
+    assert [a.status_code for a in attempts] == [409] * 5, [a.text for a in attempts]
+    after = await Application.get(id=application.id)
+    assert (after.status, after.materials_version, after.entity) == ("locked_signing", locked.materials_version,
+                                                                     locked.entity)
+    assert materials_hash(await canonical_materials(after)) == locked.snapshot_hash

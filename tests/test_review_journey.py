@@ -5,15 +5,20 @@ import asyncio
 import pytest
 from tortoise.transactions import in_transaction
 
-from server.errors import Conflict
 from server.models.applications import Application
 from server.services.lifecycle import claim_materials_write
-from tests.helpers import create_review_application, create_staff
+from tests.helpers import create_review_application, create_staff, person_form
 from wxmock.phone import PhoneClient
 
 
+PEOPLE = [person_form(), person_form("liaison", "李四", "45140219850101123", phone="13800138001"),
+          person_form("investor", "王五", "45140219800101123", phone="13800138002", share_percent="100")]
+ENTITY = {"address": "崇左市江州区新民路1号", "business_scope": "软件开发", "contact_phone": "13800138000",
+          "operating_term": "长期", "registered_capital": "100"}
+
+
 async def edit_address(application_id, address):
-    """The applicant's edit, as every write to the materials must go: claim first, then write."""
+    """An edit made through the service every write path uses: claim first, then write."""
     async with in_transaction() as conn:
         await claim_materials_write(application_id, conn)
         application = await Application.get(id=application_id).using_db(conn)
@@ -22,12 +27,15 @@ async def edit_address(application_id, address):
 
 
 async def test_cloud_journey_return_edit_resubmit_lock(client, server):
+    """Filled through the applications API as the mini-program does, then the whole 云帮办 loop."""
     reviewer = await create_staff(client, "journey-reviewer", "reviewer", "451402")
     phone = PhoneClient(server.base_url, "openid-journey")
-    me = (await asyncio.to_thread(phone.login))["applicant"]
+    await asyncio.to_thread(phone.login)
     await asyncio.to_thread(phone.bind_phone, "13655556666")
-    application = await create_review_application(me["id"], uploads_dir=server.settings.uploads.dir)
-    app_id = str(application.id)
+    filled = await asyncio.to_thread(phone.fill_application, "establish", name="崇左云帆科技有限公司",
+                                     parties=PEOPLE, entity=ENTITY)
+    assert filled["missing"] == []
+    app_id = filled["id"]
 
     submitted = await asyncio.to_thread(phone.submit, app_id, "cloud", "journey-1")
     assert submitted["status"] == "cloud_review"
@@ -38,10 +46,10 @@ async def test_cloud_journey_return_edit_resubmit_lock(client, server):
                                  json={"comments": [{"field": "entity.address", "message": "住所请写到门牌号"}]})
     assert returned.status_code == 200
     steps = await asyncio.to_thread(phone.timeline, app_id)
-    assert [s["action"] for s in steps] == ["submit_cloud", "return"]
+    assert [s["action"] for s in steps] == ["create", "submit_cloud", "return"]
     assert steps[-1]["comments"][0]["message"] == "住所请写到门牌号"
 
-    await edit_address(application.id, "崇左市江州区友谊大道1号3栋201")
+    await asyncio.to_thread(phone.save_form, app_id, entity={**ENTITY, "address": "崇左市江州区新民路1号3栋201"})
     again = await asyncio.to_thread(phone.submit, app_id, "cloud", "journey-2")
     assert again["status"] == "cloud_review" and again["resubmission"] is True
     queue = (await client.get("/api/v1/review/queue", headers=reviewer["headers"])).json()
@@ -50,15 +58,16 @@ async def test_cloud_journey_return_edit_resubmit_lock(client, server):
     locked = await client.post(f"{review}/approve-lock", headers=reviewer["headers"])
     assert locked.status_code == 200
     steps = await asyncio.to_thread(phone.timeline, app_id)
-    assert [s["action"] for s in steps] == ["submit_cloud", "return", "submit_cloud", "approve_lock"]
+    assert [s["action"] for s in steps] == ["create", "submit_cloud", "return", "submit_cloud", "approve_lock"]
     assert steps[-1]["to_status"] == "locked_signing"
-    stored = await Application.get(id=application.id)
-    assert stored.snapshot["entity"]["address"] == "崇左市江州区友谊大道1号3栋201"
-    assert stored.snapshot_hash == locked.json()["snapshot_hash"]
+    stored = await Application.get(id=app_id)
+    assert stored.snapshot["entity"]["address"] == "崇左市江州区新民路1号3栋201"
+    assert stored.snapshot_hash == locked.json()["snapshot_hash"] == (await asyncio.to_thread(
+        phone.application, app_id))["snapshot_hash"]
 
-    with pytest.raises(Conflict):
-        await edit_address(application.id, "改不了")
-    assert (await Application.get(id=application.id)).snapshot_hash == stored.snapshot_hash
+    with pytest.raises(RuntimeError, match="409"):
+        await asyncio.to_thread(phone.save_form, app_id, entity={**ENTITY, "address": "改不了"})
+    assert (await Application.get(id=app_id)).snapshot_hash == stored.snapshot_hash
     with pytest.raises(RuntimeError, match="signatures_incomplete"):
         await asyncio.to_thread(phone.submit, app_id, "cloud")
     phone.close()

@@ -35,7 +35,7 @@ async def test_staff_action_from_every_status(client, server, action, status):
                                            uploads_dir=server.settings.uploads.dir)
     route, body = STAFF_ACTIONS[action]
     if body == "comments":
-        attachment = await Attachment.get(application_id=application.id)
+        attachment = await Attachment.get(application_id=application.id, kind="id_document")
         body = {"comments": [{"field": "entity.address", "message": "住所不完整"},
                              {"attachment_id": str(attachment.id), "message": "照片模糊"}]}
     before = await fingerprint(application.id)

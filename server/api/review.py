@@ -5,7 +5,6 @@ from typing import Literal
 
 from pydantic import Field
 from sanic import Blueprint, Request, json
-from sanic.response import file as file_response
 from sanic_ext import openapi
 
 from server.api.http import RequestModel, client_ip, current_applicant, current_staff, parse
@@ -127,17 +126,6 @@ async def application_detail(request: Request, application_id):
     application = await application_for_staff(staff, application_id)
     await audit.record(staff, origin_of(request), "view", application)
     return json(await views.staff_view(staff, application))
-
-
-@bp.get("/applications/<application_id:uuid>/attachments/<attachment_id:uuid>")
-@openapi.summary("The file of one attachment (for previews in the console)")
-@openapi.secured("bearer")
-@openapi.response(404, description="unknown attachment or application outside the authority")
-async def attachment_content(request: Request, application_id, attachment_id):
-    staff = await current_staff(request)
-    path, attachment = await views.attachment_file(staff, request.app.ctx.settings, application_id, attachment_id)
-    return await file_response(path, mime_type=attachment.content_type,
-                               headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
 
 
 @bp.post("/applications/<application_id:uuid>/approve-lock")

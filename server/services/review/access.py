@@ -46,8 +46,8 @@ def staff_actor(staff: Staff) -> str:
     return f"{staff.authority.name}{ROLES.get(staff.role, '')}"[:64]
 
 
-def conflict(code: str, message: str) -> Conflict:
+def conflict(code: str, message: str, **extra) -> Conflict:
     """A 409 whose code tells the client which rule refused (signature_required, snapshot_mismatch, …)."""
-    error = Conflict(message)
+    error = Conflict(message, **extra)
     error.code = code
     return error

@@ -11,8 +11,8 @@ from server.config import Settings
 from server.errors import Invalid
 from server.models.accounts import Applicant, Staff
 from server.models.applications import Application, Attachment
-from server.services import lifecycle, notifications, signing
-from server.services.applications import canonical_materials, materials_hash
+from server.services import lifecycle, names, notifications, registry, signing
+from server.services.applications import canonical_materials, materials_hash, missing
 from server.services.identifiers import new_credit_code
 from server.services.review import access, audit, views
 from server.services.review.audit import Origin
@@ -63,7 +63,9 @@ async def _checked_comments(application: Application, comments: list[dict], conn
     """Each comment names a field or an attachment of this application; the list is the one complete notice."""
     if not comments:
         raise Invalid("comments", "退回修改须一次性列出全部修改意见，至少一条")
+    # A comment may point at a filled field or at one still missing (请补充…).
     fields = set(views.material_fields(await canonical_materials(application)))
+    fields |= {item["field"] for item in await missing(application) if not item.get("attachment_kind")}
     attachments = {str(a.id): a for a in await Attachment.filter(application_id=application.id).using_db(connection)}
     checked = []
     for index, comment in enumerate(comments):
@@ -134,6 +136,16 @@ def _credit_code_for(application: Application) -> str:
     return application.credit_code
 
 
+async def _update_registry(application: Application, credit_code: str, connection) -> None:
+    """设立 enters the entity, 变更 updates it (a new name too), 注销 closes it."""
+    if application.business_type in ("deregister", "simple_deregister"):
+        name, status = application.name, "cancelled"
+    else:
+        name, status = names.proposed_name(application), "registered"
+    await registry.upsert_entity(name, credit_code, application.authority_id, application.entity_type, status,
+                                 connection=connection)
+
+
 async def approve(staff: Staff, application_id, origin: Origin) -> dict:
     """核准: an establishment gets a new 统一社会信用代码; a change or deregistration keeps the entity's code."""
     async with in_transaction() as conn:
@@ -145,6 +157,7 @@ async def approve(staff: Staff, application_id, origin: Origin) -> dict:
         await lifecycle.transition(application, "approve", access.staff_actor(staff),
                                    comments=[{"message": f"统一社会信用代码：{credit_code}"}], connection=conn,
                                    credit_code=credit_code, decided_at=now(), due_at=None)
+        await _update_registry(application, credit_code, conn)
         await _notify_applicant(application, "application_result", {"result": f"已核准，统一社会信用代码{credit_code}"},
                                 conn)
         await audit.record(staff, origin, "approve", application, from_status=before, to_status=application.status,

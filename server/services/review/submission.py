@@ -6,8 +6,8 @@ from tortoise.transactions import in_transaction
 
 from server.config import Settings
 from server.models.applications import Application
-from server.services import lifecycle, signing
-from server.services.applications import get_for_applicant
+from server.errors import Invalid
+from server.services import applications, lifecycle, names, signing
 from server.services.review import access, views, worktime
 from server.services.review.access import as_uuid
 from server.services.sessions import now
@@ -26,11 +26,27 @@ def submit_action(application: Application, flow: str) -> str:
     return action
 
 
-async def _check_preconditions(application: Application, action: str) -> None:
+def _asks_for_a_name(application: Application) -> bool:
+    """An establishment, or a change to a new name: the name must still be free (or reserved by this applicant)."""
+    return application.business_type == "establish" or (
+        application.business_type == "change" and names.proposed_name(application) != application.name)
+
+
+async def _check_preconditions(application: Application, action: str, flow: str) -> None:
     if action == "submit_signed":
         if not await signing.all_required_signed(application):
             raise access.conflict("signatures_incomplete", "尚有有权签字人未完成电子签名，全部签名完成后才能提交")
         return
+    if _asks_for_a_name(application) and not await names.name_usable_by(application):
+        raise access.conflict("name_unavailable", "名称不符合规定或已被他人登记、保留，请重新核名后再提交")
+    missing = await applications.missing(application)
+    if missing:
+        raise Invalid(missing[0]["field"], f"申请尚有{len(missing)}项未填写或未上传，请一并补全后提交",
+                      code="incomplete", missing=missing)
+    options = await applications.flow_options(application, missing)
+    if not options[flow]["available"]:
+        reasons = options[flow]["reasons"]
+        raise access.conflict("flow_unavailable", "；".join(reason["message"] for reason in reasons), reasons=reasons)
     if action == "submit_general" and not await signing.has_valid_signature_on_current_materials(application):
         raise access.conflict("signature_required",
                               "一般流程提交需要至少一名有权签字人在当前材料上完成有效电子签名；也可选择云帮办免签名提交")
@@ -44,12 +60,12 @@ def _due_at(settings: Settings, action: str, resubmission: bool, moment):
 
 
 async def submit(settings: Settings, applicant_id: int, application_id, flow: str) -> dict:
-    await get_for_applicant(applicant_id, application_id)
+    await applications.get_for_applicant(applicant_id, application_id)
     async with in_transaction() as conn:
         # Locked for the checks, so an edit racing the submit waits and then finds the materials submitted.
         application = await Application.select_for_update().using_db(conn).get(id=as_uuid(application_id))
         action = submit_action(application, flow)
-        await _check_preconditions(application, action)
+        await _check_preconditions(application, action, flow)
         moment = now()
         resubmission = action != "submit_signed" and application.status == "returned"
         updates = {"submitted_at": moment, "due_at": _due_at(settings, action, resubmission, moment),

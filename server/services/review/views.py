@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
-from server.config import Settings
-from server.errors import NotFound
+from server.errors import Invalid
 from server.models.accounts import Applicant, Staff
 from server.models.applications import Application, Attachment, Party, TimelineEntry
-from server.services import applications as applications_service
+from server.services import applications as applications_service, names
 from server.services.identifiers import mask_id_number, mask_phone
 from server.services.lifecycle import ACTION_LABELS, STATUS_LABELS
-from server.services.review import access, audit
+from server.services.review import audit
 
 BUSINESS_LABELS = {"establish": "设立登记", "change": "变更登记", "deregister": "一般注销登记",
                    "simple_deregister": "简易注销登记"}
@@ -50,7 +48,8 @@ async def applicant_timeline(applicant_id: int, application_id) -> list[dict]:
 
 
 def attachment_url(application: Application, attachment: Attachment) -> str:
-    return f"/api/v1/review/applications/{application.id}/attachments/{attachment.id}"
+    """The file, served to the owner and to staff in scope by the applications routes."""
+    return f"/api/v1/applications/{application.id}/attachments/{attachment.id}"
 
 
 def party_view(party: Party) -> dict:
@@ -80,6 +79,20 @@ def material_fields(materials: dict) -> list[str]:
     return paths
 
 
+async def name_recheck(application: Application) -> dict | None:
+    """名称查重 again, as of now: the name may have been taken since the applicant checked it."""
+    name = names.proposed_name(application)
+    if not name:
+        return None
+    exclude = application.credit_code if application.business_type != "establish" else None
+    try:
+        return await names.check(name, application.entity_type, application.authority_id,
+                                 applicant_id=application.applicant_id, exclude_credit_code=exclude)
+    except Invalid as exc:
+        return {"available": False, "name": name, "problems": [{"code": exc.code, "message": exc.message,
+                                                                "level": "error"}], "conflicts": []}
+
+
 async def staff_view(staff: Staff, application: Application) -> dict:
     """Everything about one application, personal data in full: staff need it to check the materials."""
     applicant = await Applicant.get(id=application.applicant_id)
@@ -104,10 +117,13 @@ async def staff_view(staff: Staff, application: Application) -> dict:
         "parties": [party_view(party) for party in parties],
         "attachments": [
             {"id": str(a.id), "kind": a.kind, "filename": a.filename, "content_type": a.content_type, "size": a.size,
-             "sha256": a.sha256, "url": attachment_url(application, a)}
+             "sha256": a.sha256, "url": attachment_url(application, a),
+             "thumbnail_url": f"{attachment_url(application, a)}/thumbnail" if a.thumbnail_path else None}
             for a in attachments
         ],
         "notice": CLOUD_ALL_SIGNED if cloud_all_signed(application) else None,
+        "name_check": await name_recheck(application),
+        "missing": await applications_service.missing(application),
         "comment_fields": material_fields(await applications_service.canonical_materials(application)),
         "timeline": await timeline(application),
         "audit": await audit.entries_for(application),
@@ -131,18 +147,3 @@ def queue_row(application: Application, now: datetime, legal_rep: Party | None, 
             "phone": mask_phone(legal_rep.phone),
         },
     }
-
-
-async def attachment_file(staff: Staff, settings: Settings, application_id, attachment_id) -> tuple[Path, Attachment]:
-    """The stored file of one attachment of an application in scope."""
-    application = await access.application_for_staff(staff, application_id)
-    attachment = await Attachment.get_or_none(id=access.as_uuid(attachment_id), application_id=application.id) \
-        if access.as_uuid(attachment_id) else None
-    if attachment is None:
-        raise NotFound("附件不存在")
-    path = Path(attachment.storage_path)
-    if not path.is_absolute():
-        path = Path(settings.uploads.dir) / path
-    if not path.is_file():
-        raise NotFound("附件文件不存在")
-    return path, attachment
