@@ -4,9 +4,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_FILE = ROOT / "config.yaml"
@@ -130,6 +131,16 @@ class ReviewSettings(_Section):
     workday_start_hour: int = Field(9, ge=0, le=23)
     workday_end_hour: int = Field(17, ge=1, le=24)
     timezone: str = "Asia/Shanghai"
+
+    @model_validator(mode="after")
+    def _working_day_is_real(self) -> "ReviewSettings":
+        if self.workday_end_hour <= self.workday_start_hour:
+            raise ValueError("workday_end_hour must be after workday_start_hour")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {self.timezone}") from None
+        return self
 
 
 class Settings(_Section):

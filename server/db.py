@@ -14,6 +14,7 @@ MODEL_MODULES = [
     "server.models.notifications",
     "server.models.signing",
     "server.models.names",
+    "server.models.review",
 ]
 MIGRATIONS_MODULE = "server.migrations"
 

@@ -182,3 +182,40 @@ def jpeg_with_gps(size=(640, 480)) -> bytes:
     out = io.BytesIO()
     image.save(out, "JPEG", exif=exif)
     return out.getvalue()
+
+
+async def create_review_application(applicant_id: int, authority: str = "451402", status: str = "draft",
+                                    uploads_dir: str | None = None, **fields):
+    """An application in any state, made through the models (review tests): a complete LLC establishment (every
+    form field, a legal representative, two investors, a liaison, and each required attachment as a small PNG);
+    `fields` set any other column."""
+    import hashlib
+    import uuid
+    from pathlib import Path
+
+    from server.models.applications import Application, Attachment, Party
+    from server.services import materials
+
+    values = {"business_type": "establish", "entity_type": "llc", "name": "崇左云帆科技有限公司",
+              "entity": {"address": "崇左市江州区新民路1号", "business_scope": "软件开发", "contact_phone": "13800138000",
+                         "operating_term": "长期", "registered_capital": "100"}, **fields}
+    application = await Application.create(applicant_id=applicant_id, authority_id=authority, status=status, **values)
+    li, wang = resident_id("19900307", "123"), resident_id("19920815", "234")
+    for position, (role, name, id_number, phone, share) in enumerate([
+        ("legal_rep", "李明", li, "13800001111", None), ("investor", "王芳", wang, "13900002222", 40),
+        ("investor", "李明", li, "13800001111", 60), ("liaison", "王芳", wang, "13900002222", None),
+    ]):
+        await Party.create(application=application, position=position, role=role, kind="person", name=name,
+                           id_type="resident_id", id_number=id_number, phone=phone, share_percent=share)
+    root = Path(uploads_dir or "data/uploads")
+    for item in materials.required_materials(application.business_type, application.entity_type):
+        if item.get("when") == "has_enterprise_investor":
+            continue
+        content = b"\x89PNG\r\n\x1a\n" + application.id.bytes + item["kind"].encode()
+        relative = Path(str(application.id)) / f"{uuid.uuid4()}.png"
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_bytes(content)
+        await Attachment.create(application=application, kind=item["kind"], filename=f"{item['name']}.png",
+                                content_type="image/png", size=len(content),
+                                sha256=hashlib.sha256(content).hexdigest(), storage_path=str(relative))
+    return application

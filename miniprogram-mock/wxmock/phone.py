@@ -59,6 +59,15 @@ class PhoneClient:
     def my_applications(self) -> list:
         return self.ok("GET", "/api/v1/applications")
 
+    def submit(self, application_id: str, flow: str = "cloud", idempotency_key: str | None = None) -> dict:
+        """The submit button: 云帮办 (flow "cloud", no signature) or 一般流程 ("general"); a key makes retries safe."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        return self.ok("POST", f"/api/v1/applications/{application_id}/submit", json={"flow": flow}, headers=headers)
+
+    def timeline(self, application_id: str) -> list:
+        """办理进度: every step, with the registrar's comments after a return."""
+        return self.ok("GET", f"/api/v1/applications/{application_id}/timeline")
+
     # --- remote signing ------------------------------------------------------------------------------------
     def request_signatures(self, application_id: str, party_id: str | None = None) -> list:
         """The applicant's 发送签名链接 button: POST …/signing-requests → [{id, party_id, name, link, …}]."""
@@ -212,6 +221,12 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("name")
     check.add_argument("--entity-type", default="llc")
     check.add_argument("--authority", default="451402")
+    submit = commands.add_parser("submit", help="log in and submit an application")
+    submit.add_argument("application_id")
+    submit.add_argument("--flow", choices=["cloud", "general"], default="cloud")
+    submit.add_argument("--idempotency-key")
+    timeline = commands.add_parser("timeline", help="log in and show an application's 办理进度")
+    timeline.add_argument("application_id")
     args = parser.parse_args(argv)
     with PhoneClient(args.server, args.openid) as client:
         if args.command == "sign":
@@ -225,6 +240,10 @@ def main(argv: list[str] | None = None) -> int:
             result = client.my_applications()
         elif args.command == "check-name":
             result = client.check_name(args.name, args.entity_type, args.authority)
+        elif args.command == "submit":
+            result = client.submit(args.application_id, args.flow, args.idempotency_key)
+        elif args.command == "timeline":
+            result = client.timeline(args.application_id)
         json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
         print()
     return 0

@@ -2,6 +2,7 @@
 from sanic import Sanic
 
 from server.api import accounts, applications, health, names, notifications, signing, staff
+from server.api import console, review
 
 
 def register_blueprints(app: Sanic) -> None:
@@ -14,3 +15,6 @@ def register_blueprints(app: Sanic) -> None:
     app.blueprint(notifications.bp)
     if app.ctx.settings.sms.provider == "dev_sink":
         app.blueprint(notifications.dev_bp)
+    app.blueprint(review.bp)
+    app.blueprint(review.applicant_bp)
+    app.blueprint(console.bp)

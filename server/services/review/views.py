@@ -1,0 +1,149 @@
+"""What staff and applicants see of one application: the timeline (办理进度), the full staff view, list rows."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from server.errors import Invalid
+from server.models.accounts import Applicant, Staff
+from server.models.applications import Application, Attachment, Party, TimelineEntry
+from server.services import applications as applications_service, names
+from server.services.identifiers import mask_id_number, mask_phone
+from server.services.lifecycle import ACTION_LABELS, STATUS_LABELS
+from server.services.review import audit
+
+BUSINESS_LABELS = {"establish": "设立登记", "change": "变更登记", "deregister": "一般注销登记",
+                   "simple_deregister": "简易注销登记"}
+ENTITY_LABELS = {"llc": "有限责任公司", "joint_stock": "股份有限公司", "sole_proprietorship": "个人独资企业",
+                 "partnership": "合伙企业", "cooperative": "农民专业合作社", "individual_business": "个体工商户",
+                 "branch": "分公司"}
+FLOW_LABELS = {"cloud": "云帮办", "general": "一般流程"}
+ROLE_LABELS = {"investor": "投资人", "legal_rep": "法定代表人/负责人", "director": "董事", "supervisor": "监事",
+               "manager": "经理", "liaison": "联络员", "finance_officer": "财务负责人"}
+# Shown on acceptance for an application that came through 云帮办 and was submitted after everyone signed.
+CLOUD_ALL_SIGNED = "云帮办所有签名已完成"
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def cloud_all_signed(application: Application) -> bool:
+    return application.flow == "cloud" and application.status in ("submitted", "accepted", "approved")
+
+
+def timeline_entry_view(entry: TimelineEntry) -> dict:
+    return {
+        "at": entry.at.isoformat(), "actor": entry.actor, "action": entry.action,
+        "action_label": ACTION_LABELS.get(entry.action, entry.action), "from_status": entry.from_status,
+        "to_status": entry.to_status, "comments": entry.comments,
+    }
+
+
+async def timeline(application: Application) -> list[dict]:
+    return [timeline_entry_view(entry) for entry in await TimelineEntry.filter(application_id=application.id)]
+
+
+async def applicant_timeline(applicant_id: int, application_id) -> list[dict]:
+    return await timeline(await applications_service.get_for_applicant(applicant_id, application_id))
+
+
+def attachment_url(application: Application, attachment: Attachment) -> str:
+    """The file, served to the owner and to staff in scope by the applications routes."""
+    return f"/api/v1/applications/{application.id}/attachments/{attachment.id}"
+
+
+def party_view(party: Party) -> dict:
+    return {
+        "id": str(party.id), "role": party.role, "role_label": ROLE_LABELS.get(party.role, party.role),
+        "kind": party.kind, "name": party.name, "id_type": party.id_type, "id_number": party.id_number,
+        "phone": party.phone, "origin": party.origin, "credit_code": party.credit_code,
+        "share_percent": None if party.share_percent is None else format(party.share_percent.normalize(), "f"),
+    }
+
+
+def material_fields(materials: dict) -> list[str]:
+    """Every field path of the canonical materials and its parents (name, entity.x, parties[1].id_number, …)."""
+    paths: list[str] = []
+
+    def walk(value, path: str) -> None:
+        if path:
+            paths.append(path)
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, f"{path}.{key}" if path else key)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, f"{path}[{index}]")
+
+    walk({key: value for key, value in materials.items() if key != "attachments"}, "")
+    return paths
+
+
+async def name_recheck(application: Application) -> dict | None:
+    """名称查重 again, as of now: the name may have been taken since the applicant checked it."""
+    name = names.proposed_name(application)
+    if not name:
+        return None
+    exclude = application.credit_code if application.business_type != "establish" else None
+    try:
+        return await names.check(name, application.entity_type, application.authority_id,
+                                 applicant_id=application.applicant_id, exclude_credit_code=exclude)
+    except Invalid as exc:
+        return {"available": False, "name": name, "problems": [{"code": exc.code, "message": exc.message,
+                                                                "level": "error"}], "conflicts": []}
+
+
+async def staff_view(staff: Staff, application: Application) -> dict:
+    """Everything about one application, personal data in full: staff need it to check the materials."""
+    applicant = await Applicant.get(id=application.applicant_id)
+    await application.fetch_related("authority")
+    parties = await Party.filter(application_id=application.id).order_by("position")
+    attachments = await Attachment.filter(application_id=application.id).order_by("created_at")
+    return {
+        "id": str(application.id), "business_type": application.business_type,
+        "business_label": BUSINESS_LABELS.get(application.business_type, application.business_type),
+        "entity_type": application.entity_type,
+        "entity_label": ENTITY_LABELS.get(application.entity_type, application.entity_type),
+        "authority": {"code": application.authority.code, "name": application.authority.name},
+        "authority_code": application.authority_id, "name": application.name, "credit_code": application.credit_code,
+        "status": application.status, "status_label": STATUS_LABELS.get(application.status, application.status),
+        "flow": application.flow, "flow_label": FLOW_LABELS.get(application.flow or "", ""),
+        "entity": application.entity, "materials_version": application.materials_version,
+        "snapshot_hash": application.snapshot_hash, "resubmission": application.resubmission,
+        "first_submitted_at": iso(application.first_submitted_at), "submitted_at": iso(application.submitted_at),
+        "due_at": iso(application.due_at), "decided_at": iso(application.decided_at),
+        "created_at": iso(application.created_at), "updated_at": iso(application.updated_at),
+        "applicant": {"id": applicant.id, "phone": applicant.phone},
+        "parties": [party_view(party) for party in parties],
+        "attachments": [
+            {"id": str(a.id), "kind": a.kind, "filename": a.filename, "content_type": a.content_type, "size": a.size,
+             "sha256": a.sha256, "url": attachment_url(application, a),
+             "thumbnail_url": f"{attachment_url(application, a)}/thumbnail" if a.thumbnail_path else None}
+            for a in attachments
+        ],
+        "notice": CLOUD_ALL_SIGNED if cloud_all_signed(application) else None,
+        "name_check": await name_recheck(application),
+        "missing": await applications_service.missing(application),
+        "comment_fields": material_fields(await applications_service.canonical_materials(application)),
+        "timeline": await timeline(application),
+        "audit": await audit.entries_for(application),
+    }
+
+
+def queue_row(application: Application, now: datetime, legal_rep: Party | None, applicant_phone: str | None) -> dict:
+    """One line of the 待办 list: personal data masked."""
+    return {
+        "id": str(application.id), "name": application.name, "business_type": application.business_type,
+        "business_label": BUSINESS_LABELS.get(application.business_type, application.business_type),
+        "entity_type": application.entity_type,
+        "entity_label": ENTITY_LABELS.get(application.entity_type, application.entity_type),
+        "authority_code": application.authority_id, "status": application.status,
+        "status_label": STATUS_LABELS.get(application.status, application.status), "flow": application.flow,
+        "resubmission": application.resubmission, "submitted_at": iso(application.submitted_at),
+        "due_at": iso(application.due_at), "overdue": bool(application.due_at and application.due_at < now),
+        "applicant_phone": mask_phone(applicant_phone),
+        "legal_rep": None if legal_rep is None else {
+            "name": legal_rep.name, "id_number": mask_id_number(legal_rep.id_number),
+            "phone": mask_phone(legal_rep.phone),
+        },
+    }

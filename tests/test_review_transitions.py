@@ -1,0 +1,76 @@
+"""Every transition a staff member or applicant can ask for, from every status: the allowed ones move the
+application as lifecycle.TRANSITIONS says; every other one answers 409 and changes nothing."""
+import pytest
+
+from server.models.applications import STATUSES, Application, Attachment, TimelineEntry
+from server.models.notifications import OutboxMessage
+from server.models.review import AuditEntry
+from server.services.lifecycle import TRANSITIONS
+from tests.helpers import create_review_application, create_staff, login_applicant
+
+STAFF_ACTIONS = {
+    "approve_lock": ("approve-lock", None),
+    "return": ("return", "comments"),
+    "accept": ("accept", None),
+    "approve": ("approve", None),
+    "reject": ("reject", {"reason": "材料不符合法定形式"}),
+}
+CASES = [(action, status) for action in STAFF_ACTIONS for status in STATUSES]
+
+
+async def fingerprint(application_id):
+    """What a refused request must leave exactly as it was."""
+    stored = await Application.get(id=application_id)
+    return (stored.status, stored.updated_at, stored.snapshot_hash, stored.credit_code,
+            await TimelineEntry.filter(application_id=application_id).count(),
+            await OutboxMessage.all().count(), await AuditEntry.filter(action__not="view").count())
+
+
+@pytest.mark.parametrize("action, status", CASES, ids=[f"{a}-from-{s}" for a, s in CASES])
+async def test_staff_action_from_every_status(client, server, action, status):
+    applicant = await login_applicant(client)
+    reviewer = await create_staff(client)
+    # The general flow here: an accepted 云帮办 application would also need its locked snapshot.
+    application = await create_review_application(applicant["applicant"]["id"], status=status, flow="general",
+                                           uploads_dir=server.settings.uploads.dir)
+    route, body = STAFF_ACTIONS[action]
+    if body == "comments":
+        attachment = await Attachment.get(application_id=application.id, kind="id_document")
+        body = {"comments": [{"field": "entity.address", "message": "住所不完整"},
+                             {"attachment_id": str(attachment.id), "message": "照片模糊"}]}
+    before = await fingerprint(application.id)
+    response = await client.post(f"/api/v1/review/applications/{application.id}/{route}", json=body,
+                                 headers=reviewer["headers"])
+    expected = TRANSITIONS[action].get(status)
+    if expected is None:
+        assert response.status_code == 409, response.text
+        assert response.json()["error"]["message"]
+        assert await fingerprint(application.id) == before
+    else:
+        assert response.status_code == 200, response.text
+        stored = await Application.get(id=application.id)
+        assert stored.status == expected == response.json()["status"]
+        entry = await TimelineEntry.filter(application_id=application.id).order_by("-id").first()
+        assert (entry.action, entry.from_status, entry.to_status) == (action, status, expected)
+        assert await AuditEntry.filter(application_id=application.id, action=action).count() == 1
+
+
+SUBMIT_CASES = [(flow, status) for flow in ("cloud", "general") for status in STATUSES]
+
+
+@pytest.mark.parametrize("flow, status", SUBMIT_CASES, ids=[f"{f}-from-{s}" for f, s in SUBMIT_CASES])
+async def test_applicant_submit_from_every_status(client, server, flow, status):
+    applicant = await login_applicant(client)
+    application = await create_review_application(applicant["applicant"]["id"], status=status,
+                                           uploads_dir=server.settings.uploads.dir)
+    before = await fingerprint(application.id)
+    response = await client.post(f"/api/v1/applications/{application.id}/submit", json={"flow": flow},
+                                 headers=applicant["headers"])
+    expected = TRANSITIONS["submit_cloud"].get(status) if flow == "cloud" else None
+    if expected is None:
+        # 一般流程 needs a valid signature and locked_signing needs all of them: none exists here.
+        assert response.status_code == 409, response.text
+        assert await fingerprint(application.id) == before
+    else:
+        assert response.status_code == 200, response.text
+        assert (await Application.get(id=application.id)).status == expected
