@@ -187,8 +187,6 @@ def _drawn_signature() -> str:
     image.save(out, format="PNG")
     return base64.b64encode(out.getvalue()).decode()
 
-    # --- 自主核名 and forms (the applications pages of the mini-program) ---
-
 
 def _camera_photo() -> bytes:
     """A JPEG such as a phone camera takes, with EXIF (maker and GPS position) the server must strip."""
