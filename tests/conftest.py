@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import socket
+import uuid
 from pathlib import Path
 
 import httpx
@@ -15,6 +16,7 @@ import pytest
 from tortoise import Tortoise, connections
 
 from server.app import create_app
+from server.cache import MemoryCache, RedisCache
 from server.config import Settings, load_settings
 from server.db import is_postgres, migrate
 from server.services.authorities import load_divisions
@@ -110,6 +112,16 @@ async def clean_state(server):
     fresh = type(server.wx)(appid=server.settings.wechat.appid, secret=server.settings.wechat.secret)
     server.wx.__dict__.update(fresh.__dict__)
     yield
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def cache(request):
+    """Each cache backend on its own, for the contract tests that must hold on both."""
+    redis_url = os.environ.get("YCT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    backend = MemoryCache() if request.param == "memory" else RedisCache(redis_url, prefix=f"test-{uuid.uuid4().hex}:")
+    yield backend
+    await backend.clear()
+    await backend.close()
 
 
 @pytest.fixture

@@ -1,22 +1,9 @@
 """One contract, two backends: the in-process cache and Redis through redis.asyncio."""
 import asyncio
-import os
-import uuid
 
 import pytest
 
-from server.cache import MemoryCache, RedisCache
 from server.errors import Conflict
-
-REDIS_URL = os.environ.get("YCT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def cache(request):
-    backend = MemoryCache() if request.param == "memory" else RedisCache(REDIS_URL, prefix=f"test-{uuid.uuid4().hex}:")
-    yield backend
-    await backend.clear()
-    await backend.close()
 
 
 async def test_get_set_delete(cache):

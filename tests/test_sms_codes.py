@@ -1,28 +1,16 @@
 """SMS verification codes and the per-phone limits: one code at a time, stored hashed, 5 wrong tries and it is
 dead, expiry; 1/minute, 5/hour, 10/day per phone under concurrent requests, on Redis and in-process."""
 import asyncio
-import os
 import re
-import uuid
 
 import pytest
 
-from server.cache import MemoryCache, RedisCache
 from server.errors import Invalid
 from server.models.notifications import OutboxMessage
 from server.services.notifications import send_sms_code, take_phone_quota, verify_sms_code
 from tests.helpers import delivered_sms, login_applicant
 
-REDIS_URL = os.environ.get("YCT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PHONE = "13712345678"
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def cache(request):
-    backend = MemoryCache() if request.param == "memory" else RedisCache(REDIS_URL, prefix=f"test-{uuid.uuid4().hex}:")
-    yield backend
-    await backend.clear()
-    await backend.close()
 
 
 def with_sms(settings, **changes):

@@ -375,22 +375,12 @@ async def application_view(application: Application) -> dict:
     parties = await Party.filter(application_id=application.id).order_by("position")
     attachments = await Attachment.filter(application_id=application.id).order_by("created_at")
     return {
-        "id": str(application.id),
-        "business_type": application.business_type,
-        "entity_type": application.entity_type,
-        "authority_code": application.authority_id,
-        "name": application.name,
-        "credit_code": application.credit_code,
-        "status": application.status,
-        "flow": application.flow,
+        **summary_view(application),
         "entity": application.entity or {},
         "parties": [party_view(party) for party in parties],
         "attachments": [attachment_view(attachment) for attachment in attachments],
         "missing": await missing(application),
-        "snapshot_hash": application.snapshot_hash,
         "materials_version": application.materials_version,
-        "created_at": application.created_at.isoformat(),
-        "updated_at": application.updated_at.isoformat(),
     }
 
 
