@@ -61,11 +61,11 @@ def _qr(url: str) -> qrcode.QRCode:
 
 
 def qr_image(url: str, size: int) -> Image.Image:
+    """The code at most `size` pixels wide, every module the same whole number of pixels (no resampling)."""
     code = _qr(url)
     modules = code.modules_count + 2 * code.border
     code.box_size = max(1, size // modules)
-    image = code.make_image(fill_color="black", back_color="white").get_image().convert("L")
-    return image.resize((size, size), Image.Resampling.NEAREST)
+    return code.make_image(fill_color="black", back_color="white").get_image().convert("L")
 
 
 def qr_png(url: str) -> bytes:
@@ -139,7 +139,9 @@ def render_poster(text: PosterText, font_path: str = "") -> Image.Image:
     card_top, pad = y, 50
     draw.rounded_rectangle(((width - QR_PX) // 2 - pad, card_top, (width + QR_PX) // 2 + pad, card_top + QR_PX + 2 * pad),
                            radius=40, fill=PALE)
-    poster.paste(qr_image(text.url, QR_PX), ((width - QR_PX) // 2, card_top + pad))
+    code = qr_image(text.url, QR_PX)
+    offset = (QR_PX - code.width) // 2
+    poster.paste(code, ((width - QR_PX) // 2 + offset, card_top + pad + offset))
     y = card_top + QR_PX + 2 * pad + 50
     y = _centered(draw, y, "导办服务二维码  扫码申办快又好", font(72, "bold", font_path), BLUE) + 70
 
@@ -171,7 +173,9 @@ def poster_png(image: Image.Image) -> bytes:
 
 def poster_pdf(image: Image.Image, title: str) -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, "PDF", resolution=DPI, title=title, quality=92)
+    # No creation/modification dates: the same poster must give the same bytes (idempotent regeneration).
+    image.save(buffer, "PDF", resolution=DPI, title=title, creator="码上导办", quality=92,
+               creationDate=None, modDate=None)
     return buffer.getvalue()
 
 
