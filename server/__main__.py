@@ -87,11 +87,17 @@ async def _posters(settings: Settings) -> None:
     from server.services.guides.points import make_poster, points_for_posters
 
     async def work():
-        made = 0
-        for point in tqdm(await points_for_posters(), desc="posters", unit="poster"):
-            await make_poster(settings, point)
-            made += 1
-        return made
+        todo = await points_for_posters()
+        # Pillow encodes without holding the GIL, so one render thread per core is nearly linear.
+        slots = asyncio.Semaphore(os.cpu_count() or 1)
+        with tqdm(total=len(todo), desc="posters", unit="poster") as bar:
+            async def one(point):
+                async with slots:
+                    await make_poster(settings, point)
+                bar.update()
+
+            await asyncio.gather(*(one(point) for point in todo))
+        return len(todo)
 
     made = await _with_db(settings, work)
     print(f"posters written for {made} service points under {settings.qrcode_dir}/")
