@@ -326,3 +326,15 @@ async def test_background_flush_moves_counters_to_the_database(client, server):
     await scans.flush(server.app.ctx.cache)
     await row.refresh_from_db()
     assert (row.scans, row.unique_visitors) == (3, 2)
+
+
+async def test_seed_demo_adds_points_and_guide_content_once(server):
+    from server.models.guides import GuideItem, ServicePoint
+    from server.services.guides.demo import DEMO_GUIDES, DEMO_POINTS, seed_demo_guides
+
+    first = await seed_demo_guides(server.settings)
+    await seed_demo_guides(server.settings)
+    assert await ServicePoint.all().count() == len(DEMO_POINTS)
+    assert await GuideItem.all().count() == len(DEMO_GUIDES)
+    codes = {point.code for point in await ServicePoint.all()}
+    assert all(any(code in line for line in first) for code in codes)

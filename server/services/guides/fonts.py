@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -28,6 +29,7 @@ KNOWN_FONT_PATHS = {
 _FC_PATTERNS = {"bold": "Noto Sans CJK SC:style=Bold", "regular": "Noto Sans CJK SC:style=Regular"}
 # A code point no CJK font draws: it renders as the font's missing-glyph box (.notdef).
 NOTDEF_PROBE = "\U0010fffd"
+_per_thread = threading.local()
 INSTALL_HINT = "请安装中文字体：apt-get install fonts-noto-cjk（或在配置 guides.font_path 中指定字体文件）"
 
 
@@ -72,13 +74,17 @@ def _simplified_chinese_face(path: str) -> int:
     return 0
 
 
-@lru_cache(maxsize=64)
 def font(size: int, weight: str = "bold", configured: str = "") -> ImageFont.FreeTypeFont:
-    path, index = font_file(weight, configured)
-    try:
-        return ImageFont.truetype(path, size, index=index)
-    except OSError as exc:
-        raise FontMissing(f"字体文件无法读取：{path}（{exc}）。{INSTALL_HINT}") from None
+    """Faces are kept per thread: posters render in several threads and a FreeType face is not thread-safe."""
+    faces = _per_thread.__dict__.setdefault("faces", {})
+    key = (size, weight, configured)
+    if key not in faces:
+        path, index = font_file(weight, configured)
+        try:
+            faces[key] = ImageFont.truetype(path, size, index=index)
+        except OSError as exc:
+            raise FontMissing(f"字体文件无法读取：{path}（{exc}）。{INSTALL_HINT}") from None
+    return faces[key]
 
 
 def _mask_bytes(face: ImageFont.FreeTypeFont, char: str) -> tuple:
@@ -86,16 +92,15 @@ def _mask_bytes(face: ImageFont.FreeTypeFont, char: str) -> tuple:
     return mask.size, bytes(mask)
 
 
-@lru_cache(maxsize=4096)
-def _draws(path: str, index: int, char: str) -> bool:
-    face = ImageFont.truetype(path, 48, index=index)
+@lru_cache(maxsize=8192)
+def _draws(char: str, configured: str) -> bool:
+    face = font(48, "bold", configured)
     return _mask_bytes(face, char) != _mask_bytes(face, NOTDEF_PROBE)
 
 
 def missing_glyphs(text: str, configured: str = "") -> list[str]:
     """Characters of `text` the font would draw as its missing-glyph box."""
-    path, index = font_file("bold", configured)
-    return sorted({ch for ch in text if not ch.isspace() and not _draws(path, index, ch)})
+    return sorted({ch for ch in text if not ch.isspace() and not _draws(ch, configured)})
 
 
 def require_glyphs(text: str, configured: str = "") -> None:
