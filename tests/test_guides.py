@@ -278,6 +278,11 @@ async def test_video_is_served_with_range_requests(client):
     assert tail.status_code == 206 and tail.content == MP4[-16:]
     beyond = await client.get(url, headers={"Range": f"bytes={len(MP4) + 10}-"})
     assert beyond.status_code == 416
+    large = MP4 + bytes(range(256)) * 5000  # past 1 MB: streamed in chunks
+    big = await create_guide(client, admin, "video", "长视频", file=("long.mp4", large))
+    middle = await client.get(big["file"]["url"], headers={"Range": "bytes=1000000-1000099"})
+    assert middle.status_code == 206 and middle.content == large[1000000:1000100]
+    assert (await client.get(big["file"]["url"])).content == large
     hidden = await client.patch(f"/api/v1/admin/guides/{video['id']}", headers=admin["headers"], json={"active": False})
     assert hidden.status_code == 200
     assert (await client.get(url)).status_code == 404
