@@ -97,3 +97,46 @@ async def test_page_still_works_when_wechat_is_down(client, server):
     page = await client.get(f"/g/{point['code']}")
     assert page.status_code == 200
     assert "wxaurl.cn" not in page.text and "一窗通" in page.text and point["hotline"] in page.text
+
+
+async def test_notice_sheet_opens_from_the_page_with_every_material_and_prints_on_a4(client, server, phone):
+    from server.services import materials
+
+    _, point = await point_with_content(client)
+    await phone.goto(point["landing_url"])
+    assert await phone.locator("#notices a").all_inner_texts() == ["设立登记", "变更登记", "一般注销登记", "简易注销登记"]
+    await phone.locator("#notices a", has_text="设立登记").click()
+    await phone.wait_for_load_state()
+    assert await phone.locator("#sheets a").count() == 7
+    await phone.locator("#sheets a", has_text="有限责任公司").click()
+    await phone.wait_for_load_state()
+    assert phone.url.endswith(f"/g/{point['code']}/notices/establish/llc")
+    assert await phone.locator("h1").inner_text() == "有限责任公司设立登记一次性告知单"
+    rows = await phone.locator("#materials tbody tr").all_inner_texts()
+    expected = materials.required_materials("establish", "llc")
+    assert len(rows) == len(expected)
+    for row, item in zip(rows, expected):
+        assert item["name"] in row and item["signer"] in row
+    terms = await phone.locator("#terms").inner_text()
+    assert "3个工作日" in terms and "免费" in terms and materials.business_info("establish")["basis"] in terms
+    assert point["name"] in await phone.locator("#where").inner_text()
+    assert await phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    png = await client.get(await phone.locator("#notice-png").get_attribute("href"))
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    from io import BytesIO
+
+    from PIL import Image
+
+    assert Image.open(BytesIO(png.content)).size == (2480, 3508)
+    pdf = await client.get(await phone.locator("#notice-pdf").get_attribute("href"))
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+async def test_unknown_notice_sheet_is_404(client):
+    admin = await create_staff(client, "admin1", "admin", "451400")
+    point = await create_point(client, admin)
+    assert (await client.get(f"/g/{point['code']}/notices/establish/llc")).status_code == 200
+    for url in (f"/g/{point['code']}/notices/adopt/llc", f"/g/{point['code']}/notices/adopt", f"/g/{point['code']}/notices/establish/nation",
+                "/g/NOSUCHCODE/notices/establish/llc", f"/g/{point['code']}/notices/establish/llc/a4.gif"):
+        assert (await client.get(url)).status_code == 404, url

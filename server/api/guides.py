@@ -9,7 +9,7 @@ from typing import Literal
 from urllib.parse import quote
 
 from pydantic import Field
-from sanic import Blueprint, Request, html, json
+from sanic import Blueprint, Request, html, json, raw
 from sanic.exceptions import RangeNotSatisfiable
 from sanic.handlers import ContentRangeHandler
 from sanic.response import file as file_response
@@ -20,7 +20,7 @@ from server.api.http import RequestModel, client_ip, current_staff, parse
 from server.errors import Invalid, NotFound
 from server.models.accounts import Staff
 from server.services import staff as staff_service
-from server.services.guides import content, landing, page_cache, points, scans
+from server.services.guides import content, landing, notices, page_cache, points, scans
 
 admin = Blueprint("guides_admin", url_prefix="/api/v1/admin")
 public = Blueprint("guides_public")
@@ -260,6 +260,65 @@ async def landing_page(request: Request, code: str):
         return html(body, status=404, headers={"Cache-Control": "no-store"})
     await scans.record_scan(ctx.settings, ctx.cache, point_id, client_ip(request), request.headers.get("user-agent", ""))
     return html(body, headers={"Cache-Control": LANDING_CACHE_CONTROL})
+
+
+def _not_found_page(request: Request):
+    body = request.app.ctx.templates.get_template("guides/not_found.html").render()
+    return html(body, status=404, headers={"Cache-Control": "no-store"})
+
+
+async def _sheet(request: Request, code: str, business_type: str, entity_type: str) -> dict | None:
+    point = await landing.find_point(code)
+    if point is None:
+        return None
+    try:
+        return notices.notice_sheet(business_type, entity_type, point)
+    except NotFound:
+        return None
+
+
+@public.get("/g/<code:str>/notices/<business_type:str>")
+@openapi.summary("The 一次性告知单 of one business type, one per entity type (mobile page)")
+@openapi.response(200, {"text/html": str}, description="the list")
+@openapi.response(404, {"text/html": str}, description="unknown code or business type")
+async def notice_index(request: Request, code: str, business_type: str):
+    point = await landing.find_point(code)
+    try:
+        business = notices.business_sheets(point.code, business_type) if point else None
+    except NotFound:
+        business = None
+    if business is None:
+        return _not_found_page(request)
+    body = request.app.ctx.templates.get_template("guides/notice_index.html").render(business=business)
+    return html(body, headers={"Cache-Control": LANDING_CACHE_CONTROL})
+
+
+@public.get("/g/<code:str>/notices/<business_type:str>/<entity_type:str>")
+@openapi.summary("一次性告知单 of a business and entity type, as a mobile page (where to apply: this point)")
+@openapi.response(200, {"text/html": str}, description="the notice sheet")
+@openapi.response(404, {"text/html": str}, description="unknown code, business type or entity type")
+async def notice_page(request: Request, code: str, business_type: str, entity_type: str):
+    sheet = await _sheet(request, code, business_type, entity_type)
+    if sheet is None:
+        return _not_found_page(request)
+    body = request.app.ctx.templates.get_template("guides/notice.html").render(sheet=sheet)
+    return html(body, headers={"Cache-Control": LANDING_CACHE_CONTROL})
+
+
+@public.get("/g/<code:str>/notices/<business_type:str>/<entity_type:str>/<name:str>")
+@openapi.summary("The printable A4 of a notice sheet: a4.png or a4.pdf")
+@openapi.response(200, description="image/png or application/pdf")
+@openapi.response(404, description="unknown code, business type, entity type or file")
+async def notice_printable(request: Request, code: str, business_type: str, entity_type: str, name: str):
+    render = {"a4.png": notices.a4_png, "a4.pdf": notices.a4_pdf}.get(name)
+    sheet = await _sheet(request, code, business_type, entity_type) if render else None
+    if sheet is None:
+        raise NotFound("告知单不存在")
+    content = await asyncio.to_thread(render, sheet, request.app.ctx.settings.guides.font_path)
+    filename = quote(f"{sheet['title']}.{name.rsplit('.', 1)[1]}")
+    return raw(content, content_type=MIME["." + name.rsplit(".", 1)[1]],
+               headers={"Cache-Control": "public, max-age=3600",
+                        "Content-Disposition": f"inline; filename*=UTF-8''{filename}"})
 
 
 async def _ranged_file(request: Request, path: Path, content_type: str, download_name: str | None, max_age: int):

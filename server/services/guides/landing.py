@@ -6,7 +6,7 @@ from sanic.log import logger
 from server.cache import Cache
 from server.config import Settings
 from server.models.guides import POINT_TYPES, ServicePoint
-from server.services.guides import content
+from server.services.guides import content, notices
 from server.services.guides.points import authority_title
 from server.wechat import WeChatError, WeChatGateway
 
@@ -48,6 +48,7 @@ async def landing_context(settings: Settings, cache: Cache, wechat: WeChatGatewa
         "videos": [_item(settings, item) for item in items if item.kind == "video"],
         "forms": [_item(settings, item) for item in items if item.kind == "form"],
         "guides": [_item(settings, item) for item in items if item.kind == "guide"],
+        "notices": notices.catalogue(point.code),
         "mini_program_link": await mini_program_link(settings, cache, wechat,
                                                      settings.guides.miniprogram_home_path, query),
         "booking_link": await mini_program_link(settings, cache, wechat,
