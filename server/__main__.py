@@ -81,6 +81,28 @@ async def _registry_import(settings: Settings, args) -> int:
     return 1 if report.errors else 0
 
 
+async def _posters(settings: Settings) -> None:
+    from tqdm import tqdm
+
+    from server.services.guides.points import make_poster, points_for_posters
+
+    async def work():
+        todo = await points_for_posters()
+        # Pillow encodes without holding the GIL, so one render thread per core is nearly linear.
+        slots = asyncio.Semaphore(os.cpu_count() or 1)
+        with tqdm(total=len(todo), desc="posters", unit="poster") as bar:
+            async def one(point):
+                async with slots:
+                    await make_poster(settings, point)
+                bar.update()
+
+            await asyncio.gather(*(one(point) for point in todo))
+        return len(todo)
+
+    made = await _with_db(settings, work)
+    print(f"posters written for {made} service points under {settings.qrcode_dir}/")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m server", description="一窗通 mini-program backend")
     parser.add_argument("--config", help="config file (default config.yaml or $YCT_CONFIG)")
@@ -100,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         dest="registry_command", required=True)
     registry_import = registry.add_parser("import", help="import entities from a JSON Lines file (idempotent)")
     registry_import.add_argument("file", help='lines of {"name", "credit_code", "authority_code", "entity_type", "status"}')
+    commands.add_parser("posters", help="QR codes and A4 posters (PNG, PDF) of every active service point")
     args = parser.parse_args(argv)
 
     try:
@@ -126,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: {args.file}: file not found", file=sys.stderr)
                 return 2
             return asyncio.run(_registry_import(settings, args))
+        elif args.command == "posters":
+            asyncio.run(_posters(settings))
     except DomainError as exc:
         print(f"error: {exc.field + ': ' if exc.field else ''}{exc.message}", file=sys.stderr)
         return 1

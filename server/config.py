@@ -143,6 +143,17 @@ class ReviewSettings(_Section):
         return self
 
 
+class GuidesSettings(_Section):
+    landing_cache_seconds: float = Field(60, ge=0, le=3600)
+    scan_flush_seconds: float = Field(60, gt=0, le=3600)
+    url_link_days: int = Field(30, ge=1, le=30)
+    miniprogram_home_path: str = "pages/index/index"
+    miniprogram_booking_path: str = "pages/appointments/book"
+    # Empty: find Noto Sans CJK (Debian fonts-noto-cjk) by its known paths, then fc-match.
+    font_path: str = ""
+    file_max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+
+
 class Settings(_Section):
     server: ServerSettings = Field(default_factory=ServerSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
@@ -155,6 +166,7 @@ class Settings(_Section):
     names: NamesSettings = Field(default_factory=NamesSettings)
     review: ReviewSettings = Field(default_factory=ReviewSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
+    guides: GuidesSettings = Field(default_factory=GuidesSettings)
     public_base_url: str = ""
     home_province: str = Field("45", pattern=r"^\d{2}$")
     qrcode_dir: str = "qrcodes"

@@ -15,6 +15,7 @@ MODEL_MODULES = [
     "server.models.signing",
     "server.models.names",
     "server.models.review",
+    "server.models.guides",
 ]
 MIGRATIONS_MODULE = "server.migrations"
 

@@ -219,3 +219,31 @@ async def create_review_application(applicant_id: int, authority: str = "451402"
                                 content_type="image/png", size=len(content),
                                 sha256=hashlib.sha256(content).hexdigest(), storage_path=str(relative))
     return application
+
+
+# --- guides engineer: service points and guide content ---------------------------------------------------------------
+
+async def create_point(client: httpx.AsyncClient, admin: dict, authority: str = "451400", **fields) -> dict:
+    """A service point (帮办网点) through the admin API; `admin` is a create_staff(..., role="admin") login."""
+    body = {"name": "中国农业银行崇左分行营业部", "type": "bank_branch", "authority_code": authority,
+            "address": "崇左市江州区友谊大道12号", "hotline": "0771-7831234", "opening_hours": "周一至周五 9:00-17:00",
+            "has_sign": True, "has_computer": True, "has_staff": True, "has_guide": True, "has_hotline": True,
+            "has_public_notice": True, **fields}
+    response = await client.post("/api/v1/admin/points", json=body, headers=admin["headers"])
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def create_guide(client: httpx.AsyncClient, admin: dict, kind: str, title: str, authority: str = "451400",
+                       file: tuple[str, bytes] | None = None, **fields) -> dict:
+    """Guide content through the admin API, with its uploaded file when given as (name, bytes)."""
+    response = await client.post("/api/v1/admin/guides", headers=admin["headers"],
+                                 json={"kind": kind, "title": title, "authority_code": authority, **fields})
+    assert response.status_code == 201, response.text
+    item = response.json()
+    if file:
+        uploaded = await client.put(f"/api/v1/admin/guides/{item['id']}/file", headers=admin["headers"],
+                                    files={"file": file})
+        assert uploaded.status_code == 200, uploaded.text
+        item = uploaded.json()
+    return item

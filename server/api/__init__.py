@@ -3,6 +3,7 @@ from sanic import Sanic
 
 from server.api import accounts, applications, health, names, notifications, signing, staff
 from server.api import console, review
+from server.api import guides
 
 
 def register_blueprints(app: Sanic) -> None:
@@ -18,3 +19,5 @@ def register_blueprints(app: Sanic) -> None:
     app.blueprint(review.bp)
     app.blueprint(review.applicant_bp)
     app.blueprint(console.bp)
+    app.blueprint(guides.admin)
+    app.blueprint(guides.public)

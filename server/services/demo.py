@@ -28,4 +28,7 @@ async def seed_demo(settings: Settings) -> list[str]:
         else:
             await add_staff(username, password, role, DEMO_AUTHORITY, display_name)
         lines.append(f"staff login  {username:<14} password {password}  ({role})")
+    from server.services.guides.demo import seed_demo_guides
+
+    lines += await seed_demo_guides(settings)
     return lines
