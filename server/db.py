@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tortoise import Tortoise
+from tortoise import Tortoise, connections
 
 from server.config import Settings
 
@@ -47,6 +47,9 @@ def tortoise_config(settings: Settings) -> dict:
 async def open_database(settings: Settings) -> None:
     # Global: Sanic runs listeners and requests in different tasks.
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+    # Connect now: tortoise connects lazily, and concurrent first queries (the first requests racing the
+    # background sender) could each open a SQLite connection and strand one of them.
+    await connections.get("default").execute_query("SELECT 1")
 
 
 async def close_database() -> None:
