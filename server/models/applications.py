@@ -10,7 +10,8 @@ FLOWS = ("cloud", "general")
 
 class Application(Model):
     id = fields.UUIDField(pk=True)
-    applicant = fields.ForeignKeyField("yct.Applicant", related_name="applications", on_delete=fields.RESTRICT)
+    # PostgreSQL does not index foreign keys by itself: "my applications" and every per-application read filter on them.
+    applicant = fields.ForeignKeyField("yct.Applicant", related_name="applications", on_delete=fields.RESTRICT, db_index=True)
     authority = fields.ForeignKeyField("yct.Authority", related_name="applications", on_delete=fields.RESTRICT)
     business_type = fields.CharField(max_length=24)
     entity_type = fields.CharField(max_length=24)
@@ -38,7 +39,7 @@ class Application(Model):
 
 class Party(Model):
     id = fields.UUIDField(pk=True)
-    application = fields.ForeignKeyField("yct.Application", related_name="parties", on_delete=fields.CASCADE)
+    application = fields.ForeignKeyField("yct.Application", related_name="parties", on_delete=fields.CASCADE, db_index=True)
     position = fields.IntField(default=0)
     role = fields.CharField(max_length=24)
     kind = fields.CharField(max_length=16)
@@ -57,7 +58,7 @@ class Party(Model):
 
 class Attachment(Model):
     id = fields.UUIDField(pk=True)
-    application = fields.ForeignKeyField("yct.Application", related_name="attachments", on_delete=fields.CASCADE)
+    application = fields.ForeignKeyField("yct.Application", related_name="attachments", on_delete=fields.CASCADE, db_index=True)
     kind = fields.CharField(max_length=48)
     filename = fields.CharField(max_length=255, default="")
     content_type = fields.CharField(max_length=64)
@@ -73,7 +74,7 @@ class Attachment(Model):
 
 class TimelineEntry(Model):
     id = fields.IntField(pk=True)
-    application = fields.ForeignKeyField("yct.Application", related_name="timeline", on_delete=fields.CASCADE)
+    application = fields.ForeignKeyField("yct.Application", related_name="timeline", on_delete=fields.CASCADE, db_index=True)
     at = fields.DatetimeField(auto_now_add=True)
     actor = fields.CharField(max_length=64)
     action = fields.CharField(max_length=32)

@@ -49,7 +49,7 @@ class NameReservation(Model):
     """A name held for one applicant until expires_at (名称自主申报保留)."""
 
     id = fields.UUIDField(pk=True)
-    applicant = fields.ForeignKeyField("yct.Applicant", related_name="name_reservations", on_delete=fields.CASCADE)
+    applicant = fields.ForeignKeyField("yct.Applicant", related_name="name_reservations", on_delete=fields.CASCADE, db_index=True)
     name = fields.CharField(max_length=128)
     trade_name = fields.CharField(max_length=64)
     trade_pinyin = fields.CharField(max_length=255, default="")

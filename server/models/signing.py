@@ -10,7 +10,7 @@ class SigningRequest(Model):
     """One link to one signatory, with the signatory particulars copied in (parties may be replaced later)."""
 
     id = fields.UUIDField(pk=True)
-    application = fields.ForeignKeyField("yct.Application", related_name="signing_requests", on_delete=fields.CASCADE)
+    application = fields.ForeignKeyField("yct.Application", related_name="signing_requests", on_delete=fields.CASCADE, db_index=True)
     party_id = fields.UUIDField()
     signer_name = fields.CharField(max_length=128)
     signer_role = fields.CharField(max_length=24)
@@ -62,7 +62,7 @@ class Signature(Model):
 
     id = fields.UUIDField(pk=True)
     request = fields.OneToOneField("yct.SigningRequest", related_name="signature", on_delete=fields.CASCADE)
-    application = fields.ForeignKeyField("yct.Application", related_name="signatures", on_delete=fields.CASCADE)
+    application = fields.ForeignKeyField("yct.Application", related_name="signatures", on_delete=fields.CASCADE, db_index=True)
     party_id = fields.UUIDField()
     method = fields.CharField(max_length=16)
     materials_version = fields.IntField()
