@@ -31,7 +31,7 @@ Result = TypeVar("Result")
 
 
 def canonical_json(data: dict) -> str:
-    """Sorted keys, no spaces, ASCII only (\\uXXXX escapes): byte-identical in any shell or language."""
+    """Sorted keys, no spaces, ASCII only (non-ASCII as \\u escapes): byte-identical in any shell or language."""
     return json.dumps(data, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
 
 
