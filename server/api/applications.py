@@ -8,7 +8,7 @@ from sanic import Blueprint, Request, json
 from sanic.response import file as file_response
 from sanic_ext import openapi
 
-from server.api.http import RequestModel, current_applicant, current_staff, json_body, parse
+from server.api.http import RequestModel, current_applicant, current_staff, parse
 from server.errors import Invalid, Malformed, Unauthorized
 from server.models.applications import BUSINESS_TYPES, ENTITY_TYPES
 from server.services import applications, attachments
@@ -80,12 +80,8 @@ async def read(request: Request, application_id: str):
 async def update(request: Request, application_id: str):
     me = await current_applicant(request)
     application = await applications.get_for_applicant(me.id, application_id)
-    body = json_body(request)
-    if not isinstance(body, dict):
-        raise Malformed("请求体应为 JSON 对象")
-    unknown = sorted(set(body) - {"name", "entity", "parties"})
-    if unknown:
-        raise Invalid(unknown[0], f"{unknown[0]}：不认识的字段")
+    # exclude_unset keeps "absent" and "sent as null" apart: only the parts sent are saved.
+    body = parse(request, PatchIn).model_dump(exclude_unset=True)
     application = await applications.update(application, body)
     return json(await applications.application_view(application), ensure_ascii=False)
 
