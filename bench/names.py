@@ -57,8 +57,8 @@ def generated_rows(count: int, seed: int = 7):
     """Distinct (city, 字号, 行业) names with pinyin, as the registry stores them."""
     from pypinyin import lazy_pinyin
 
+    from server.services.applications.names import short_division_name
     from server.services.authorities import shipped_divisions
-    from server.services.names import short_division_name
 
     city_names = {code: short_division_name(name) for code, name in shipped_divisions("45")}
     stamp = datetime.now(timezone.utc)

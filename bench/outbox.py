@@ -19,8 +19,8 @@ from server.cache import make_cache
 from server.config import load_settings
 from server.db import close_database, migrate, open_database
 from server.models.notifications import DevSms, OutboxMessage
-from server.services.outbox import OutboxSender
-from server.services.sessions import now
+from server.services.accounts.sessions import now
+from server.services.notifications.outbox import OutboxSender
 from server.sms.dev_sink import DevSinkProvider
 
 PARAMS = {"name": "云帆（崇左）科技有限公司", "business": "设立登记", "result": "已核准"}

@@ -29,7 +29,7 @@ async def fill(env: dict, count: int) -> None:
     from server.db import close_database, open_database
     from server.models.accounts import Applicant
     from server.models.applications import Application, Party
-    from server.services.staff import add_staff
+    from server.services.accounts.staff import add_staff
 
     await open_database(load_settings(environ=env))
     try:

@@ -60,7 +60,7 @@ async def _seed_demo(settings: Settings) -> None:
 
 
 async def _staff_add(settings: Settings, args) -> None:
-    from server.services.staff import add_staff
+    from server.services.accounts.staff import add_staff
 
     password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else __import__("getpass").getpass("password: ")
     staff = await _with_db(settings, lambda: add_staff(args.username, password, args.role, args.authority, args.name or ""))
@@ -70,7 +70,7 @@ async def _staff_add(settings: Settings, args) -> None:
 async def _registry_import(settings: Settings, args) -> int:
     import time
 
-    from server.services.registry import import_file
+    from server.services.applications.registry import import_file
 
     started = time.monotonic()
     report = await _with_db(settings, lambda: import_file(args.file))

@@ -11,7 +11,7 @@ from server.cache import make_cache
 from server.config import Settings
 from server.db import close_database, open_database
 from server.errors import install_error_handlers
-from server.services.outbox import install_sender
+from server.services.notifications.outbox import install_sender
 from server.wechat import WeChatGateway
 
 WEB_DIR = Path(__file__).resolve().parent / "web"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import httpx
 
-from server.services.staff import add_staff
+from server.services.accounts.staff import add_staff
 
 STAFF_PASSWORD = "correct-horse-42"
 
@@ -50,7 +50,7 @@ def person(name: str, role: str = "investor", id_number: str | None = None, id_t
 
 def enterprise(name: str, origin: str = "home_province", credit_code: str | None = None, role: str = "investor",
                share: str | None = None) -> dict:
-    from server.services.identifiers import new_credit_code
+    from server.services.applications.identifiers import new_credit_code
 
     division = "451400" if origin == "home_province" else "440100"
     return {"role": role, "kind": "enterprise", "name": name, "origin": origin,
@@ -76,7 +76,7 @@ async def create_application(applicant_id: int, parties: list[dict], *, status: 
 
 async def create_locked_application(applicant_id: int, parties: list[dict], **kwargs):
     """An application as approve-and-lock leaves it: locked_signing (云帮办) with its snapshot and hash."""
-    from server.services.applications import canonical_materials, materials_hash
+    from server.services.applications.service import canonical_materials, materials_hash
 
     application = await create_application(applicant_id, parties, status="draft", **kwargs)
     snapshot = await canonical_materials(application)
@@ -113,7 +113,7 @@ def signature_png_base64(width: int = 300, height: int = 120, blank: bool = Fals
 
 async def delivered_sms(client: httpx.AsyncClient, server, phone: str | None = None) -> list[dict]:
     """Let the outbox deliver what is due, then what the development SMS sink received (newest first)."""
-    from server.services.outbox import deliver_due
+    from server.services.notifications.outbox import deliver_due
 
     await deliver_due(server.app.ctx)
     response = await client.get("/dev/sms", params={"phone": phone} if phone else None)
@@ -129,7 +129,7 @@ def valid_resident_id(body17: str = "45140219900307123") -> str:
 
 
 def valid_credit_code(division: str = "451402", body: str = "MA5K0000") -> str:
-    from server.services.identifiers import credit_code_check, organization_code_check
+    from server.services.applications.identifiers import credit_code_check, organization_code_check
 
     first17 = "91" + division + body + organization_code_check(body)
     return first17 + credit_code_check(first17)
@@ -137,7 +137,7 @@ def valid_credit_code(division: str = "451402", body: str = "MA5K0000") -> str:
 
 async def create_registered(name: str, credit_code: str | None = None, authority_code: str = "451402",
                             entity_type: str = "llc", status: str = "registered", status_date: str | None = None):
-    from server.services.registry import upsert_entity
+    from server.services.applications.registry import upsert_entity
 
     code = credit_code or valid_credit_code(authority_code, f"R{abs(hash(name)) % 10_000_000:07d}")
     return await upsert_entity(name, code, authority_code, entity_type, status, status_date=status_date)
@@ -194,7 +194,7 @@ async def create_review_application(applicant_id: int, authority: str = "451402"
     from pathlib import Path
 
     from server.models.applications import Application, Attachment, Party
-    from server.services import materials
+    from server.services.applications import materials
 
     values = {"business_type": "establish", "entity_type": "llc", "name": "崇左云帆科技有限公司",
               "entity": {"address": "崇左市江州区新民路1号", "business_scope": "软件开发", "contact_phone": "13800138000",

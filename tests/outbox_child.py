@@ -11,7 +11,7 @@ import sys
 from server.cache import make_cache
 from server.config import load_settings
 from server.db import close_database, open_database
-from server.services.outbox import OutboxSender
+from server.services.notifications.outbox import OutboxSender
 from server.sms.dev_sink import DevSinkProvider
 
 

@@ -4,8 +4,15 @@ from datetime import date, timedelta
 import pytest
 
 from server.models.applications import Application, Party
-from tests.helpers import (create_draft, create_registered, login_applicant, person_form, png_bytes,
-                           valid_credit_code, valid_resident_id)
+from tests.helpers import (
+    create_draft,
+    create_registered,
+    login_applicant,
+    person_form,
+    png_bytes,
+    valid_credit_code,
+    valid_resident_id,
+)
 
 ENTITY_TYPES = ["llc", "joint_stock", "sole_proprietorship", "partnership", "cooperative", "individual_business", "branch"]
 NAMES = {"llc": "崇左云帆科技有限公司", "joint_stock": "崇左云帆科技股份有限公司", "sole_proprietorship": "崇左云帆商贸中心",
@@ -30,7 +37,7 @@ async def test_establish_draft_for_every_entity_type_lists_what_is_missing(clien
     assert "name" not in fields(app)
     assert all(item["message"] for item in app["missing"])
     kinds = {item["attachment_kind"] for item in app["missing"] if "attachment_kind" in item}
-    from server.services.materials import required_materials
+    from server.services.applications.materials import required_materials
     assert kinds == {m["kind"] for m in required_materials("establish", entity_type) if not m.get("when")}
 
 

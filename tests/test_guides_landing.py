@@ -100,7 +100,7 @@ async def test_page_still_works_when_wechat_is_down(client, server):
 
 
 async def test_notice_sheet_opens_from_the_page_with_every_material_and_prints_on_a4(client, server, phone):
-    from server.services import materials
+    from server.services.applications import materials
 
     _, point = await point_with_content(client)
     await phone.goto(point["landing_url"])

@@ -3,8 +3,15 @@ from datetime import date
 
 import pytest
 
-from server.services.identifiers import (credit_code_problem, id_number_problem, mask_id_number, mask_phone,
-                                         mobile_problem, new_credit_code, resident_id_problem)
+from server.services.applications.identifiers import (
+    credit_code_problem,
+    id_number_problem,
+    mask_id_number,
+    mask_phone,
+    mobile_problem,
+    new_credit_code,
+    resident_id_problem,
+)
 from tests.helpers import valid_credit_code, valid_resident_id
 
 
@@ -51,7 +58,7 @@ def test_valid_credit_codes(code):
 
 def _with_wrong_org_check() -> str:
     """A code whose final check character is right but whose embedded organisation code check is not."""
-    from server.services.identifiers import credit_code_check
+    from server.services.applications.identifiers import credit_code_check
 
     good = valid_credit_code()
     wrong = "0" if good[16] != "0" else "1"

@@ -1,7 +1,7 @@
 """The one-time-notice data: every business and entity type has its materials, fields and party rules."""
 import pytest
 
-from server.services import materials
+from server.services.applications import materials
 
 BUSINESS = ["establish", "change", "deregister", "simple_deregister"]
 ENTITIES = ["llc", "joint_stock", "sole_proprietorship", "partnership", "cooperative", "individual_business", "branch"]

@@ -253,7 +253,7 @@ async def test_bad_check_input_is_422_naming_the_field(client, body, field):
 
 
 async def test_staff_reuse_the_same_check_function():
-    from server.services import names
+    from server.services.applications import names
 
     await create_registered("崇左云帆科技有限公司")
     result = await names.check("崇左云帆科技有限公司", "llc", "451400")
@@ -269,7 +269,7 @@ async def test_reservation_race_on_the_service_directly():
     """Without HTTP in between: concurrent reserve() calls for one 字号, exactly one succeeds."""
     from server.errors import Conflict
     from server.models.accounts import Applicant
-    from server.services import names
+    from server.services.applications import names
 
     people = [await Applicant.create(openid=f"direct-{i}") for i in range(5)]
     outcomes = await asyncio.gather(*(names.reserve(p.id, "崇左云帆科技有限公司", "llc", "451402", 60) for p in people),

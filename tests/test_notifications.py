@@ -12,9 +12,9 @@ from tortoise.transactions import in_transaction
 
 from server.app import create_app
 from server.models.notifications import DevSms, OutboxMessage
-from server.services.notifications import enqueue_sms, enqueue_wechat
-from server.services.outbox import OutboxSender, deliver_due
-from server.services.sessions import now
+from server.services.accounts.sessions import now
+from server.services.notifications.messages import enqueue_sms, enqueue_wechat
+from server.services.notifications.outbox import OutboxSender, deliver_due
 from server.sms import SmsMessage
 from server.sms.dev_sink import DevSinkProvider
 from tests.helpers import create_staff, delivered_sms

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from server.models.names import RegisteredEntity, RetiredName
-from server.services.registry import import_file, upsert_entity
+from server.services.applications.registry import import_file, upsert_entity
 from tests.helpers import valid_credit_code
 
 

@@ -8,8 +8,8 @@ import pytest
 from server.models.applications import Application, Attachment, TimelineEntry
 from server.models.notifications import OutboxMessage
 from server.models.review import AppendOnlyError, AuditEntry, IdempotencyRecord
-from server.services.applications import canonical_materials, materials_hash
-from server.services.identifiers import credit_code_problem
+from server.services.applications.identifiers import credit_code_problem
+from server.services.applications.service import canonical_materials, materials_hash
 from tests.helpers import create_review_application, create_staff, login_applicant
 
 
@@ -372,8 +372,8 @@ async def test_approving_an_establishment_issues_a_valid_credit_code(client, ser
 
 async def test_approving_a_change_updates_the_registry_and_a_deregistration_closes_it(client, server):
     from server.models.names import RegisteredEntity
-    from server.services.identifiers import new_credit_code
-    from server.services.registry import upsert_entity
+    from server.services.applications.identifiers import new_credit_code
+    from server.services.applications.registry import upsert_entity
 
     code = new_credit_code("451402")
     await upsert_entity("崇左海川科技有限公司", code, "451402", "llc", "registered")
@@ -479,8 +479,8 @@ async def test_incomplete_draft_is_refused_with_everything_missing_at_once(clien
 
 
 async def test_name_taken_since_the_check_is_refused(client, server):
-    from server.services.identifiers import new_credit_code
-    from server.services.registry import upsert_entity
+    from server.services.applications.identifiers import new_credit_code
+    from server.services.applications.registry import upsert_entity
 
     applicant, _, application = await setup(client, server)
     await upsert_entity("崇左云帆科技有限公司", new_credit_code("451402"), "451402", "llc", "registered")
@@ -503,8 +503,8 @@ async def test_cloud_is_refused_when_the_legal_rep_has_no_resident_id(client, se
 
 
 async def test_detail_rechecks_the_name(client, server):
-    from server.services.identifiers import new_credit_code
-    from server.services.registry import upsert_entity
+    from server.services.applications.identifiers import new_credit_code
+    from server.services.applications.registry import upsert_entity
 
     _, reviewer, application = await setup(client, server, status="cloud_review")
     fresh = (await client.get(url(application), headers=reviewer["headers"])).json()

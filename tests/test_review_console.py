@@ -153,7 +153,7 @@ async def test_other_county_application_is_not_found_in_the_console(client, serv
 
 
 async def test_console_accepts_with_the_all_signed_notice_then_approves(client, server):
-    from server.services.applications import canonical_materials, materials_hash
+    from server.services.applications.service import canonical_materials, materials_hash
 
     await create_staff(client, "console-http")
     application = await waiting_application(client, server, flow="cloud")

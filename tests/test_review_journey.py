@@ -4,12 +4,11 @@ import asyncio
 
 import pytest
 from tortoise.transactions import in_transaction
-
-from server.models.applications import Application
-from server.services.lifecycle import claim_materials_write
-from tests.helpers import create_review_application, create_staff, person_form
 from wxmock.phone import PhoneClient
 
+from server.models.applications import Application
+from server.services.applications.lifecycle import claim_materials_write
+from tests.helpers import create_review_application, create_staff, person_form
 
 PEOPLE = [person_form(), person_form("liaison", "李四", "45140219850101123", phone="13800138001"),
           person_form("investor", "王五", "45140219800101123", phone="13800138002", share_percent="100")]

@@ -5,7 +5,7 @@ import pytest
 from server.models.applications import STATUSES, Application, Attachment, TimelineEntry
 from server.models.notifications import OutboxMessage
 from server.models.review import AuditEntry
-from server.services.lifecycle import TRANSITIONS
+from server.services.applications.lifecycle import TRANSITIONS
 from tests.helpers import create_review_application, create_staff, login_applicant
 
 STAFF_ACTIONS = {

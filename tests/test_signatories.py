@@ -1,5 +1,5 @@
 """Who must sign (有效签名判定): the four rules of seed 000, their mixes, and the applicant's signatories route."""
-from server.services.signatories import required_signatories
+from server.services.signing.signatories import required_signatories
 from tests.helpers import create_application, enterprise, login_applicant, person, resident_id
 
 

@@ -7,7 +7,7 @@ from server.models.applications import TimelineEntry
 from server.models.notifications import OutboxMessage
 from server.models.signing import EvidenceEntry, FaceVerification, Signature, SigningRequest
 from server.services import signing
-from server.services.sessions import now
+from server.services.accounts.sessions import now
 from tests.helpers import (
     create_application,
     create_locked_application,
@@ -309,7 +309,7 @@ async def test_signing_requests_for_unknown_party_or_other_applicant(client):
 async def test_general_flow_signature_is_void_once_the_materials_change(client):
     from tortoise.transactions import in_transaction
 
-    from server.services.lifecycle import claim_materials_write
+    from server.services.applications.lifecycle import claim_materials_write
 
     login = await login_applicant(client)
     application = await create_application(login["applicant"]["id"], _parties())

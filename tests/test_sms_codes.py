@@ -7,7 +7,7 @@ import pytest
 
 from server.errors import Invalid
 from server.models.notifications import OutboxMessage
-from server.services.notifications import send_sms_code, take_phone_quota, verify_sms_code
+from server.services.notifications.messages import send_sms_code, take_phone_quota, verify_sms_code
 from tests.helpers import delivered_sms, login_applicant
 
 PHONE = "13712345678"

@@ -7,9 +7,9 @@ import pytest
 
 from server.config import ConfigError
 from server.models.notifications import OutboxMessage
-from server.services.notifications import enqueue_sms, template_params
-from server.services.outbox import OutboxSender
-from server.services.sessions import now
+from server.services.accounts.sessions import now
+from server.services.notifications.messages import enqueue_sms, template_params
+from server.services.notifications.outbox import OutboxSender
 from server.sms import make_sms_provider
 from tests.sms_standin import aliyun_signature_ok, start_standin, tencent_signature_ok
 

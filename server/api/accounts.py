@@ -7,7 +7,9 @@ from sanic_ext import openapi
 
 from server.api.http import RequestModel, applicant_record, bearer_token, client_ip, current_applicant, parse
 from server.errors import Invalid
-from server.services import accounts, notifications, sessions
+from server.services.accounts import applicants as accounts
+from server.services.accounts import sessions
+from server.services.notifications import messages as notifications
 
 bp = Blueprint("accounts", url_prefix="/api/v1/mp")
 

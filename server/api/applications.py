@@ -11,7 +11,8 @@ from sanic_ext import openapi
 from server.api.http import RequestModel, current_applicant, current_staff, parse
 from server.errors import Invalid, Malformed, Unauthorized
 from server.models.applications import BUSINESS_TYPES, ENTITY_TYPES
-from server.services import applications, attachments
+from server.services.applications import attachments
+from server.services.applications import service as applications
 
 bp = Blueprint("applications", url_prefix="/api/v1/applications")
 

@@ -18,8 +18,9 @@ from server.api.http import current_staff
 from server.api.review import origin_of
 from server.errors import DomainError, Forbidden, Unauthorized
 from server.models.accounts import Staff
-from server.services import sessions, staff as staff_service
-from server.services.lifecycle import STATUS_LABELS
+from server.services.accounts import sessions
+from server.services.accounts import staff as staff_service
+from server.services.applications.lifecycle import STATUS_LABELS
 from server.services.review import access, audit, decisions, queue, views
 
 bp = Blueprint("console", url_prefix="/console")

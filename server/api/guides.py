@@ -19,7 +19,7 @@ from sanic_ext import openapi
 from server.api.http import RequestModel, client_ip, current_staff, parse
 from server.errors import Invalid, NotFound
 from server.models.accounts import Staff
-from server.services import staff as staff_service
+from server.services.accounts import staff as staff_service
 from server.services.guides import content, landing, notices, page_cache, points, scans
 
 admin = Blueprint("guides_admin", url_prefix="/api/v1/admin")

@@ -9,7 +9,7 @@ from sanic import Request
 
 from server.errors import Invalid, Malformed, Unauthorized
 from server.models.accounts import Applicant, Staff
-from server.services import sessions
+from server.services.accounts import sessions
 
 Model = TypeVar("Model", bound=BaseModel)
 

@@ -10,7 +10,7 @@ from sanic_ext import openapi
 from server.api.http import RequestModel, current_applicant, parse
 from server.errors import Unauthorized
 from server.models.applications import ENTITY_TYPES
-from server.services import names
+from server.services.applications import names
 
 bp = Blueprint("names", url_prefix="/api/v1/names")
 

@@ -8,8 +8,8 @@ from sanic_ext import openapi
 from server.api.http import RequestModel, current_applicant, current_staff, parse
 from server.errors import Invalid
 from server.models.notifications import CHANNELS, OUTBOX_STATUSES
-from server.services import notifications
-from server.services.staff import require_role
+from server.services.accounts.staff import require_role
+from server.services.notifications import messages as notifications
 
 bp = Blueprint("notifications")
 # Mounted only while sms.provider is dev_sink: what the sink received, readable without a phone.

@@ -11,11 +11,12 @@ from sanic_ext import openapi
 from server.api.http import RequestModel, client_ip, current_applicant, current_staff, parse
 from server.errors import Gone, NotFound
 from server.models.applications import Application
-from server.services import applications, signing
+from server.services import signing
+from server.services.accounts.staff import require_role
+from server.services.applications import service as applications
 from server.services.authorities import scope_prefix
 from server.services.signing import evidence
 from server.services.signing.face import verify_face
-from server.services.staff import require_role
 
 bp = Blueprint("signing")
 

@@ -6,7 +6,8 @@ from sanic import Blueprint, Request, json
 from sanic_ext import openapi
 
 from server.api.http import RequestModel, bearer_token, client_ip, current_staff, parse
-from server.services import sessions, staff as staff_service
+from server.services.accounts import sessions
+from server.services.accounts import staff as staff_service
 
 bp = Blueprint("staff", url_prefix="/api/v1/staff")
 

@@ -7,8 +7,8 @@ from argon2 import PasswordHasher
 
 from server.config import Settings
 from server.models.accounts import Staff
+from server.services.accounts.staff import add_staff
 from server.services.authorities import load_divisions
-from server.services.staff import add_staff
 
 DEMO_AUTHORITY = "451400"
 DEMO_ACCOUNTS = [("demo-reviewer", "reviewer", "审核员（演示）"), ("demo-helper", "helper", "帮办员（演示）"),

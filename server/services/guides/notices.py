@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 from server.errors import NotFound
 from server.models.applications import BUSINESS_TYPES, ENTITY_TYPES
 from server.models.guides import ServicePoint
-from server.services import materials
+from server.services.applications import materials
 from server.services.guides.fonts import font, require_glyphs
 from server.services.guides.points import authority_title
 from server.services.guides.posters import A4_PX, BLUE, DPI, GREY, INK, PALE, WHITE

@@ -6,8 +6,8 @@ import uuid
 from server.errors import Conflict, NotFound
 from server.models.accounts import Staff
 from server.models.applications import Application
+from server.services.accounts.staff import ROLES, require_role
 from server.services.authorities import scope_prefix
-from server.services.staff import ROLES, require_role
 
 # Reviewers (审核员) decide; helpers (帮办员) and administrators may look.
 ACTING_ROLES = ("reviewer",)

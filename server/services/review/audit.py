@@ -7,8 +7,8 @@ from server.errors import Invalid
 from server.models.accounts import Staff
 from server.models.applications import Application
 from server.models.review import AuditEntry
+from server.services.accounts.staff import require_role
 from server.services.authorities import scope_prefix
-from server.services.staff import require_role
 
 
 @dataclass(frozen=True)

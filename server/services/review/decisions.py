@@ -11,12 +11,14 @@ from server.config import Settings
 from server.errors import Invalid
 from server.models.accounts import Applicant, Staff
 from server.models.applications import Application, Attachment
-from server.services import lifecycle, names, notifications, registry, signing
-from server.services.applications import canonical_materials, materials_hash, missing
-from server.services.identifiers import new_credit_code
+from server.services import signing
+from server.services.accounts.sessions import now
+from server.services.applications import lifecycle, names, registry
+from server.services.applications.identifiers import new_credit_code
+from server.services.applications.service import canonical_materials, materials_hash, missing
+from server.services.notifications import messages as notifications
 from server.services.review import access, audit, views
 from server.services.review.audit import Origin
-from server.services.sessions import now
 
 # GB 32100-2015 登记管理部门 9 (市场监管) + 机构类别: 1 企业, 2 个体工商户, 3 农民专业合作社.
 CREDIT_CATEGORIES = {"individual_business": "92", "cooperative": "93"}

@@ -11,8 +11,8 @@ from tortoise.exceptions import IntegrityError
 
 from server.errors import Invalid
 from server.models.review import IdempotencyRecord
+from server.services.accounts.sessions import now
 from server.services.review.access import conflict
-from server.services.sessions import now
 
 MAX_KEY_LENGTH = 128
 # How long a duplicate waits for the first request to finish before it is told to retry.

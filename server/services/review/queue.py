@@ -6,9 +6,9 @@ from tortoise.expressions import Case, When
 from server.errors import Invalid, NotFound
 from server.models.accounts import Applicant, Staff
 from server.models.applications import BUSINESS_TYPES, STATUSES, Party
+from server.services.accounts.sessions import now
 from server.services.authorities import scope_prefix
 from server.services.review import access, views
-from server.services.sessions import now
 
 # The states in which the registrar has the next move: 云帮办 review, 受理, 核准.
 WAITING_STATUSES = ("cloud_review", "submitted", "accepted")

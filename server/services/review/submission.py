@@ -5,12 +5,14 @@ from __future__ import annotations
 from tortoise.transactions import in_transaction
 
 from server.config import Settings
-from server.models.applications import Application
 from server.errors import Invalid
-from server.services import applications, lifecycle, names, signing
+from server.models.applications import Application
+from server.services import signing
+from server.services.accounts.sessions import now
+from server.services.applications import lifecycle, names
+from server.services.applications import service as applications
 from server.services.review import access, views, worktime
 from server.services.review.access import as_uuid
-from server.services.sessions import now
 
 APPLICANT_ACTOR = "申请人"
 

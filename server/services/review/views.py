@@ -6,9 +6,10 @@ from datetime import datetime
 from server.errors import Invalid
 from server.models.accounts import Applicant, Staff
 from server.models.applications import Application, Attachment, Party, TimelineEntry
-from server.services import applications as applications_service, names
-from server.services.identifiers import mask_id_number, mask_phone
-from server.services.lifecycle import ACTION_LABELS, STATUS_LABELS
+from server.services.applications import names
+from server.services.applications import service as applications_service
+from server.services.applications.identifiers import mask_id_number, mask_phone
+from server.services.applications.lifecycle import ACTION_LABELS, STATUS_LABELS
 from server.services.review import audit
 
 BUSINESS_LABELS = {"establish": "设立登记", "change": "变更登记", "deregister": "一般注销登记",

@@ -21,7 +21,7 @@ from tortoise.transactions import in_transaction
 
 from server.cache import Cache
 from server.models.signing import EvidenceEntry, Signature
-from server.services.sessions import now
+from server.services.accounts.sessions import now
 
 GENESIS = "0" * 64
 _APPEND_ATTEMPTS = 5

@@ -14,8 +14,8 @@ from server.cache import Cache
 from server.config import Settings
 from server.errors import Conflict, Invalid, Unavailable
 from server.models.signing import FaceVerification, SigningRequest
+from server.services.accounts.sessions import now
 from server.services.ratelimit import hit_window
-from server.services.sessions import now
 from server.wechat import WeChatError
 
 # WeChat's answers for an unknown or expired verify_result.

@@ -15,11 +15,12 @@ from server.config import Settings
 from server.errors import Conflict, Gone, NotFound
 from server.models.applications import Application, Party
 from server.models.signing import Signature, SigningRequest
-from server.services import lifecycle, notifications
-from server.services.applications import canonical_materials, materials_hash
-from server.services.lifecycle import EDITABLE_STATUSES
-from server.services.sessions import now
-from server.services.signatories import ROLE_LABELS, required_signatories
+from server.services.accounts.sessions import now
+from server.services.applications import lifecycle
+from server.services.applications.lifecycle import EDITABLE_STATUSES
+from server.services.applications.service import canonical_materials, materials_hash
+from server.services.notifications import messages as notifications
+from server.services.signing.signatories import ROLE_LABELS, required_signatories
 from server.wechat import WeChatError
 
 LINK_UNKNOWN = "签名链接无效，请核对短信中的链接"

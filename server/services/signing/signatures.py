@@ -16,14 +16,15 @@ from server.errors import Conflict, Gone, Invalid, TooLarge
 from server.models.accounts import Applicant
 from server.models.applications import Application, Party
 from server.models.signing import Signature, SigningRequest
-from server.services import lifecycle, notifications
-from server.services.applications import canonical_materials
-from server.services.identifiers import mask_id_number
-from server.services.sessions import now
-from server.services.signatories import METHOD_LABELS, ROLE_LABELS, signatories_of
+from server.services.accounts.sessions import now
+from server.services.applications import lifecycle
+from server.services.applications.identifiers import mask_id_number
+from server.services.applications.service import canonical_materials
+from server.services.notifications import messages as notifications
 from server.services.signing import evidence
 from server.services.signing.face import passed_verification
 from server.services.signing.links import BUSINESS_LABELS, LINK_GONE
+from server.services.signing.signatories import METHOD_LABELS, ROLE_LABELS, signatories_of
 from server.signing_providers import make_provider
 
 ENTITY_LABELS = {

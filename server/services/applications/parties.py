@@ -10,8 +10,14 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from server.errors import Invalid
-from server.services import materials
-from server.services.identifiers import ID_TYPES, credit_code_problem, id_number_problem, mobile_problem, normalise_id_number
+from server.services.applications import materials
+from server.services.applications.identifiers import (
+    ID_TYPES,
+    credit_code_problem,
+    id_number_problem,
+    mobile_problem,
+    normalise_id_number,
+)
 
 ROLES = ("investor", "legal_rep", "director", "supervisor", "manager", "liaison", "finance_officer")
 KINDS = ("person", "enterprise")

@@ -24,12 +24,24 @@ from tortoise.transactions import in_transaction
 from server.cache import Cache
 from server.config import Settings
 from server.models.notifications import OutboxMessage
-from server.services.identifiers import mask_phone
-from server.services.notifications import (SECRET_PARAMS, render, subscribe_template_id, take_phone_quota,
-                                           template_params)
-from server.services.sessions import now
-from server.sms import (DeliveryError, PermanentFailure, SmsMessage, SmsProvider, TemporaryFailure, Throttled,
-                        make_sms_provider)
+from server.services.accounts.sessions import now
+from server.services.applications.identifiers import mask_phone
+from server.services.notifications.messages import (
+    SECRET_PARAMS,
+    render,
+    subscribe_template_id,
+    take_phone_quota,
+    template_params,
+)
+from server.sms import (
+    DeliveryError,
+    PermanentFailure,
+    SmsMessage,
+    SmsProvider,
+    TemporaryFailure,
+    Throttled,
+    make_sms_provider,
+)
 from server.wechat import RATE_LIMITED, SUBSCRIPTION_REFUSED, SYSTEM_BUSY, WeChatError, WeChatGateway
 
 log = logging.getLogger("yct.outbox")

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import yaml
 from pypinyin import lazy_pinyin
-from tortoise.exceptions import IntegrityError
 from tortoise import connections
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from server.errors import Conflict, Invalid
@@ -24,7 +24,7 @@ from server.models.applications import ENTITY_TYPES
 from server.models.names import NameReservation
 from server.services import authorities
 
-NAMES_FILE = Path(__file__).resolve().parent.parent / "data" / "names.yaml"
+NAMES_FILE = Path(__file__).resolve().parents[2] / "data" / "names.yaml"
 PROTECTION_AFTER_EXIT = timedelta(days=365)
 MAX_NAME_LENGTH = 60
 _HAN = re.compile(r"[\u4e00-\u9fff]")

@@ -18,9 +18,10 @@ from tortoise.transactions import in_transaction
 from server.errors import Invalid, NotFound
 from server.models.applications import BUSINESS_TYPES, ENTITY_TYPES, Application, Attachment, Party
 from server.models.names import RegisteredEntity
-from server.services import authorities, lifecycle, materials, names
-from server.services.identifiers import credit_code_problem, mobile_problem
-from server.services.parties import PartyInput, missing_for_parties, validate_parties
+from server.services import authorities
+from server.services.applications import lifecycle, materials, names
+from server.services.applications.identifiers import credit_code_problem, mobile_problem
+from server.services.applications.parties import PartyInput, missing_for_parties, validate_parties
 
 SIMPLE_DEREGISTER_NOTICE_DAYS = 20
 MAX_CHANGES = 30

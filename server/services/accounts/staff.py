@@ -10,7 +10,7 @@ from server.cache import Cache
 from server.config import Settings
 from server.errors import Conflict, Forbidden, Invalid, Unauthorized
 from server.models.accounts import Staff
-from server.services import sessions
+from server.services.accounts import sessions
 from server.services.authorities import get_authority
 from server.services.ratelimit import hit_window
 

@@ -11,8 +11,9 @@ from tortoise.transactions import in_transaction
 from server.errors import Invalid
 from server.models.applications import ENTITY_TYPES
 from server.models.names import REGISTRY_STATUSES, RegisteredEntity, RetiredName
-from server.services import authorities, names
-from server.services.identifiers import credit_code_problem
+from server.services import authorities
+from server.services.applications import names
+from server.services.applications.identifiers import credit_code_problem
 
 IMPORT_BATCH = 2000
 _UPDATED_COLUMNS = ("name", "trade_name", "trade_pinyin", "industry", "org_form", "authority_code", "city_code",

@@ -11,7 +11,7 @@ import yaml
 
 from server.models.applications import BUSINESS_TYPES, ENTITY_TYPES
 
-MATERIALS_FILE = Path(__file__).resolve().parent.parent / "data" / "materials.yaml"
+MATERIALS_FILE = Path(__file__).resolve().parents[2] / "data" / "materials.yaml"
 
 
 @lru_cache(maxsize=1)

@@ -21,7 +21,8 @@ from server.config import Settings
 from server.errors import Conflict, Invalid, NotFound, TooLarge
 from server.models.accounts import Staff
 from server.models.applications import Application, Attachment
-from server.services import authorities, lifecycle, materials
+from server.services import authorities
+from server.services.applications import lifecycle, materials
 
 MAX_PIXELS = 50_000_000
 THUMBNAIL_SIZE = (320, 320)

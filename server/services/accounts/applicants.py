@@ -5,7 +5,7 @@ from server.cache import Cache
 from server.config import Settings
 from server.errors import Invalid, RateLimited, Unavailable
 from server.models.accounts import Applicant
-from server.services import sessions
+from server.services.accounts import sessions
 from server.services.ratelimit import hit_window
 from server.wechat import CODE_USED, INVALID_CODE, RATE_LIMITED, WeChatError, WeChatGateway
 

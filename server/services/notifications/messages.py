@@ -17,8 +17,8 @@ from server.cache import Cache
 from server.config import Settings
 from server.errors import Invalid, RateLimited
 from server.models.notifications import CHANNELS, OUTBOX_STATUSES, DevSms, OutboxMessage
-from server.services.identifiers import mask_phone, mobile_problem
-from server.services.sessions import now
+from server.services.accounts.sessions import now
+from server.services.applications.identifiers import mask_phone, mobile_problem
 
 # Template name → the text the development sink renders (real providers map names to template codes in config).
 TEMPLATES = {

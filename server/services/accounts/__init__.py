@@ -1,0 +1,1 @@
+"""Accounts: applicants (WeChat login, phone binding), staff (passwords, roles, authority) and their sessions."""
