@@ -8,6 +8,7 @@ import subprocess
 import zipfile
 from pathlib import Path
 
+import cv2
 from asn1crypto import pem, x509
 from PIL import Image
 from pypdf import PdfReader
@@ -141,6 +142,13 @@ async def test_application_form_renders_chinese_glyphs_not_boxes(client, server,
     cells = _glyph_cells(png, 0.055, 0.095)
     assert len(cells) >= 12
     assert len(set(cells)) >= 11
+    # The footer's QR code leads to the public verification page.
+    subprocess.run(["pdftoppm", "-r", "150", "-f", "1", "-l", "1", "-png", str(tmp_path / "form.pdf"),
+                    str(tmp_path / "sharp")], check=True, timeout=60)
+    image = cv2.imread(str(next(tmp_path.glob("sharp*.png"))))
+    height, width = image.shape[:2]
+    decoded = cv2.QRCodeDetector().detectAndDecode(image[int(height * 0.85):, int(width * 0.75):])[0]
+    assert decoded == f"{server.settings.base_url}/verify"
 
 
 async def test_model_articles_replace_the_upload_when_chosen(client, server):
@@ -304,6 +312,9 @@ async def test_each_evidence_entry_is_pushed_to_the_notary_with_a_stored_receipt
     assert listed.json() == [{"seq": entry.seq, "kind": "signature", "entry_hash": entry.entry_hash,
                               "status": "received", "receipt_id": receipt.receipt_id,
                               "received_at": receipt.received_at.isoformat()}]
+    detail = (await client.get(f"/api/v1/review/applications/{application.id}", headers=reviewer["headers"])).json()
+    assert detail["notary_receipts"] == listed.json()
+    assert [d["kind"] for d in detail["documents"]] == ["application_form"]
 
 
 async def test_notary_refuses_a_push_with_a_wrong_signature(server):

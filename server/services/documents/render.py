@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from functools import lru_cache
 
-from reportlab.graphics import renderPDF
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
+import qrcode
+
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
@@ -161,12 +161,33 @@ class _Story:
         return [PageBreak(), self.p(page.title, s.title), KeepTogether([table])]
 
 
-def _qr(url: str, size: float) -> Drawing:
-    widget = QrCodeWidget(url, barLevel="M")
-    x0, y0, x1, y1 = widget.getBounds()
-    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
-    drawing.add(widget)
-    return drawing
+@lru_cache(maxsize=16)
+def _qr_modules(url: str) -> tuple[tuple[bool, ...], ...]:
+    """The QR code's modules (with its quiet zone), computed once per URL: every document carries the same code."""
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2)
+    code.add_data(url)
+    code.make(fit=True)
+    return tuple(tuple(row) for row in code.get_matrix())
+
+
+def _draw_qr(canvas: Canvas, url: str, x: float, y: float, size: float) -> None:
+    """Drawn once per document as a form (XObject) and placed on every page."""
+    name = "verify-qr"
+    if name not in canvas._forms:
+        modules = _qr_modules(url)
+        cell = size / len(modules)
+        canvas.beginForm(name, lowerx=0, lowery=0, upperx=size, uppery=size)
+        canvas.setFillColor(colors.black)
+        for row, line in enumerate(modules):
+            for column, dark in enumerate(line):
+                if dark:
+                    canvas.rect(column * cell, size - (row + 1) * cell, cell, cell, stroke=0, fill=1)
+        canvas.endForm()
+        canvas._forms.add(name)
+    canvas.saveState()
+    canvas.translate(x, y)
+    canvas.doForm(name)
+    canvas.restoreState()
 
 
 def _numbered_canvas(footer: Footer, fonts: TextFonts, counted: list[int]):
@@ -176,6 +197,7 @@ def _numbered_canvas(footer: Footer, fonts: TextFonts, counted: list[int]):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             self._pages: list[dict] = []
+            self._forms: set[str] = set()
 
         def showPage(self):
             self._pages.append(dict(self.__dict__))
@@ -196,7 +218,7 @@ def _numbered_canvas(footer: Footer, fonts: TextFonts, counted: list[int]):
             self.setStrokeColor(RULE)
             self.setLineWidth(0.5)
             self.line(MARGIN, FOOTER_HEIGHT, width - MARGIN, FOOTER_HEIGHT)
-            renderPDF.draw(_qr(footer.verify_url, qr), self, width - MARGIN - qr, 4 * mm)
+            _draw_qr(self, footer.verify_url, width - MARGIN - qr, 4 * mm, qr)
             self.setFillColor(GREY)
             self.setFont(fonts.base, 7.5)
             lines = (f"申请编号：{footer.reference}", f"材料快照 SHA-256：{footer.snapshot_hash}",

@@ -130,6 +130,16 @@ async def signed_document(application: Application) -> GeneratedDocument | None:
                                                kind=SIGNED)
 
 
+async def stored_listing(application: Application) -> list[dict]:
+    """The documents already made for the locked snapshot, signed.pdf included (staff view: nothing generated)."""
+    if not application.snapshot_hash:
+        return []
+    rows = await GeneratedDocument.filter(application_id=application.id, materials_hash=application.snapshot_hash)
+    order = {content.APPLICATION_FORM: 0, content.ARTICLES: 1, SIGNED: 2}
+    base = f"/api/v1/applications/{application.id}/documents"
+    return [view(doc, f"{base}/{doc.kind}.pdf") for doc in sorted(rows, key=lambda doc: order.get(doc.kind, 9))]
+
+
 def view(document: GeneratedDocument, url: str) -> dict:
     return {"kind": document.kind, "title": document.title, "sha256": document.sha256, "pages": document.pages,
             "size": document.size, "url": url}

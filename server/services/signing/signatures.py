@@ -21,7 +21,6 @@ from server.services.applications import lifecycle
 from server.services.applications.materials import change_items, form_fields
 from server.services.applications.identifiers import mask_id_number
 from server.services.applications.service import canonical_materials
-from server.services.documents import service as documents_service
 from server.services.notifications import messages as notifications
 from server.services.signing import evidence
 from server.services.signing.face import passed_verification
@@ -198,6 +197,9 @@ async def sign(request: SigningRequest, settings: Settings, cache: Cache, *, sig
                                                   enterprise_name=request.signer_name,
                                                   document_hash=request.materials_hash)
         image = seal.image_png
+    # Imported here: the documents package reads the signatories module of this package.
+    from server.services.documents import service as documents_service
+
     documents = await documents_service.current_documents(settings, application)
     opened = documents_service.require_opened(request, documents)
     image_sha256, image_path = _store_image(settings, image)
