@@ -13,6 +13,7 @@ from server.config import Settings
 from server.db import close_database, open_database
 from server.errors import install_error_handlers
 from server.services.documents import prepare_documents
+from server.services.documents.pades import load_certificate
 from server.services.notifications.outbox import install_sender
 from server.wechat import WeChatGateway
 
@@ -66,7 +67,10 @@ def create_app(settings: Settings, name: str = "yct") -> Sanic:
         app.ctx.cache = make_cache(settings.cache.url)
         app.ctx.wechat = WeChatGateway(settings.wechat.appid, settings.wechat.secret, settings.wechat_api_base_url,
                                        settings.wechat.timeout_seconds)
-        # The document font and the platform certificate are made once per machine; start on them now so the
+        if settings.mode == "production":
+            # A platform certificate that cannot be read stops the start, not the first signed PDF.
+            await asyncio.to_thread(load_certificate, settings)
+        # The document font and the development certificate are made once per machine; start on them now so the
         # first 云帮办通过 does not wait (a fresh machine needs tens of seconds for the font).
         app.ctx.documents_ready = asyncio.create_task(prepare_documents(settings))
 

@@ -203,7 +203,7 @@ async def test_signer_must_open_the_application_form_before_signing(client, serv
 
 # --- the signed PDF --------------------------------------------------------------------------------------------
 
-async def test_last_signature_produces_a_platform_signed_pdf_with_a_valid_timestamp(client, server):
+async def test_last_signature_makes_a_platform_signed_pdf_with_a_valid_timestamp(client, server):
     application, login, reviewer, locked, data = await _signed_filing(client, server)
     status = await _validate(server, data)
     assert status.intact and status.valid and status.trusted
@@ -221,6 +221,14 @@ async def test_last_signature_produces_a_platform_signed_pdf_with_a_valid_timest
     changed[len(changed) // 3] ^= 0x01
     broken = await _validate(server, bytes(changed))
     assert not broken.intact
+    # The notary's evidence package carries the signed PDF and the receipts of the notary push.
+    await deliver_due(server.app.ctx)
+    package = await client.get(f"/api/v1/review/applications/{application.id}/evidence.zip",
+                               headers=reviewer["headers"])
+    archive = zipfile.ZipFile(io.BytesIO(package.content))
+    assert archive.read("signed.pdf") == data
+    receipts = json.loads(archive.read("notary-receipts.json"))
+    assert [r["status"] for r in receipts] == ["received", "received"]
 
 
 async def test_without_a_tsa_the_signature_is_pades_b_b(server):
@@ -237,20 +245,9 @@ async def test_without_a_tsa_the_signature_is_pades_b_b(server):
     assert status.intact and status.valid and status.trusted and status.timestamp_validity is None
 
 
-async def test_evidence_package_carries_the_signed_pdf_and_the_notary_receipts(client, server):
-    application, _, reviewer, _, data = await _signed_filing(client, server)
-    await deliver_due(server.app.ctx)
-    package = await client.get(f"/api/v1/review/applications/{application.id}/evidence.zip",
-                               headers=reviewer["headers"])
-    archive = zipfile.ZipFile(io.BytesIO(package.content))
-    assert archive.read("signed.pdf") == data
-    receipts = json.loads(archive.read("notary-receipts.json"))
-    assert [r["status"] for r in receipts] == ["received", "received"]
-
-
 # --- public verification ---------------------------------------------------------------------------------------
 
-async def test_verify_finds_the_signed_pdf_by_file_and_by_hash_and_not_a_changed_copy(client, server):
+async def test_verify_finds_the_signed_pdf_by_file_and_hash_not_a_changed_copy_and_shows_tampering(client, server):
     application, _, _, _, data = await _signed_filing(client, server)
     by_file = await client.post("/api/v1/verify", files={"file": ("signed.pdf", data, "application/pdf")})
     assert by_file.status_code == 200, by_file.text
@@ -271,10 +268,7 @@ async def test_verify_finds_the_signed_pdf_by_file_and_by_hash_and_not_a_changed
     assert (await client.post("/api/v1/verify", files={"file": ("x.pdf", bytes(changed))})).json()["found"] is False
     bad = await client.post("/api/v1/verify", json={"sha256": "xyz"})
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "sha256"
-
-
-async def test_a_tampered_chain_shows_in_verification(client, server):
-    _, _, _, _, data = await _signed_filing(client, server)
+    # A tampered evidence entry shows in the answer.
     entry = await EvidenceEntry.all().order_by("seq").first()
     await EvidenceEntry.filter(seq=entry.seq).update(payload=entry.payload.replace("test-phone", "other-phone"))
     answer = (await client.post("/api/v1/verify", json={"sha256": hashlib.sha256(data).hexdigest()})).json()

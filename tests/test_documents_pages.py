@@ -2,21 +2,8 @@
 import hashlib
 import json
 
-import pytest
-from playwright.async_api import async_playwright
-
 from tests.test_documents import NAME, _signed_filing
-from tests.test_signing_page import CHROMIUM
-
-
-@pytest.fixture
-async def phone_page():
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(**CHROMIUM)
-        context = await browser.new_context(viewport={"width": 375, "height": 667}, device_scale_factor=2,
-                                            has_touch=True, locale="zh-CN")
-        yield await context.new_page()
-        await browser.close()
+from tests.test_signing_page import phone_page  # noqa: F401 (the 375×667 Chromium page fixture)
 
 
 async def test_verify_page_hashes_the_file_in_the_browser_and_sends_only_the_hash(client, server, phone_page,

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from server.services.applications import materials
 from server.services.applications.identifiers import mask_id_number, mask_phone
 from server.services.signing.signatories import METHOD_LABELS, signatories_of
+from server.services.signing.signatures import ID_TYPE_LABELS, ORIGIN_LABELS
 
 APPLICATION_FORM = "application_form"
 ARTICLES = "articles_of_association"
@@ -21,11 +22,6 @@ ARTICLES_CHOICE = "articles_from_model"
 
 FORM_TITLES = {"establish": "设立登记申请书", "change": "变更登记申请书", "deregister": "注销登记申请书",
                "simple_deregister": "简易注销登记申请书"}
-ID_TYPE_LABELS = {
-    "resident_id": "居民身份证", "hk_macao_permit": "港澳居民来往内地通行证", "taiwan_permit": "台湾居民来往大陆通行证",
-    "passport": "护照", "foreign_permanent_id": "外国人永久居留身份证", "other": "其他证件",
-}
-ORIGIN_LABELS = {"home_province": "本省企业", "other_province": "外省企业", "foreign": "境外企业"}
 DECLARATION = ("本申请人和签字人承诺：提交的申请书和其他申请材料真实、合法、有效，复印件与原件一致，"
                "所填内容不含虚假信息，并对因材料虚假所引发的一切后果依法承担相应责任。")
 SIMPLE_DEREGISTER_PROMISE = ("全体投资人承诺：本主体申请注销登记前未发生债权债务或者已将债权债务清偿完结，"

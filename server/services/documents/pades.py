@@ -19,7 +19,7 @@ from pathlib import Path
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
@@ -71,10 +71,6 @@ def _certificate(subject: str, key, issuer_name: x509.Name, issuer_key, *, ca: b
     return builder.sign(issuer_key, hashes.SHA256())
 
 
-def _key():
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
 def _pem(path: Path, data: bytes) -> None:
     path.write_bytes(data)
     path.chmod(0o600)
@@ -88,13 +84,13 @@ def ensure_development_chain(directory: str) -> Path:
         if p12.is_file() and (root_dir / "tsa.pem").is_file():
             return root_dir
         root_dir.mkdir(parents=True, exist_ok=True)
-        # RSA throughout: pyHanko's test time-stamper (the stand-in TSA) signs with RSA only.
-        root_key = _key()
+        root_key = ec.generate_private_key(ec.SECP256R1())
         root_name = _name("一窗通开发测试根证书")
         root = _certificate("一窗通开发测试根证书", root_key, root_name, root_key, ca=True)
-        platform_key = _key()
+        platform_key = ec.generate_private_key(ec.SECP256R1())
         platform = _certificate("一窗通平台电子签章（开发）", platform_key, root_name, root_key, ca=False)
-        tsa_key = _key()
+        # RSA: pyHanko's test time-stamper (the stand-in TSA) signs with RSA only.
+        tsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         tsa = _certificate("一窗通时间戳服务（开发）", tsa_key, root_name, root_key, ca=False,
                            usage=x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]))
         encoding = serialization.Encoding.PEM
@@ -115,11 +111,18 @@ def load_certificate(settings: Settings) -> PlatformCertificate:
     """The configured PKCS#12 (production), or the development chain (made on first use)."""
     docs = settings.documents
     if docs.pkcs12:
-        data = Path(docs.pkcs12).read_bytes()
+        path = Path(docs.pkcs12)
         password = docs.pkcs12_password.encode() if docs.pkcs12_password else None
     else:
-        data = (ensure_development_chain(docs.dev_certificate_dir) / "platform.p12").read_bytes()
+        path = ensure_development_chain(docs.dev_certificate_dir) / "platform.p12"
         password = DEV_PASSWORD
+    # Decrypting a PKCS#12 costs a key derivation: read it again only when the file changes.
+    return _loaded(str(path), path.stat().st_mtime_ns, password)
+
+
+@lru_cache(maxsize=4)
+def _loaded(path: str, mtime_ns: int, password: bytes | None) -> PlatformCertificate:
+    data = Path(path).read_bytes()
     _, certificate, extra = pkcs12.load_key_and_certificates(data, password)
     chain = [cert for cert in extra if cert.subject == cert.issuer] or [certificate]
     return PlatformCertificate(data, password, tuple(c.public_bytes(serialization.Encoding.DER) for c in chain))
@@ -129,7 +132,29 @@ def load_certificate(settings: Settings) -> PlatformCertificate:
 def _signer(pkcs12_bytes: bytes, password: bytes | None):
     from pyhanko.sign import signers
 
-    return signers.SimpleSigner.load_pkcs12_data(pkcs12_bytes, other_certs=[], passphrase=password)
+    class PlatformSigner(signers.SimpleSigner):
+        """pyHanko's SimpleSigner, with the private key loaded (and, for RSA, validated) once instead of on every
+        signature: that load is most of the cost of signing a document."""
+
+        def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+            from pyhanko_certvalidator.util import get_pyca_cryptography_hash
+
+            try:
+                mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+            except ValueError:
+                return super().sign_raw(data, digest_algorithm)
+            hash_algorithm = get_pyca_cryptography_hash(digest_algorithm)
+            if mechanism == "rsassa_pkcs1v15" and isinstance(self._private_key, rsa.RSAPrivateKey):
+                return self._private_key.sign(data, padding.PKCS1v15(), hash_algorithm)
+            if mechanism == "ecdsa" and isinstance(self._private_key, ec.EllipticCurvePrivateKey):
+                return self._private_key.sign(data, ec.ECDSA(hash_algorithm))
+            return super().sign_raw(data, digest_algorithm)
+
+    loaded = signers.SimpleSigner.load_pkcs12_data(pkcs12_bytes, other_certs=[], passphrase=password)
+    signer = PlatformSigner(signing_cert=loaded.signing_cert, signing_key=loaded.signing_key,
+                            cert_registry=loaded.cert_registry)
+    signer._private_key = serialization.load_der_private_key(loaded.signing_key.dump(), password=None)
+    return signer
 
 
 def _sign(pdf: bytes, certificate: PlatformCertificate, tsa_url: str, tsa_timeout: float, reason: str) -> bytes:

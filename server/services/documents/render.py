@@ -116,7 +116,7 @@ class _Story:
                 [[self.p("（无）", s.cell)] + [""] * (len(block.header) - 1)]
             table = Table(rows, colWidths=widths, repeatRows=1)
             table.setStyle(_grid(1))
-            out.append(table)
+            out += [table, Spacer(1, 2 * mm)]
         else:
             out += [self.p(text, s.body) for text in block.paragraphs]
         return out

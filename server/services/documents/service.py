@@ -88,32 +88,23 @@ async def generate(settings: Settings, application: Application, materials: dict
         digest_of_file = _sha256(data)
         key = f"{application.id}/{digest_of_file}.pdf"
         await storage.put_file(settings, key, data)
+        values = dict(application_id=application.id, kind=document.kind, title=document.title, materials_hash=digest,
+                      sha256=digest_of_file, pages=pages, size=len(data), storage_key=key)
+        if connection is not None:
+            result.append(await GeneratedDocument.create(**values, using_db=connection))
+            continue
         try:
-            async with in_transaction() if connection is None else _nested(connection) as conn:
-                row = await GeneratedDocument.create(
-                    application_id=application.id, kind=document.kind, title=document.title, materials_hash=digest,
-                    sha256=digest_of_file, pages=pages, size=len(data), storage_key=key, using_db=conn)
+            async with in_transaction() as conn:
+                result.append(await GeneratedDocument.create(**values, using_db=conn))
         except IntegrityError:
-            row = await GeneratedDocument.get(application_id=application.id, materials_hash=digest, kind=document.kind)
-        result.append(row)
+            # Two requests made the same document at once: the bytes are the same, keep the first row.
+            result.append(await GeneratedDocument.get(application_id=application.id, materials_hash=digest,
+                                                      kind=document.kind))
     return result
 
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-class _nested:
-    """Use the caller's transaction as is."""
-
-    def __init__(self, connection):
-        self.connection = connection
-
-    async def __aenter__(self):
-        return self.connection
-
-    async def __aexit__(self, *exc):
-        return False
 
 
 async def current_documents(settings: Settings, application: Application) -> list[GeneratedDocument]:
@@ -280,7 +271,8 @@ async def produce_signed_pdf(settings: Settings, application: Application) -> Ge
         return await GeneratedDocument.create(
             application_id=application.id, kind=SIGNED, title=SIGNED_TITLE, materials_hash=digest,
             sha256=_sha256(signed), pages=page_count, size=len(signed), storage_key=key,
-            platform_signer=check.signer, timestamp=datetime.fromisoformat(check.timestamp) if check.timestamp else None)
+            platform_signer=check.signer,
+            timestamp=datetime.fromisoformat(check.timestamp) if check.timestamp else None)
     except IntegrityError:
         return await signed_document(application)
 
