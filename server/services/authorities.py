@@ -28,12 +28,19 @@ def parent_code_of(code: str) -> str | None:
     return code[:4] + "00"
 
 
-@lru_cache(maxsize=4)
+DIVISIONS_FILE = DATA_DIR / "divisions.json"
+
+
+@lru_cache(maxsize=1)
+def national_divisions() -> tuple[tuple[str, str, str], ...]:
+    """Every county-level and higher division of China: (code, name, short name), from server/data/divisions.json."""
+    return tuple((code, name, short) for code, name, short in
+                 json.loads(DIVISIONS_FILE.read_text(encoding="utf-8"))["divisions"])
+
+
 def shipped_divisions(province: str) -> list[tuple[str, str]]:
-    path = DATA_DIR / f"divisions_{province}.json"
-    if not path.exists():
-        raise FileNotFoundError(f"no division data for province {province} ({path.name})")
-    return [(code, name) for code, name in json.loads(path.read_text(encoding="utf-8"))["divisions"]]
+    """(code, name) of the province and every city and county in it; empty for a code that is no province."""
+    return [(code, name) for code, name, _ in national_divisions() if code[:2] == province]
 
 
 async def load_divisions(province: str) -> int:
