@@ -38,6 +38,14 @@ class NameIn(RequestModel):
     entity_type: EntityType
     authority_code: str = Field(pattern=r"^\d{6}$")
     investors: list[InvestorIn] = Field(default_factory=list, max_length=50)
+    # An existing enterprise changing its name: its own registration is no conflict, and the registry's record of
+    # whom it invests in shows an investment relationship.
+    credit_code: str | None = None
+
+    @field_validator("credit_code")
+    @classmethod
+    def _valid_own_credit_code(cls, value: str | None) -> str | None:
+        return InvestorIn._valid_credit_code(value)
 
 
 @bp.post("/check")
@@ -48,7 +56,9 @@ class NameIn(RequestModel):
                      "`decisions` explains every rule applied, in Chinese with its 条款 (level pass/warning/error); "
                      "`problems` are the warnings and errors among them; warnings (近似、同音) leave the name available. "
                      "`investors` (enterprise investors of the enterprise being named, {name, credit_code?}) lift a "
-                     "same-字号 conflict with one of them (`exceptions`, relation `invested_by_registered`).")
+                     "same-字号 conflict with one of them (`exceptions`, relation `invested_by_registered`); "
+                     "`credit_code` (an enterprise changing its name) lifts one with an enterprise it invests in "
+                     "(relation `invests_in_registered`).")
 @openapi.body({"application/json": NameIn})
 @openapi.response(200, description="the verdict")
 @openapi.response(422, description="a field is missing or invalid")
@@ -62,7 +72,8 @@ async def check(request: Request):
         except Unauthorized:
             applicant_id = None
     return json(await names.check(body.name, body.entity_type, body.authority_code, applicant_id=applicant_id,
-                                  investors=_investors(body)), ensure_ascii=False)
+                                  exclude_credit_code=body.credit_code, investors=_investors(body)),
+                ensure_ascii=False)
 
 
 def _investors(body: NameIn) -> list:
@@ -81,7 +92,8 @@ async def reserve(request: Request):
     me = await current_applicant(request)
     body = parse(request, NameIn)
     reservation = await names.reserve(me.id, body.name, body.entity_type, body.authority_code,
-                                      request.app.ctx.settings.names.reservation_days, investors=_investors(body))
+                                      request.app.ctx.settings.names.reservation_days, investors=_investors(body),
+                                      own_credit_code=body.credit_code)
     return json(reservation, status=201, ensure_ascii=False)
 
 

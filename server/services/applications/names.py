@@ -307,8 +307,9 @@ async def check(name: str, entity_type: str, authority_code: str, applicant_id=N
         decisions += [_decision("investment_relationship", "pass", exception["reason"], exception["rule"])
                       for exception in verdict.exceptions]
         if not verdict.conflicts:
-            city_name = divisions.division(city).name
-            decisions.append(_decision("no_conflict", "pass", f"同一企业登记机关（{city_name}）内没有字号相同的同行业"
+            # A municipality's districts share the municipality's registry (city code 110100 is no division).
+            area = divisions.division(city) or divisions.division(city[:2] + "0000")
+            decisions.append(_decision("no_conflict", "pass", f"同一企业登记机关（{area.name}）内没有字号相同的同行业"
                                                               "或未使用行业字词的有效名称", "conflict"))
     problems = [item for item in decisions if item["level"] != "pass"]
     available = not verdict.conflicts and not any(item["level"] == "error" for item in problems)
@@ -361,14 +362,16 @@ def _lock_key(city: str, trade_name: str) -> int:
 
 
 async def reserve(applicant_id: int, name: str, entity_type: str, authority_code: str, reservation_days: int,
-                  investors: list[Investor] | None = None) -> dict:
+                  investors: list[Investor] | None = None, own_credit_code: str | None = None) -> dict:
     """Hold an available name for the applicant → {id, name, expires_at}; Conflict when not available.
 
     Of two applicants racing for one 字号 exactly one wins: on PostgreSQL an advisory lock on (city, 字号)
     serialises the check-and-insert, and a unique key on (city, 字号, 行业) backs it on every database.
-    Reserving the same name again returns the applicant's existing reservation. `investors` as for check().
+    Reserving the same name again returns the applicant's existing reservation. `investors` and `own_credit_code`
+    (an enterprise changing its name) as for check().
     """
-    result = await check(name, entity_type, authority_code, applicant_id=applicant_id, investors=investors)
+    relations = {"investors": investors, "exclude_credit_code": own_credit_code}
+    result = await check(name, entity_type, authority_code, applicant_id=applicant_id, **relations)
     if not result["available"]:
         raise Conflict("该名称不可使用：" + _first_reason(result), field="name", check=result)
     name = result["name"]
@@ -383,8 +386,8 @@ async def reserve(applicant_id: int, name: str, entity_type: str, authority_code
                                                 expires_at__gt=now).using_db(conn).first()
             if mine:
                 return reservation_view(mine)
-            recheck = await check(name, entity_type, authority_code, applicant_id=applicant_id, investors=investors,
-                                  connection=conn)
+            recheck = await check(name, entity_type, authority_code, applicant_id=applicant_id, connection=conn,
+                                  **relations)
             if not recheck["available"]:
                 raise Conflict("该名称不可使用：" + _first_reason(recheck), field="name", check=recheck)
             await NameReservation.filter(city_code=city, trade_name=parsed.trade_name, industry=parsed.industry,
