@@ -140,6 +140,7 @@ async def test_subsidiary_founded_by_the_registered_enterprise_may_share_its_tra
     conflict = alone["conflicts"][0]
     assert conflict["name"] == "崇左市云帆科技有限公司" and conflict["rule"].endswith("第十七条第（一）项")
     assert "投资关系" in conflict["reason"] and "统一社会信用代码" in conflict["reason"]
+    assert decision(alone, "conflict")["level"] == "error" and "conflict" not in {p["code"] for p in alone["problems"]}
 
     founded = await check(client, "崇左市云帆科技服务有限公司",
                           investors=[{"name": "崇左市云帆科技有限公司", "credit_code": parent_code}])

@@ -288,7 +288,8 @@ async def check(name: str, entity_type: str, authority_code: str, applicant_id=N
 
     → {available, name, parsed: {region, trade_name, industry, org_form, region_code, industry_classes},
     problems: [{code, message, level, rule}], conflicts: [{name, kind, reason, rule}],
-    exceptions: [{name, kind, relation, reason, rule}], decisions: [{code, level, message, rule}]}.
+    exceptions: [{name, kind, relation, reason, rule}], decisions: [{code, level, message, rule}]}: the decisions
+    explain every rule applied, conflicts and exceptions included, in the order of the name's parts.
     Problems of level "warning" (近似、同音) do not make a name unavailable. A reservation held by `applicant_id`,
     and the entity `exclude_credit_code` itself (a change keeping its name), are not conflicts; `investors` (the
     proposed enterprise's enterprise investors) and `exclude_credit_code` show investment relationships.
@@ -304,6 +305,8 @@ async def check(name: str, entity_type: str, authority_code: str, applicant_id=N
         verdict = name_conflicts.judge(rows, parsed.trade_name, parsed.industry, name, entity_type, applicant_id,
                                        exclude_credit_code, investors or [], datetime.now(timezone.utc))
         decisions += verdict.warnings
+        decisions += [_decision("conflict", "error", f"与“{conflict['name']}”冲突：{conflict['reason']}", conflict["rule"])
+                      for conflict in verdict.conflicts]
         decisions += [_decision("investment_relationship", "pass", exception["reason"], exception["rule"])
                       for exception in verdict.exceptions]
         if not verdict.conflicts:
@@ -311,7 +314,8 @@ async def check(name: str, entity_type: str, authority_code: str, applicant_id=N
             area = divisions.division(city) or divisions.division(city[:2] + "0000")
             decisions.append(_decision("no_conflict", "pass", f"同一企业登记机关（{area.name}）内没有字号相同的同行业"
                                                               "或未使用行业字词的有效名称", "conflict"))
-    problems = [item for item in decisions if item["level"] != "pass"]
+    # Conflicts have their own list in the answer; problems are the name's own failings and the warnings.
+    problems = [item for item in decisions if item["level"] != "pass" and item["code"] != "conflict"]
     available = not verdict.conflicts and not any(item["level"] == "error" for item in problems)
     return {"available": available, "name": name, "parsed": parsed.public(), "problems": problems,
             "conflicts": verdict.conflicts, "exceptions": verdict.exceptions, "decisions": decisions}
