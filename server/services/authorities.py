@@ -47,11 +47,16 @@ async def load_divisions(province: str) -> int:
     """Insert or rename every division of the province; idempotent. Parents come before children."""
     divisions = sorted(shipped_divisions(province), key=lambda item: (level_of(item[0]) != "province", level_of(item[0]) == "county", item[0]))
     existing = {a.code: a for a in await Authority.filter(code__startswith=province)}
+    codes = {code for code, _ in divisions}
     created = 0
     for code, name in divisions:
         current = existing.get(code)
         if current is None:
-            await Authority.create(code=code, name=name, level=level_of(code), parent_id=parent_code_of(code))
+            parent = parent_code_of(code)
+            if parent is not None and parent not in codes:
+                # 省直辖县级行政区划 and a municipality's districts hang straight under the province.
+                parent = code[:2] + "0000"
+            await Authority.create(code=code, name=name, level=level_of(code), parent_id=parent)
             created += 1
         elif current.name != name:
             current.name = name
