@@ -136,11 +136,13 @@ def valid_credit_code(division: str = "451402", body: str = "MA5K0000") -> str:
 
 
 async def create_registered(name: str, credit_code: str | None = None, authority_code: str = "451402",
-                            entity_type: str = "llc", status: str = "registered", status_date: str | None = None):
+                            entity_type: str = "llc", status: str = "registered", status_date: str | None = None,
+                            investors: list[dict] | None = None):
     from server.services.applications.registry import upsert_entity
 
     code = credit_code or valid_credit_code(authority_code, f"R{abs(hash(name)) % 10_000_000:07d}")
-    return await upsert_entity(name, code, authority_code, entity_type, status, status_date=status_date)
+    return await upsert_entity(name, code, authority_code, entity_type, status, status_date=status_date,
+                               investors=investors)
 
 
 async def create_draft(client: httpx.AsyncClient, headers: dict, business_type: str = "establish",

@@ -17,7 +17,7 @@ from tests.helpers import (
 ENTITY_TYPES = ["llc", "joint_stock", "sole_proprietorship", "partnership", "cooperative", "individual_business", "branch"]
 NAMES = {"llc": "崇左云帆科技有限公司", "joint_stock": "崇左云帆科技股份有限公司", "sole_proprietorship": "崇左云帆商贸中心",
          "partnership": "崇左云帆投资中心（有限合伙）", "cooperative": "崇左云帆种植专业合作社",
-         "individual_business": "江州区云帆米粉店", "branch": "崇左海川科技有限公司江州分公司"}
+         "individual_business": "崇左市江州区云帆米粉店", "branch": "崇左海川科技有限公司江州分公司"}
 
 
 async def patch(client, app_id, headers, body):

@@ -90,3 +90,24 @@ async def test_reimporting_an_undated_cancellation_keeps_its_first_date(tmp_path
     await import_file(path)
     await upsert_entity("崇左云帆科技有限公司", code, "451402", "llc", "cancelled")
     assert (await RegisteredEntity.get(credit_code=code)).status_date == first
+
+
+async def test_import_carries_investors_and_a_line_without_them_keeps_what_is_known(tmp_path):
+    code = valid_credit_code("451402", "AB000601")
+    investor = {"name": "崇左市海川投资有限公司", "credit_code": valid_credit_code("451402", "AB000602")}
+    path = tmp_path / "investors.jsonl"
+    path.write_text("\n".join([
+        line("崇左云帆科技有限公司", code, investors=[investor, {"name": "李明"}]),
+        line("崇左坏投科技有限公司", valid_credit_code("451402", "AB000603"),
+             investors=[{"name": "某公司", "credit_code": "91451402AB0001011X"}]),
+        line("崇左无名科技有限公司", valid_credit_code("451402", "AB000604"), investors=[{"credit_code": None}]),
+        line("崇左非列科技有限公司", valid_credit_code("451402", "AB000605"), investors="崇左市海川投资有限公司"),
+    ]) + "\n", encoding="utf-8")
+    report = await import_file(path)
+    assert report.imported == 1 and [number for number, _ in report.errors] == [2, 3, 4]
+    assert "investors[0].credit_code" in report.errors[0][1] and "investors[0].name" in report.errors[1][1]
+    stored = await RegisteredEntity.get(credit_code=code)
+    assert stored.investors == [investor, {"name": "李明", "credit_code": None}]
+    path.write_text(line("崇左云帆科技有限公司", code) + "\n", encoding="utf-8")
+    await import_file(path)
+    assert (await RegisteredEntity.get(credit_code=code)).investors == stored.investors

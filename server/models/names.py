@@ -21,6 +21,8 @@ class RegisteredEntity(Model):
     status = fields.CharField(max_length=16, default="registered")
     # When a cancellation or a name change took effect: such a name stays protected for a year.
     status_date = fields.DatetimeField(null=True)
+    # The entity's investors as [{name, credit_code}] (规定第十七条 投资关系); null when the registry does not know them.
+    investors = fields.JSONField(null=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

@@ -28,23 +28,35 @@ def parent_code_of(code: str) -> str | None:
     return code[:4] + "00"
 
 
-@lru_cache(maxsize=4)
+DIVISIONS_FILE = DATA_DIR / "divisions.json"
+
+
+@lru_cache(maxsize=1)
+def national_divisions() -> tuple[tuple[str, str, str], ...]:
+    """Every county-level and higher division of China: (code, name, short name), from server/data/divisions.json."""
+    return tuple((code, name, short) for code, name, short in
+                 json.loads(DIVISIONS_FILE.read_text(encoding="utf-8"))["divisions"])
+
+
 def shipped_divisions(province: str) -> list[tuple[str, str]]:
-    path = DATA_DIR / f"divisions_{province}.json"
-    if not path.exists():
-        raise FileNotFoundError(f"no division data for province {province} ({path.name})")
-    return [(code, name) for code, name in json.loads(path.read_text(encoding="utf-8"))["divisions"]]
+    """(code, name) of the province and every city and county in it; empty for a code that is no province."""
+    return [(code, name) for code, name, _ in national_divisions() if code[:2] == province]
 
 
 async def load_divisions(province: str) -> int:
     """Insert or rename every division of the province; idempotent. Parents come before children."""
     divisions = sorted(shipped_divisions(province), key=lambda item: (level_of(item[0]) != "province", level_of(item[0]) == "county", item[0]))
     existing = {a.code: a for a in await Authority.filter(code__startswith=province)}
+    codes = {code for code, _ in divisions}
     created = 0
     for code, name in divisions:
         current = existing.get(code)
         if current is None:
-            await Authority.create(code=code, name=name, level=level_of(code), parent_id=parent_code_of(code))
+            parent = parent_code_of(code)
+            if parent is not None and parent not in codes:
+                # 省直辖县级行政区划 and a municipality's districts hang straight under the province.
+                parent = code[:2] + "0000"
+            await Authority.create(code=code, name=name, level=level_of(code), parent_id=parent)
             created += 1
         elif current.name != name:
             current.name = name

@@ -1,8 +1,9 @@
-"""自主核名: parse an enterprise name, judge it by the 企业名称登记管理规定 rules, and reserve it.
+"""自主核名: parse an enterprise name, judge it by the 企业名称登记管理规定 (2020) and its 实施办法 (2023), and reserve it.
 
-A name is 行政区划 + 字号 + 行业/经营特点 + 组织形式, or 字号（行政区划）+ 行业 + 组织形式. Two names conflict within
-one 设区的市 when their 字号 are equal and they share the industry (or one of them names none); organisation form
-and where the division stands make no difference. Word lists live in server/data/names.yaml.
+A name is 行政区划 + 字号 + 行业/经营特点 + 组织形式, or 字号（行政区划）+ 行业 + 组织形式. Every decision of the check
+is explained in Chinese with the article it applies (`decisions`); the failed ones are the `problems`. Divisions come
+from divisions.py (all of China), industry terms from industries.py (GB/T 4754-2017), conflicts and the investment
+relationships that lift them from name_conflicts.py; word lists live in server/data/names.yaml.
 """
 from __future__ import annotations
 
@@ -11,30 +12,37 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
-from pathlib import Path
 
-import yaml
 from pypinyin import lazy_pinyin
-from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from server.errors import Conflict, Invalid
-from server.models.applications import ENTITY_TYPES
+from server.models.applications import ENTITY_TYPES, Party
 from server.models.names import NameReservation
 from server.services import authorities
+from server.services.applications import divisions, industries, name_conflicts
+from server.services.applications.name_conflicts import Investor
+from server.services.applications.name_words import word_lists
 
-NAMES_FILE = Path(__file__).resolve().parents[2] / "data" / "names.yaml"
-PROTECTION_AFTER_EXIT = timedelta(days=365)
 MAX_NAME_LENGTH = 60
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _ALLOWED_CHARS = re.compile(r"^[\u4e00-\u9fff（）]+$")
-_DIVISION_SUFFIXES = ("自治区", "自治县", "自治州", "省", "市", "区", "县")
+_BRACKETED = re.compile(r"（([^（）]+)）")
 
-
-@lru_cache(maxsize=1)
-def word_lists() -> dict:
-    return yaml.safe_load(NAMES_FILE.read_text(encoding="utf-8"))
+# The articles each decision applies; 实施办法 = 企业名称登记管理规定实施办法 (国家市场监督管理总局令第82号).
+RULES = {
+    "characters": "《企业名称登记管理规定》第五条",
+    "region": "《企业名称登记管理规定》第六条、第七条；《企业名称登记管理规定实施办法》第九条",
+    "district": "《企业名称登记管理规定》第七条",
+    "trade_name": "《企业名称登记管理规定》第八条；《企业名称登记管理规定实施办法》第十条",
+    "industry": "《企业名称登记管理规定》第九条；《企业名称登记管理规定实施办法》第十一条",
+    "org_form": "《企业名称登记管理规定》第十条",
+    "forbidden": "《企业名称登记管理规定》第十一条",
+    "restricted": "《企业名称登记管理规定》第十二条",
+    "branch": "《企业名称登记管理规定》第十三条",
+    "conflict": "《企业名称登记管理规定》第十七条",
+}
 
 
 @dataclass
@@ -45,46 +53,21 @@ class ParsedName:
     org_form: str = ""
     region_code: str = ""
     region_in_brackets: bool = False
+    # The divisions as written, outermost first (广西 → 崇左市 → 江州区): 规定第七条 looks at the city before a 市辖区.
+    region_chain: tuple[str, ...] = ()
+    region_written: str = ""
 
     def public(self) -> dict:
+        term = industries.classify(self.industry)
         return {"region": self.region or None, "trade_name": self.trade_name or None,
-                "industry": self.industry or None, "org_form": self.org_form or None}
+                "industry": self.industry or None, "org_form": self.org_form or None,
+                "region_code": self.region_code or None,
+                "industry_classes": term.classes() if term else []}
 
 
 def normalise(name: str) -> str:
     """Full-width brackets, no spaces: 云帆(崇左)科技 and 云帆（崇左）科技 are one name."""
     return re.sub(r"\s+", "", name).replace("(", "（").replace(")", "）")
-
-
-def short_division_name(name: str) -> str:
-    """崇左市 → 崇左, 融水苗族自治县 → 融水, 广西壮族自治区 → 广西; too short a stem keeps the full name (藤县)."""
-    for suffix in _DIVISION_SUFFIXES:
-        if name.endswith(suffix):
-            stem = name[: -len(suffix)]
-            stripped = True
-            while stripped:
-                stripped = False
-                for group in word_lists()["ethnic_groups"]:
-                    if stem.endswith(group) and len(stem) - len(group) >= 2:
-                        stem, stripped = stem[: -len(group)], True
-            return stem if len(stem) >= 2 else name
-    return name
-
-
-@lru_cache(maxsize=64)
-def region_aliases(authority_code: str) -> dict[str, tuple[str, str]]:
-    """Every way a name may write a division, for an authority: alias → (code, full name).
-
-    Full names of every division of the province are recognised; short forms only for the province, the
-    authority's city and that city's counties, so a 字号 such as 江南 is not mistaken for 南宁's 江南区.
-    """
-    city = authorities.city_code(authority_code)
-    aliases: dict[str, tuple[str, str]] = {}
-    for code, full in authorities.shipped_divisions(authority_code[:2]):
-        aliases[full] = (code, full)
-        if code.endswith("0000") or code == city or code[:4] == city[:4]:
-            aliases.setdefault(short_division_name(full), (code, full))
-    return aliases
 
 
 @lru_cache(maxsize=1)
@@ -94,16 +77,11 @@ def _all_org_forms() -> tuple[str, ...]:
     return tuple(sorted(forms, key=len, reverse=True))
 
 
-@lru_cache(maxsize=1)
-def _industries() -> tuple[str, ...]:
-    return tuple(sorted(set(word_lists()["industries"]), key=len, reverse=True))
-
-
 _PARTNERSHIP_SUFFIX = re.compile(r"（(普通合伙|有限合伙|特殊普通合伙)）$")
 _PARTNERSHIP_CARRIERS = ("企业", "中心", "事务所", "工作室", "商行")
 
 
-def _split_org_form(rest: str, entity_type: str) -> tuple[str, str]:
+def _split_org_form(rest: str) -> tuple[str, str]:
     partnership = _PARTNERSHIP_SUFFIX.search(rest)
     if partnership:
         body, form = rest[: partnership.start()], partnership.group(0)
@@ -117,55 +95,25 @@ def _split_org_form(rest: str, entity_type: str) -> tuple[str, str]:
     return rest, ""
 
 
-@lru_cache(maxsize=64)
-def _alias_lengths(authority_code: str) -> tuple[int, ...]:
-    return tuple(sorted({len(alias) for alias in region_aliases(authority_code)}, reverse=True))
+def _split_region(rest: str, authority_code: str) -> tuple[str, tuple[divisions.Division, ...], bool, str]:
+    """(rest without the division, the divisions as written, whether they stood in brackets, the text written).
 
-
-def _split_region(rest: str, aliases: dict[str, tuple[str, str]], lengths: tuple[int, ...]) -> tuple[str, str, str, bool]:
-    """(rest without the division, division name, division code, whether it stood in brackets).
-
-    Nested divisions in front (崇左市扶绥县…) count as one: the most specific is the name's division.
+    A leading division wins when it is the applicant's own or above it, or when no bracketed one follows; otherwise
+    a bracketed division after the 字号 is the name's (东方红（崇左）科技: 东方 is part of the 字号 here).
     """
-    region = code = ""
-    matched = True
-    while matched:
-        matched = False
-        for length in lengths:
-            alias = rest[:length]
-            if len(rest) > length and alias in aliases:
-                candidate = aliases[alias][0]
-                if not code or (candidate != code and candidate.startswith(_scope_of(code))):
-                    code, region = aliases[alias]
-                    rest, matched = rest[length:], True
-                    break
-    if region:
-        return rest, region, code, False
-    match = re.search(r"（([^（）]+)）", rest)
-    if match and match.group(1) in aliases and match.start() > 0:
-        code, full = aliases[match.group(1)]
-        return rest[: match.start()] + rest[match.end():], full, code, True
-    return rest, "", "", False
-
-
-@lru_cache(maxsize=1)
-def _industry_table() -> tuple[frozenset[str], tuple[int, ...]]:
-    industries = frozenset(_industries())
-    return industries, tuple(sorted({len(term) for term in industries}, reverse=True))
-
-
-def _split_industry(rest: str) -> tuple[str, str]:
-    """The longest industry term the rest ends with, leaving a non-empty 字号."""
-    industries, lengths = _industry_table()
-    for length in lengths:
-        if len(rest) > length and rest[-length:] in industries:
-            return rest[:-length], rest[-length:]
-    return rest, ""
+    chain, after = divisions.leading_chain(rest, authority_code)
+    own = set(divisions.ancestry(authority_code))
+    if chain and (chain[-1].code in own or not _BRACKETED.search(after)):
+        return after, chain, False, rest[: len(rest) - len(after)]
+    for match in _BRACKETED.finditer(rest):
+        bracketed = divisions.whole_chain(match.group(1), authority_code)
+        if bracketed and match.start() > 0:
+            return rest[: match.start()] + rest[match.end():], bracketed, True, match.group(1)
+    return after, chain, False, rest[: len(rest) - len(after)]
 
 
 def parse(name: str, entity_type: str, authority_code: str) -> ParsedName:
     """Split a (normalised) name into its four parts; parts the name lacks stay empty."""
-    aliases = region_aliases(authority_code)
     if entity_type == "branch" and name.endswith("分公司"):
         parent, parsed = name[: -len("分公司")], None
         for form in _all_org_forms():
@@ -176,11 +124,13 @@ def parse(name: str, entity_type: str, authority_code: str) -> ParsedName:
         parsed = parsed or ParsedName(trade_name=parent)
         parsed.org_form = "分公司"
         return parsed
-    rest, org_form = _split_org_form(name, entity_type)
-    rest, region, region_code, in_brackets = _split_region(rest, aliases, _alias_lengths(authority_code))
-    trade_name, industry = _split_industry(rest)
-    return ParsedName(region=region, trade_name=trade_name, industry=industry, org_form=org_form,
-                      region_code=region_code, region_in_brackets=in_brackets)
+    rest, org_form = _split_org_form(name)
+    rest, chain, in_brackets, written = _split_region(rest, authority_code)
+    trade_name, industry = industries.split_industry(rest)
+    region = chain[-1] if chain else None
+    return ParsedName(region=region.name if region else "", trade_name=trade_name, industry=industry,
+                      org_form=org_form, region_code=region.code if region else "", region_in_brackets=in_brackets,
+                      region_chain=tuple(item.code for item in chain), region_written=written)
 
 
 def pinyin_key(trade_name: str) -> str:
@@ -193,47 +143,9 @@ def _char_pinyin(char: str) -> str:
     return lazy_pinyin(char)[0]
 
 
-def _problem(code: str, message: str, level: str = "error") -> dict:
-    return {"code": code, "message": message, "level": level}
-
-
-def rule_problems(name: str, parsed: ParsedName, entity_type: str, authority_code: str) -> list[dict]:
-    """Problems with the name itself, before any comparison with other names."""
-    words = word_lists()
-    problems: list[dict] = []
-    if not _ALLOWED_CHARS.match(name):
-        problems.append(_problem("non_chinese", "企业名称应当使用规范汉字，不能含有字母、数字或其他符号"))
-    if not parsed.org_form:
-        problems.append(_problem("org_form_missing", "名称缺少组织形式（如有限公司、个人独资企业的“厂”“店”、合伙企业的“（普通合伙）”）"))
-    else:
-        allowed = words["org_forms"][entity_type]
-        forbidden = [form for form in words["forbidden_forms"].get(entity_type, []) if form in name]
-        label = _ENTITY_LABELS[entity_type]
-        if forbidden:
-            problems.append(_problem("org_form_mismatch", f"{label}的名称不得使用“{forbidden[0]}”字样"))
-        elif not any(parsed.org_form.endswith(form) for form in allowed):
-            problems.append(_problem("org_form_mismatch", f"组织形式“{parsed.org_form}”与主体类型“{label}”不符，"
-                                                          f"可用：{'、'.join(allowed)}"))
-    if not parsed.region:
-        problems.append(_problem("region_missing", "名称应当含有登记机关所在地的行政区划名称，如“崇左”或“云帆（崇左）科技有限公司”"))
-    elif not authority_code.startswith(_scope_of(parsed.region_code)):
-        problems.append(_problem("region_mismatch", f"行政区划“{parsed.region}”不是登记机关所在地或其上级行政区划"))
-    if len(_HAN.findall(parsed.trade_name)) < 2:
-        problems.append(_problem("trade_name_too_short", "字号应当由两个以上汉字组成"))
-    checked = name.replace(parsed.region, "") if parsed.region else name
-    for category, listed in words["forbidden_words"].items():
-        hit = next((word for word in listed if word in checked), None)
-        if hit:
-            problems.append(_problem("forbidden_word", f"名称不得含有{words['category_labels'][category]}（“{hit}”）"))
-    restricted = next((word for word in words["restricted_words"] if word in checked), None)
-    if restricted:
-        problems.append(_problem("restricted_word", f"名称中使用“{restricted}”字样须经国务院批准，不能自主申报"))
-    return problems
-
-
-def _scope_of(region_code: str) -> str:
-    level = authorities.level_of(region_code)
-    return region_code[:2] if level == "province" else region_code[:4] if level == "city" else region_code
+def _decision(code: str, level: str, message: str, rule: str) -> dict:
+    """One decision of the check; level "pass" explains a rule the name meets, "warning" and "error" are problems."""
+    return {"code": code, "level": level, "message": message, "rule": RULES.get(rule, rule)}
 
 
 _ENTITY_LABELS = {"llc": "有限责任公司", "joint_stock": "股份有限公司", "sole_proprietorship": "个人独资企业",
@@ -241,110 +153,113 @@ _ENTITY_LABELS = {"llc": "有限责任公司", "joint_stock": "股份有限公�
                   "branch": "分公司"}
 
 
-@lru_cache(maxsize=1)
-def _synonyms() -> dict[str, set[str]]:
-    table: dict[str, set[str]] = {}
-    for group in word_lists()["near_synonyms"]:
-        for word in group:
-            table.setdefault(word, set()).update(other for other in group if other != word)
-    return table
+def _character_decisions(name: str) -> list[dict]:
+    if not _ALLOWED_CHARS.match(name):
+        return [_decision("non_chinese", "error", "企业名称应当使用规范汉字，不能含有字母、数字或其他符号", "characters")]
+    return [_decision("characters", "pass", "名称使用规范汉字", "characters")]
 
 
-def near_synonym_variants(trade_name: str) -> set[str]:
-    """字号 that differ from this one by one near-synonym character (兴/興/星 …)."""
-    variants = set()
-    for index, char in enumerate(trade_name):
-        for other in _synonyms().get(char, ()):
-            variants.add(trade_name[:index] + other + trade_name[index + 1:])
-    variants.discard(trade_name)
-    return variants
+def _org_form_decisions(name: str, parsed: ParsedName, entity_type: str) -> list[dict]:
+    words = word_lists()
+    label = _ENTITY_LABELS[entity_type]
+    if not parsed.org_form:
+        return [_decision("org_form_missing", "error", "名称缺少组织形式（如有限公司、个人独资企业的“厂”“店”、"
+                                                       "合伙企业的“（普通合伙）”）", "org_form")]
+    forbidden = [form for form in words["forbidden_forms"].get(entity_type, []) if form in name]
+    if forbidden:
+        return [_decision("org_form_mismatch", "error", f"{label}的名称不得使用“{forbidden[0]}”字样", "org_form")]
+    allowed = words["org_forms"][entity_type]
+    if not any(parsed.org_form.endswith(form) for form in allowed):
+        return [_decision("org_form_mismatch", "error", f"组织形式“{parsed.org_form}”与主体类型“{label}”不符，"
+                                                        f"可用：{'、'.join(allowed)}", "org_form")]
+    return [_decision("org_form", "pass", f"组织形式“{parsed.org_form}”与主体类型“{label}”相符", "org_form")]
 
 
-def _industries_collide(a: str, b: str) -> bool:
-    return a == b or not a or not b
+def _region_decisions(parsed: ParsedName, entity_type: str, authority_code: str) -> list[dict]:
+    if entity_type == "branch":
+        return [_decision("branch_region", "pass", "分公司名称冠以其所从属企业的名称，行政区划随所从属企业", "branch")]
+    if not parsed.region:
+        return [_decision("region_missing", "error", "名称应当含有企业所在地县级以上地方行政区划名称，"
+                                                     "如“崇左”或“云帆（崇左）科技有限公司”", "region")]
+    authority = divisions.division(authority_code)
+    if parsed.region_code not in divisions.ancestry(authority_code):
+        return [_decision("region_mismatch", "error", f"行政区划“{parsed.region}”不是企业所在地（{authority.name}）"
+                                                      "或其上级的行政区划名称", "region")]
+    region = divisions.division(parsed.region_code)
+    if region.is_city_district and region.parent not in parsed.region_chain:
+        city = divisions.division(region.parent)
+        return [_decision("district_without_city", "error",
+                          f"“{region.name}”是市辖区，在企业名称中使用时应当同时冠以其所属的设区的市的行政区划名称，"
+                          f"如“{city.name}{region.name}”", "district")]
+    where = "置于字号之后并加注括号" if parsed.region_in_brackets else "位于名称之首"
+    written = parsed.region_written if parsed.region_written == parsed.region else \
+        f"{parsed.region_written}”（{parsed.region}）"
+    written = f"“{written}" if written.endswith("）") else f"“{written}”"
+    return [_decision("region", "pass", f"行政区划{written}是企业所在地（{authority.name}）或其上级的行政区划名称，"
+                                        f"{where}", "region")]
 
 
-_CANDIDATES_SQL = """
-SELECT name, trade_name, industry, status AS kind, status_date AS since, credit_code, CAST(NULL AS INTEGER) AS applicant_id
-  FROM registered_entity WHERE city_code = {city} AND (trade_name IN ({names}) OR trade_pinyin = {pinyin})
-UNION ALL
-SELECT name, trade_name, industry, 'changed', retired_at, credit_code, CAST(NULL AS INTEGER)
-  FROM retired_name WHERE city_code = {city} AND (trade_name IN ({names}) OR trade_pinyin = {pinyin})
-UNION ALL
-SELECT name, trade_name, industry, 'reserved', expires_at, NULL, applicant_id
-  FROM name_reservation WHERE city_code = {city} AND (trade_name IN ({names}) OR trade_pinyin = {pinyin})
-"""
+def _other_meaning(word: str) -> str | None:
+    return (word_lists().get("other_meanings") or {}).get(word)
 
 
-async def _candidates(city: str, parsed: ParsedName, pinyin: str, variants: set[str], connection=None) -> list[dict]:
-    """Registered, retired and reserved names of the city with this 字号, a near-synonym of it, or its sound.
-
-    One round trip over the (city_code, trade_name) and (city_code, trade_pinyin) indexes; time limits are
-    applied by the caller, so the query is the same on SQLite and PostgreSQL.
-    """
-    conn = connection or connections.get("default")
-    trade_names = [parsed.trade_name, *sorted(variants)]
-    if conn.capabilities.dialect == "postgres":
-        marks = [f"${index}" for index in range(1, len(trade_names) + 3)]
-    else:
-        marks = ["?"] * (len(trade_names) + 2)
-    sql = _CANDIDATES_SQL.format(city=marks[0], names=", ".join(marks[1:-1]), pinyin=marks[-1])
-    values = [city, *trade_names, pinyin]
-    if conn.capabilities.dialect != "postgres":
-        # "?" marks are taken in order of appearance: each of the three selects needs its own copy of the values.
-        values *= 3
-    rows = await conn.execute_query_dict(sql, values)
-    for row in rows:
-        row["since"] = _as_datetime(row["since"])
-    return rows
+def _trade_name_decisions(parsed: ParsedName, entity_type: str) -> list[dict]:
+    trade_name = parsed.trade_name
+    if len(_HAN.findall(trade_name)) < 2:
+        return [_decision("trade_name_too_short", "error", "字号应当由两个以上汉字组成", "trade_name")]
+    if entity_type == "branch":
+        return [_decision("trade_name", "pass", f"字号“{trade_name}”随所从属企业", "branch")]
+    named_divisions = divisions.named(trade_name)
+    term = industries.terms().get(trade_name)
+    meaning = _other_meaning(trade_name)
+    if named_divisions or term:
+        what = (f"县级以上地方行政区划名称（{'、'.join(item.name for item in named_divisions[:3])}）"
+                if named_divisions else f"行业或者经营特点用语（{_classes_text(term)}）")
+        if meaning:
+            return [_decision("trade_name_other_meaning", "pass",
+                              f"字号“{trade_name}”同为{what}，因另有含义（{meaning}）可以作为字号", "trade_name")]
+        code = "trade_name_is_division" if named_divisions else "trade_name_is_industry"
+        return [_decision(code, "error", f"字号“{trade_name}”是{what}，不得作为字号", "trade_name")]
+    return [_decision("trade_name", "pass", f"字号“{trade_name}”由两个以上汉字组成，不是行政区划名称或行业用语",
+                      "trade_name")]
 
 
-def _as_datetime(value) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    parsed = datetime.fromisoformat(str(value))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+def _classes_text(term: industries.Term) -> str:
+    if not term.codes:
+        return "跨行业综合经营，不限于某一行业"
+    return "；".join(f"{item['level']} {item['code']} {item['name']}" for item in term.classes())
 
 
-_KIND_REASONS = {
-    "registered": "已登记的企业名称，字号相同{industry}",
-    "reserved": "已被他人保留的名称，字号相同{industry}",
-    "cancelled": "注销未满一年的企业名称，字号相同{industry}",
-    "changed": "变更未满一年的原企业名称，字号相同{industry}",
-}
+def _industry_decisions(parsed: ParsedName) -> list[dict]:
+    if not parsed.industry:
+        return [_decision("industry_absent", "pass", "名称未使用行业或者经营特点用语（跨行业综合经营的企业可以不含），"
+                                                     "查重时与各行业的同字号名称比对", "industry")]
+    term = industries.classify(parsed.industry)
+    return [_decision("industry", "pass", f"行业或者经营特点“{parsed.industry}”按国民经济行业分类（GB/T 4754-2017）"
+                                          f"属：{_classes_text(term)}", "industry")]
 
 
-def _judge(rows: list[dict], parsed: ParsedName, name: str, entity_type: str, applicant_id, exclude_credit_code,
-           now: datetime) -> tuple[list[dict], list[dict]]:
-    conflicts: list[dict] = []
-    warnings: list[dict] = []
-    seen: set[str] = set()
-    for row in rows:
-        if exclude_credit_code and row.get("credit_code") == exclude_credit_code:
-            continue
-        if row["kind"] == "reserved" and (row["since"] <= now or (applicant_id is not None
-                                                                   and row["applicant_id"] == applicant_id)):
-            continue
-        if row["kind"] in ("cancelled", "changed") and row["since"] and row["since"] <= now - PROTECTION_AFTER_EXIT:
-            continue
-        if not _industries_collide(parsed.industry, row["industry"]) or row["name"] in seen:
-            continue
-        seen.add(row["name"])
-        if entity_type == "branch":
-            # A branch carries its company's name: only the very same branch name is taken.
-            if row["name"] == name:
-                conflicts.append({"name": row["name"], "kind": row["kind"], "reason": "与已有名称完全相同"})
-            continue
-        if row["trade_name"] == parsed.trade_name:
-            industry = "且属同一行业" if row["industry"] == parsed.industry else "且其中一个名称未使用行业字词"
-            conflicts.append({"name": row["name"], "kind": row["kind"],
-                              "reason": _KIND_REASONS[row["kind"]].format(industry=industry)})
-        elif row["trade_name"] in near_synonym_variants(parsed.trade_name):
-            warnings.append(_problem("near_synonym", f"字号与“{row['name']}”近似（近义或异体字），存在被认定为近似名称的风险",
-                                     "warning"))
-        else:
-            warnings.append(_problem("similar_sound", f"字号与“{row['name']}”读音相同，存在混淆风险", "warning"))
-    return conflicts, warnings
+def _content_decisions(name: str, parsed: ParsedName) -> list[dict]:
+    words = word_lists()
+    checked = name.replace(parsed.region_written, "") if parsed.region_written else name
+    decisions = []
+    for category, listed in words["forbidden_words"].items():
+        hit = next((word for word in listed if word in checked), None)
+        if hit:
+            decisions.append(_decision("forbidden_word", "error",
+                                       f"名称不得含有{words['category_labels'][category]}（“{hit}”）", "forbidden"))
+    restricted = next((word for word in words["restricted_words"] if word in checked), None)
+    if restricted:
+        decisions.append(_decision("restricted_word", "error",
+                                   f"名称中使用“{restricted}”字样须经国务院批准，不能自主申报", "restricted"))
+    return decisions or [_decision("content", "pass", "名称未含有禁止或者须经批准方可使用的内容", "forbidden")]
+
+
+def rule_decisions(name: str, parsed: ParsedName, entity_type: str, authority_code: str) -> list[dict]:
+    """Every rule on the name itself, before any comparison with other names, in the order of the name's parts."""
+    return [*_character_decisions(name), *_region_decisions(parsed, entity_type, authority_code),
+            *_trade_name_decisions(parsed, entity_type), *_industry_decisions(parsed),
+            *_org_form_decisions(name, parsed, entity_type), *_content_decisions(name, parsed)]
 
 
 def _validate_input(name, entity_type: str, authority_code: str) -> str:
@@ -357,37 +272,53 @@ def _validate_input(name, entity_type: str, authority_code: str) -> str:
         raise Invalid("entity_type", "主体类型无效")
     if not (isinstance(authority_code, str) and len(authority_code) == 6 and authority_code.isdigit()):
         raise Invalid("authority_code", "登记机关代码应为6位行政区划代码")
-    try:
-        known = {code for code, _ in authorities.shipped_divisions(authority_code[:2])}
-    except FileNotFoundError:
-        known = set()
-    if authority_code not in known:
+    if divisions.division(authority_code) is None:
         raise Invalid("authority_code", f"登记机关 {authority_code} 不存在")
     return name
 
 
+def investors_from(raw) -> list[Investor]:
+    """The proposed enterprise's enterprise investors as [{name, credit_code?}], names normalised."""
+    return [Investor(normalise(item["name"]), item.get("credit_code") or None) for item in raw or ()]
+
+
 async def check(name: str, entity_type: str, authority_code: str, applicant_id=None, exclude_credit_code=None,
-                connection=None) -> dict:
+                investors: list[Investor] | None = None, connection=None) -> dict:
     """名称查重 for applicants and staff alike.
 
-    → {available, name, parsed: {region, trade_name, industry, org_form}, problems: [{code, message, level}],
-    conflicts: [{name, kind, reason}]}. Problems of level "warning" (近似、同音) do not make a name unavailable.
-    A reservation held by `applicant_id`, and the entity `exclude_credit_code` itself (a change keeping its
-    name), are not conflicts.
+    → {available, name, parsed: {region, trade_name, industry, org_form, region_code, industry_classes},
+    problems: [{code, message, level, rule}], conflicts: [{name, kind, reason, rule}],
+    exceptions: [{name, kind, relation, reason, rule}], decisions: [{code, level, message, rule}]}: the decisions
+    explain every rule applied, conflicts and exceptions included, in the order of the name's parts.
+    Problems of level "warning" (近似、同音) do not make a name unavailable. A reservation held by `applicant_id`,
+    and the entity `exclude_credit_code` itself (a change keeping its name), are not conflicts; `investors` (the
+    proposed enterprise's enterprise investors) and `exclude_credit_code` show investment relationships.
     """
     name = _validate_input(name, entity_type, authority_code)
     parsed = parse(name, entity_type, authority_code)
-    problems = rule_problems(name, parsed, entity_type, authority_code)
-    conflicts: list[dict] = []
+    decisions = rule_decisions(name, parsed, entity_type, authority_code)
+    verdict = name_conflicts.Verdict()
     if parsed.trade_name:
-        rows = await _candidates(authorities.city_code(authority_code), parsed, pinyin_key(parsed.trade_name),
-                                 near_synonym_variants(parsed.trade_name), connection)
-        conflicts, warnings = _judge(rows, parsed, name, entity_type, applicant_id, exclude_credit_code,
-                                     datetime.now(timezone.utc))
-        problems += warnings
-    available = not conflicts and not any(problem["level"] == "error" for problem in problems)
+        city = authorities.city_code(authority_code)
+        rows = await name_conflicts.candidates(city, parsed.trade_name, pinyin_key(parsed.trade_name),
+                                               name_conflicts.near_synonym_variants(parsed.trade_name), connection)
+        verdict = name_conflicts.judge(rows, parsed.trade_name, parsed.industry, name, entity_type, applicant_id,
+                                       exclude_credit_code, investors or [], datetime.now(timezone.utc))
+        decisions += verdict.warnings
+        decisions += [_decision("conflict", "error", f"与“{conflict['name']}”冲突：{conflict['reason']}", conflict["rule"])
+                      for conflict in verdict.conflicts]
+        decisions += [_decision("investment_relationship", "pass", exception["reason"], exception["rule"])
+                      for exception in verdict.exceptions]
+        if not verdict.conflicts:
+            # A municipality's districts share the municipality's registry (city code 110100 is no division).
+            area = divisions.division(city) or divisions.division(city[:2] + "0000")
+            decisions.append(_decision("no_conflict", "pass", f"同一企业登记机关（{area.name}）内没有字号相同的同行业"
+                                                              "或未使用行业字词的有效名称", "conflict"))
+    # Conflicts have their own list in the answer; problems are the name's own failings and the warnings.
+    problems = [item for item in decisions if item["level"] != "pass" and item["code"] != "conflict"]
+    available = not verdict.conflicts and not any(item["level"] == "error" for item in problems)
     return {"available": available, "name": name, "parsed": parsed.public(), "problems": problems,
-            "conflicts": conflicts}
+            "conflicts": verdict.conflicts, "exceptions": verdict.exceptions, "decisions": decisions}
 
 
 def proposed_name(application) -> str | None:
@@ -399,21 +330,34 @@ def proposed_name(application) -> str | None:
     return application.name
 
 
-async def name_usable_by(application) -> bool:
-    """Whether the application's name may still be used by its applicant: available, or reserved by them.
+async def application_investors(application) -> list[Investor]:
+    """The enterprise investors the application lists: they show an investment relationship (规定第十七条)."""
+    parties = await Party.filter(application_id=application.id, role="investor", kind="enterprise")
+    return investors_from({"name": party.name, "credit_code": party.credit_code} for party in parties)
 
-    A change keeps its own registered name (its credit code is not a conflict with itself).
+
+async def check_for_application(application) -> dict | None:
+    """名称查重 of the name an application asks for, with its enterprise investors; None when it names none.
+
+    A change keeps its own registered name (its credit code is not a conflict with itself). Invalid when the
+    name or the authority cannot be checked at all.
     """
     name = proposed_name(application)
     if not name:
-        return False
-    exclude = application.credit_code if application.business_type != "establish" else None
+        return None
+    own = application.credit_code if application.business_type != "establish" else None
+    return await check(name, application.entity_type, application.authority_id,
+                       applicant_id=application.applicant_id, exclude_credit_code=own,
+                       investors=await application_investors(application))
+
+
+async def name_usable_by(application) -> bool:
+    """Whether the application's name may still be used by its applicant: available, or reserved by them."""
     try:
-        result = await check(name, application.entity_type, application.authority_id,
-                             applicant_id=application.applicant_id, exclude_credit_code=exclude)
+        result = await check_for_application(application)
     except Invalid:
         return False
-    return result["available"]
+    return bool(result and result["available"])
 
 
 def _lock_key(city: str, trade_name: str) -> int:
@@ -421,14 +365,17 @@ def _lock_key(city: str, trade_name: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-async def reserve(applicant_id: int, name: str, entity_type: str, authority_code: str, reservation_days: int) -> dict:
+async def reserve(applicant_id: int, name: str, entity_type: str, authority_code: str, reservation_days: int,
+                  investors: list[Investor] | None = None, own_credit_code: str | None = None) -> dict:
     """Hold an available name for the applicant → {id, name, expires_at}; Conflict when not available.
 
     Of two applicants racing for one 字号 exactly one wins: on PostgreSQL an advisory lock on (city, 字号)
     serialises the check-and-insert, and a unique key on (city, 字号, 行业) backs it on every database.
-    Reserving the same name again returns the applicant's existing reservation.
+    Reserving the same name again returns the applicant's existing reservation. `investors` and `own_credit_code`
+    (an enterprise changing its name) as for check().
     """
-    result = await check(name, entity_type, authority_code, applicant_id=applicant_id)
+    relations = {"investors": investors, "exclude_credit_code": own_credit_code}
+    result = await check(name, entity_type, authority_code, applicant_id=applicant_id, **relations)
     if not result["available"]:
         raise Conflict("该名称不可使用：" + _first_reason(result), field="name", check=result)
     name = result["name"]
@@ -443,7 +390,8 @@ async def reserve(applicant_id: int, name: str, entity_type: str, authority_code
                                                 expires_at__gt=now).using_db(conn).first()
             if mine:
                 return reservation_view(mine)
-            recheck = await check(name, entity_type, authority_code, applicant_id=applicant_id, connection=conn)
+            recheck = await check(name, entity_type, authority_code, applicant_id=applicant_id, connection=conn,
+                                  **relations)
             if not recheck["available"]:
                 raise Conflict("该名称不可使用：" + _first_reason(recheck), field="name", check=recheck)
             await NameReservation.filter(city_code=city, trade_name=parsed.trade_name, industry=parsed.industry,

@@ -12,12 +12,13 @@ from server.errors import Invalid
 from server.models.applications import ENTITY_TYPES
 from server.models.names import REGISTRY_STATUSES, RegisteredEntity, RetiredName
 from server.services import authorities
-from server.services.applications import names
+from server.services.applications import divisions, names
 from server.services.applications.identifiers import credit_code_problem
 
 IMPORT_BATCH = 2000
 _UPDATED_COLUMNS = ("name", "trade_name", "trade_pinyin", "industry", "org_form", "authority_code", "city_code",
-                    "entity_type", "status", "status_date", "updated_at")
+                    "entity_type", "status", "status_date", "investors", "updated_at")
+_LINE_FIELDS = {"name", "credit_code", "authority_code", "entity_type", "status", "status_date", "investors"}
 
 
 def _status_date(value, status: str, field_name: str = "status_date") -> datetime | None:
@@ -33,7 +34,31 @@ def _status_date(value, status: str, field_name: str = "status_date") -> datetim
     return datetime.combine(day, time(), tzinfo=timezone.utc)
 
 
-def entity_row(name, credit_code, authority_code, entity_type, status, status_date=None) -> RegisteredEntity:
+def _investors(value) -> list[dict] | None:
+    """[{name, credit_code?}] as given (规定第十七条 投资关系); None when the line says nothing of investors."""
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise Invalid("investors", "投资人应为列表：[{\"name\": 名称, \"credit_code\": 统一社会信用代码（可省略）}]")
+    investors = []
+    for index, item in enumerate(value):
+        field_name = f"investors[{index}]"
+        if not isinstance(item, dict) or set(item) - {"name", "credit_code"}:
+            raise Invalid(field_name, "每个投资人应为 {\"name\", \"credit_code\"}")
+        name = item.get("name")
+        if not isinstance(name, str) or not names.normalise(name) or len(names.normalise(name)) > 128:
+            raise Invalid(f"{field_name}.name", "投资人名称应为1至128个字的文本")
+        code = item.get("credit_code")
+        if code is not None:
+            problem = credit_code_problem(code)
+            if problem:
+                raise Invalid(f"{field_name}.credit_code", problem)
+        investors.append({"name": names.normalise(name), "credit_code": code})
+    return investors
+
+
+def entity_row(name, credit_code, authority_code, entity_type, status, status_date=None,
+               investors=None) -> RegisteredEntity:
     """A validated, parsed registry row (not saved); Invalid names the bad field."""
     if not isinstance(name, str) or not names.normalise(name) or len(names.normalise(name)) > 128:
         raise Invalid("name", "名称应为1至128个字的文本")
@@ -42,10 +67,8 @@ def entity_row(name, credit_code, authority_code, entity_type, status, status_da
         raise Invalid("credit_code", problem)
     if not (isinstance(authority_code, str) and len(authority_code) == 6 and authority_code.isdigit()):
         raise Invalid("authority_code", "登记机关代码应为6位行政区划代码")
-    try:
-        names.region_aliases(authority_code)
-    except FileNotFoundError:
-        raise Invalid("authority_code", f"没有登记机关 {authority_code} 所在省份的行政区划数据") from None
+    if divisions.division(authority_code) is None:
+        raise Invalid("authority_code", f"登记机关 {authority_code} 不是行政区划代码")
     if entity_type not in ENTITY_TYPES:
         raise Invalid("entity_type", f"主体类型应为 {'、'.join(ENTITY_TYPES)} 之一")
     if status not in REGISTRY_STATUSES:
@@ -54,26 +77,31 @@ def entity_row(name, credit_code, authority_code, entity_type, status, status_da
     row = RegisteredEntity(
         name=name, credit_code=credit_code, authority_code=authority_code,
         city_code=authorities.city_code(authority_code), entity_type=entity_type, status=status,
-        status_date=_status_date(status_date, status), updated_at=datetime.now(timezone.utc),
-        **names.parsed_for_registry(name, entity_type, authority_code),
+        status_date=_status_date(status_date, status), investors=_investors(investors),
+        updated_at=datetime.now(timezone.utc), **names.parsed_for_registry(name, entity_type, authority_code),
     )
     row.status_date_given = status_date is not None
     return row
 
 
-def _keep_known_date(row: RegisteredEntity, existing: RegisteredEntity) -> None:
-    """Re-importing an exit without a date keeps the date first recorded, so a repeat import changes nothing."""
+def _keep_known(row: RegisteredEntity, existing: RegisteredEntity) -> None:
+    """Re-importing an exit without a date keeps the date first recorded, so a repeat import changes nothing;
+    a line without investors keeps the investors already known."""
     if not row.status_date_given and existing.status == row.status and existing.status_date is not None:
         row.status_date = existing.status_date
+    if row.investors is None:
+        row.investors = existing.investors
 
 
 async def upsert_entity(name: str, credit_code: str, authority_code: str, entity_type: str, status: str,
-                        connection=None, status_date: str | None = None) -> RegisteredEntity:
+                        connection=None, status_date: str | None = None,
+                        investors: list[dict] | None = None) -> RegisteredEntity:
     """Insert or update one entity by its credit code (approvals call this after 核准).
 
-    A registered entity whose name changes keeps its old name protected for a year (RetiredName).
+    A registered entity whose name changes keeps its old name protected for a year (RetiredName). `investors`
+    ([{name, credit_code}], None for unknown) replaces what the registry knows of them.
     """
-    row = entity_row(name, credit_code, authority_code, entity_type, status, status_date)
+    row = entity_row(name, credit_code, authority_code, entity_type, status, status_date, investors)
     async with _maybe_transaction(connection) as conn:
         existing = await RegisteredEntity.filter(credit_code=credit_code).using_db(conn).select_for_update().first()
         if existing is None:
@@ -81,7 +109,7 @@ async def upsert_entity(name: str, credit_code: str, authority_code: str, entity
             return row
         if existing.name != row.name and existing.status == "registered":
             await _retire(existing, conn)
-        _keep_known_date(row, existing)
+        _keep_known(row, existing)
         for column in _UPDATED_COLUMNS:
             setattr(existing, column, getattr(row, column))
         await existing.save(using_db=conn)
@@ -108,15 +136,15 @@ def _line_row(number: int, line: str) -> RegisteredEntity:
         raise Invalid(None, "不是合法的 JSON") from None
     if not isinstance(data, dict):
         raise Invalid(None, "每行应为一个 JSON 对象")
-    unknown = set(data) - {"name", "credit_code", "authority_code", "entity_type", "status", "status_date"}
+    unknown = set(data) - _LINE_FIELDS
     if unknown:
         raise Invalid(sorted(unknown)[0], "不认识的字段")
     return entity_row(data.get("name"), data.get("credit_code"), data.get("authority_code"),
-                      data.get("entity_type"), data.get("status"), data.get("status_date"))
+                      data.get("entity_type"), data.get("status"), data.get("status_date"), data.get("investors"))
 
 
 async def import_file(path: str | Path) -> ImportReport:
-    """Load a JSON Lines file of {name, credit_code, authority_code, entity_type, status[, status_date]}.
+    """Load a JSON Lines file of {name, credit_code, authority_code, entity_type, status[, status_date][, investors]}.
 
     Idempotent (an upsert by credit code); a bad line is reported with its number and the good lines are kept.
     """
@@ -148,7 +176,7 @@ async def _write_batch(rows: list[RegisteredEntity]) -> int:
             row = by_code[existing.credit_code]
             if existing.status == "registered" and existing.name != row.name:
                 await _retire(existing, conn)
-            _keep_known_date(row, existing)
+            _keep_known(row, existing)
         await RegisteredEntity.bulk_create(rows, on_conflict=["credit_code"], update_fields=list(_UPDATED_COLUMNS),
                                            using_db=conn)
     return len(rows)

@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 from server.config import Settings
 from server.errors import Invalid
 from server.models.accounts import Applicant, Staff
-from server.models.applications import Application, Attachment
+from server.models.applications import Application, Attachment, Party
 from server.services import signing
 from server.services.accounts.sessions import now
 from server.services.applications import lifecycle, names, registry
@@ -144,13 +144,20 @@ def _credit_code_for(application: Application) -> str:
 
 
 async def _update_registry(application: Application, credit_code: str, connection) -> None:
-    """设立 enters the entity, 变更 updates it (a new name too), 注销 closes it."""
+    """设立 enters the entity, 变更 updates it (a new name too), 注销 closes it.
+
+    设立 and 变更 record the enterprise investors, so that a later same-字号 name can show an investment
+    relationship (规定第十七条); 注销 leaves what the registry knows of them.
+    """
+    investors = None
     if application.business_type in ("deregister", "simple_deregister"):
         name, status = application.name, "cancelled"
     else:
         name, status = names.proposed_name(application), "registered"
+        investors = [{"name": party.name, "credit_code": party.credit_code} for party in await Party.filter(
+            application_id=application.id, role="investor", kind="enterprise").using_db(connection)]
     await registry.upsert_entity(name, credit_code, application.authority_id, application.entity_type, status,
-                                 connection=connection)
+                                 connection=connection, investors=investors)
 
 
 async def approve(staff: Staff, application_id, origin: Origin) -> dict:

@@ -83,16 +83,11 @@ def material_fields(materials: dict) -> list[str]:
 
 async def name_recheck(application: Application) -> dict | None:
     """名称查重 again, as of now: the name may have been taken since the applicant checked it."""
-    name = names.proposed_name(application)
-    if not name:
-        return None
-    exclude = application.credit_code if application.business_type != "establish" else None
     try:
-        return await names.check(name, application.entity_type, application.authority_id,
-                                 applicant_id=application.applicant_id, exclude_credit_code=exclude)
+        return await names.check_for_application(application)
     except Invalid as exc:
-        return {"available": False, "name": name, "problems": [{"code": exc.code, "message": exc.message,
-                                                                "level": "error"}], "conflicts": []}
+        return {"available": False, "name": names.proposed_name(application),
+                "problems": [{"code": exc.code, "message": exc.message, "level": "error"}], "conflicts": []}
 
 
 async def staff_view(staff: Staff, application: Application) -> dict:
