@@ -7,7 +7,7 @@ from uuid import uuid4
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('yct', '0008_foreign_key_indexes')]
+    dependencies = [('yct', '0009_registry_investors')]
 
     initial = False
 
