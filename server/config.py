@@ -170,7 +170,8 @@ class DocumentsSettings(_Section):
     # Serve a stand-in TSA under /_mock/tsa (development and tests only).
     mount_mock_tsa: bool = False
     verify_per_minute: int = Field(30, ge=1)
-    verify_max_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+    # Below server.max_body_bytes, so an oversized upload gets this 413 with its field named.
+    verify_max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
 
 
 class NotarySettings(_Section):
