@@ -1,6 +1,7 @@
 """The application factory: one Sanic app per settings, shared clients on app.ctx."""
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -11,6 +12,8 @@ from server.cache import make_cache
 from server.config import Settings
 from server.db import close_database, open_database
 from server.errors import install_error_handlers
+from server.services.documents import prepare_documents
+from server.services.documents.pades import load_certificate
 from server.services.notifications.outbox import install_sender
 from server.wechat import WeChatGateway
 
@@ -44,6 +47,16 @@ def create_app(settings: Settings, name: str = "yct") -> Sanic:
         app.ctx.wx_state = MockState(appid=settings.wechat.appid, secret=settings.wechat.secret)
         app.blueprint(create_blueprint(app.ctx.wx_state))
 
+    if settings.notary.mount_mock:
+        from trustmock import NotaryState, create_notary_blueprint
+
+        app.ctx.notary_state = NotaryState(hmac_key=settings.notary.hmac_key)
+        app.blueprint(create_notary_blueprint(app.ctx.notary_state))
+    if settings.documents.mount_mock_tsa:
+        from trustmock import create_tsa_blueprint
+
+        app.blueprint(create_tsa_blueprint(settings.documents.dev_certificate_dir))
+
     install_error_handlers(app)
     register_blueprints(app)
     install_sender(app)
@@ -54,6 +67,12 @@ def create_app(settings: Settings, name: str = "yct") -> Sanic:
         app.ctx.cache = make_cache(settings.cache.url)
         app.ctx.wechat = WeChatGateway(settings.wechat.appid, settings.wechat.secret, settings.wechat_api_base_url,
                                        settings.wechat.timeout_seconds)
+        if settings.mode == "production":
+            # A platform certificate that cannot be read stops the start, not the first signed PDF.
+            await asyncio.to_thread(load_certificate, settings)
+        # The document font and the development certificate are made once per machine; start on them now so the
+        # first 云帮办通过 does not wait (a fresh machine needs tens of seconds for the font).
+        app.ctx.documents_ready = asyncio.create_task(prepare_documents(settings))
 
     @app.after_server_stop
     async def close_clients(app: Sanic):

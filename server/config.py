@@ -154,7 +154,39 @@ class GuidesSettings(_Section):
     file_max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
 
 
+class DocumentsSettings(_Section):
+    """Generated 申请书/章程, the platform's PAdES signature and public verification."""
+
+    # The document font (Noto Sans CJK converted to TrueType outlines once) is kept here between starts.
+    font_cache_dir: str = "data/fonts"
+    # The platform's signing certificate and key (PKCS#12). Empty: a development chain made under
+    # dev_certificate_dir on first start; production refuses to start without one.
+    pkcs12: str = ""
+    pkcs12_password: str = ""
+    dev_certificate_dir: str = "data/platform-certificate"
+    # RFC 3161 time-stamping authority: set → PAdES B-T, empty → PAdES B-B.
+    tsa_url: str = ""
+    tsa_timeout_seconds: float = Field(10.0, gt=0, le=60)
+    # Serve a stand-in TSA under /_mock/tsa (development and tests only).
+    mount_mock_tsa: bool = False
+    verify_per_minute: int = Field(30, ge=1)
+    # Below server.max_body_bytes, so an oversized upload gets this 413 with its field named.
+    verify_max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+
+
+class NotarySettings(_Section):
+    """一键公证 (seed 004): every evidence entry pushed to the notary's data centre."""
+
+    enabled: bool = True
+    # Empty: the stand-in notary this process mounts under /_mock/notary.
+    url: str = ""
+    mount_mock: bool = True
+    hmac_key: str = Field("dev-notary-key", min_length=8)
+    timeout_seconds: float = Field(10.0, gt=0, le=60)
+
+
 class Settings(_Section):
+    mode: Literal["development", "production"] = "development"
     server: ServerSettings = Field(default_factory=ServerSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
@@ -167,6 +199,8 @@ class Settings(_Section):
     review: ReviewSettings = Field(default_factory=ReviewSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     guides: GuidesSettings = Field(default_factory=GuidesSettings)
+    documents: DocumentsSettings = Field(default_factory=DocumentsSettings)
+    notary: NotarySettings = Field(default_factory=NotarySettings)
     public_base_url: str = ""
     home_province: str = Field("45", pattern=r"^\d{2}$")
     qrcode_dir: str = "qrcodes"
@@ -178,6 +212,12 @@ class Settings(_Section):
         if self.public_base_url:
             return self.public_base_url.rstrip("/")
         return f"http://{self.server.host}:{self.server.port}"
+
+    @property
+    def notary_url(self) -> str:
+        if self.notary.url:
+            return self.notary.url.rstrip("/")
+        return f"http://127.0.0.1:{self.server.port}/_mock/notary/evidence"
 
     @property
     def wechat_api_base_url(self) -> str:
@@ -225,8 +265,26 @@ def load_settings(path: str | Path | None = None, environ: dict[str, str] | None
         raise ConfigError(f"config {config_path}: file not found")
     data = _merge(_merge(raw, _env_overrides(environ)), overrides)
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(part) for part in first["loc"])
         raise ConfigError(f"config key {key!r}: {first['msg']} (got {first.get('input')!r})") from None
+    refusal = production_refusal(settings)
+    if refusal:
+        raise ConfigError(refusal)
+    return settings
+
+
+def production_refusal(settings: Settings) -> str | None:
+    """In production, the first stand-in or missing secret that would make the service unsafe, naming its key."""
+    if settings.mode != "production":
+        return None
+    if not settings.documents.pkcs12:
+        return ("config key 'documents.pkcs12': production needs the platform's signing certificate (PKCS#12); "
+                "the development certificate is refused")
+    if settings.documents.mount_mock_tsa:
+        return "config key 'documents.mount_mock_tsa': the stand-in time-stamping authority is refused in production"
+    if settings.notary.enabled and (settings.notary.mount_mock or not settings.notary.url):
+        return "config key 'notary.url': production pushes evidence to the real notary; the stand-in is refused"
+    return None

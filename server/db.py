@@ -16,6 +16,7 @@ MODEL_MODULES = [
     "server.models.names",
     "server.models.review",
     "server.models.guides",
+    "server.models.documents",
 ]
 MIGRATIONS_MODULE = "server.migrations"
 

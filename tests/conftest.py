@@ -34,10 +34,14 @@ def make_test_settings(tmp: Path, **overrides) -> Settings:
     environ = {key: value for key, value in os.environ.items() if key.startswith("YCT_")}
     environ.setdefault("YCT_DATABASE__URL", f"sqlite://{tmp / 'test.sqlite3'}")
     environ.setdefault("YCT_CACHE__URL", "memory://")
+    port = free_port()
     base = {
-        "server": {"host": "127.0.0.1", "port": free_port()},
+        "server": {"host": "127.0.0.1", "port": port},
         "uploads": {"dir": str(tmp / "uploads")},
         "signing": {"evidence_dir": str(tmp / "evidence")},
+        # Signed PDFs carry RFC 3161 timestamps from the stand-in TSA over real HTTP (PAdES B-T).
+        "documents": {"dev_certificate_dir": str(tmp / "platform-certificate"), "mount_mock_tsa": True,
+                      "tsa_url": f"http://127.0.0.1:{port}/_mock/tsa"},
         "qrcode_dir": str(tmp / "qrcodes"),
         "public_base_url": "",
     }
@@ -111,6 +115,8 @@ async def clean_state(server):
     await server.app.ctx.cache.clear()
     fresh = type(server.wx)(appid=server.settings.wechat.appid, secret=server.settings.wechat.secret)
     server.wx.__dict__.update(fresh.__dict__)
+    notary = server.app.ctx.notary_state
+    notary.__dict__.update(type(notary)(hmac_key=server.settings.notary.hmac_key).__dict__)
     yield
 
 

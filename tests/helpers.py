@@ -211,7 +211,7 @@ async def create_review_application(applicant_id: int, authority: str = "451402"
                            id_type="resident_id", id_number=id_number, phone=phone, share_percent=share)
     root = Path(uploads_dir or "data/uploads")
     for item in materials.required_materials(application.business_type, application.entity_type):
-        if item.get("when") == "has_enterprise_investor":
+        if item.get("when") == "has_enterprise_investor" or materials.is_generated(item, application.entity):
             continue
         content = b"\x89PNG\r\n\x1a\n" + application.id.bytes + item["kind"].encode()
         relative = Path(str(application.id)) / f"{uuid.uuid4()}.png"
@@ -249,3 +249,10 @@ async def create_guide(client: httpx.AsyncClient, admin: dict, kind: str, title:
         assert uploaded.status_code == 200, uploaded.text
         item = uploaded.json()
     return item
+
+
+async def read_application_form(client: httpx.AsyncClient, token: str) -> bytes:
+    """Open the generated 申请书 through the link, as a signer must before signing."""
+    response = await client.get(f"/api/v1/sign/{token}/documents/application_form.pdf")
+    assert response.status_code == 200, response.text
+    return response.content

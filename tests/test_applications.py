@@ -33,12 +33,14 @@ async def test_establish_draft_for_every_entity_type_lists_what_is_missing(clien
     me = await login_applicant(client)
     app = await create_draft(client, me["headers"], "establish", entity_type, name=NAMES[entity_type])
     assert app["status"] == "draft" and app["name"] == NAMES[entity_type] and app["credit_code"] is None
-    assert "entity.address" in fields(app) and "attachments.application_form" in fields(app)
+    assert "entity.address" in fields(app) and "attachments.premises_proof" in fields(app)
+    assert "attachments.application_form" not in fields(app)  # the 申请书 is generated, never uploaded
     assert "name" not in fields(app)
     assert all(item["message"] for item in app["missing"])
     kinds = {item["attachment_kind"] for item in app["missing"] if "attachment_kind" in item}
     from server.services.applications.materials import required_materials
-    assert kinds == {m["kind"] for m in required_materials("establish", entity_type) if not m.get("when")}
+    assert kinds == {m["kind"] for m in required_materials("establish", entity_type)
+                     if not m.get("when") and m.get("generated") != "always"}
 
 
 @pytest.mark.parametrize("business_type", ["change", "deregister", "simple_deregister"])
@@ -345,7 +347,7 @@ async def test_another_applicants_application_is_404(client):
     assert (await client.patch(base, json={"entity": {"address": "x"}}, headers=bob["headers"])).status_code == 404
     assert (await client.get(base + "/flow-options", headers=bob["headers"])).status_code == 404
     assert (await client.post(base + "/withdraw", headers=bob["headers"])).status_code == 404
-    upload = await client.post(base + "/attachments", data={"kind": "application_form"},
+    upload = await client.post(base + "/attachments", data={"kind": "premises_proof"},
                                files={"file": ("a.png", png_bytes(), "image/png")}, headers=bob["headers"])
     assert upload.status_code == 404
     assert (await client.get(base, headers=alice["headers"])).json()["entity"] == {}
@@ -369,7 +371,7 @@ async def test_locked_application_refuses_every_materials_write(client):
     base = f"/api/v1/applications/{app['id']}"
     assert (await client.patch(base, json={"entity": {"address": "崇左"}}, headers=me["headers"])).status_code == 409
     assert (await client.patch(base, json={"parties": [person_form()]}, headers=me["headers"])).status_code == 409
-    upload = await client.post(base + "/attachments", data={"kind": "application_form"},
+    upload = await client.post(base + "/attachments", data={"kind": "premises_proof"},
                                files={"file": ("a.png", png_bytes(), "image/png")}, headers=me["headers"])
     assert upload.status_code == 409
     stored = await Application.get(id=app["id"])

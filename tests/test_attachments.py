@@ -10,7 +10,7 @@ from tests.helpers import create_draft, create_staff, jpeg_with_gps, login_appli
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-async def upload(client, app_id, headers, data, kind="application_form", filename="photo.jpg", content_type="image/jpeg"):
+async def upload(client, app_id, headers, data, kind="premises_proof", filename="photo.jpg", content_type="image/jpeg"):
     return await client.post(f"/api/v1/applications/{app_id}/attachments", data={"kind": kind},
                              files={"file": (filename, data, content_type)}, headers=headers)
 
@@ -63,7 +63,7 @@ async def test_unknown_kind_or_missing_file_is_422(client):
     me = await login_applicant(client)
     app = await create_draft(client, me["headers"])
     assert (await upload(client, app["id"], me["headers"], PDF, kind="selfie")).json()["error"]["field"] == "kind"
-    no_file = await client.post(f"/api/v1/applications/{app['id']}/attachments", data={"kind": "application_form"},
+    no_file = await client.post(f"/api/v1/applications/{app['id']}/attachments", data={"kind": "premises_proof"},
                                 headers=me["headers"])
     assert no_file.status_code in (400, 422)
     assert await Attachment.all().count() == 0

@@ -1,7 +1,11 @@
-"""One 设立 of an 有限责任公司 with three shareholders, from WeChat login to the 受理 queue, all over real HTTP:
-the applicant's phone, the registrar's back office, and each signatory opening the link texted to them.
+"""One 设立 of an 有限责任公司 with three shareholders, from WeChat login to 受理, all over real HTTP: the applicant's
+phone, the registrar's back office, and each signatory opening the link texted to them and reading the generated
+申请书 before signing (no hand-signed upload anywhere).
 The shareholder holding a passport needs no signature (有效签名判定 rule 2), so only two people sign, once each."""
 import asyncio
+import io
+
+from pypdf import PdfReader
 
 from server.models.notifications import OutboxMessage
 
@@ -34,6 +38,8 @@ async def test_llc_establishment_with_three_shareholders_reaches_acceptance(clie
     await run(phone.reserve_name, NAME)
     filled = await run(phone.fill_application, "establish", "llc", "451402", name=NAME, entity=ENTITY, parties=PARTIES)
     assert filled["missing"] == []
+    # Nobody signs paper: the 申请书 is generated, never uploaded.
+    assert "application_form" not in {attachment["kind"] for attachment in filled["attachments"]}
     app_id = filled["id"]
 
     signatories = await run(phone.signatories, app_id)
@@ -57,6 +63,10 @@ async def test_llc_establishment_with_three_shareholders_reaches_acceptance(clie
         signer = PhoneClient(server.base_url, f"openid-signer-{signer_phone}")
         shown = await run(signer.open_link, links[signer_phone])
         assert shown["snapshot_hash"] == snapshot_hash
+        form = await run(signer.read_document, links[signer_phone])
+        text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(form)).pages)
+        for expected in (NAME, "李明", "王芳", "John Smith", snapshot_hash):
+            assert expected in text, expected
         await run(signer.sign_link, links[signer_phone])
         signer.close()
 
@@ -71,4 +81,8 @@ async def test_llc_establishment_with_three_shareholders_reaches_acceptance(clie
     assert verified["ok"] is True and verified["entries"] == 2
     steps = [step["action"] for step in await run(phone.timeline, app_id)]
     assert steps == ["create", "submit_cloud", "approve_lock", "sign", "sign", "submit_signed"], steps
+    documents = await run(phone.ok, "GET", f"/api/v1/applications/{app_id}/documents")
+    assert [d["kind"] for d in documents] == ["application_form", "signed"]
+    accepted = await client.post(f"/api/v1/review/applications/{app_id}/accept", headers=reviewer["headers"])
+    assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
     phone.close()

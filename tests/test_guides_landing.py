@@ -117,6 +117,9 @@ async def test_notice_sheet_opens_from_the_page_with_every_material_and_prints_o
     assert len(rows) == len(expected)
     for row, item in zip(rows, expected):
         assert item["name"] in row and item["signer"] in row
+    # The 申请书 is generated from the form and signed online; the 章程 may be generated from the model text.
+    assert "由系统根据填报内容自动生成，签字人在线签名，无需上传" in rows[0] and "登记申请书" in rows[0]
+    assert any("公司章程" in row and "可选用章程范本由系统根据填报内容生成" in row for row in rows)
     terms = await phone.locator("#terms").inner_text()
     assert "3个工作日" in terms and "免费" in terms and materials.business_info("establish")["basis"] in terms
     assert point["name"] in await phone.locator("#where").inner_text()

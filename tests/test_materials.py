@@ -11,7 +11,8 @@ ENTITIES = ["llc", "joint_stock", "sole_proprietorship", "partnership", "coopera
 @pytest.mark.parametrize("entity_type", ENTITIES)
 def test_every_combination_lists_materials_with_signer_and_basis(business_type, entity_type):
     items = materials.required_materials(business_type, entity_type)
-    assert any(item["kind"] == "application_form" for item in items)
+    # 登记申请书: always generated from the form (signed online), never uploaded.
+    assert [item.get("generated") for item in items if item["kind"] == "application_form"] == ["always"]
     assert all(item["name"] and item["signer"] and item["basis"].startswith("《") for item in items)
     assert len({item["kind"] for item in items}) == len(items)
     assert materials.form_fields(business_type, entity_type)

@@ -38,7 +38,7 @@ async def test_scripted_phone_checks_a_name_and_fills_each_business_type(server)
                                                     "contact_phone": "13800138000"})
             deregister = phone.fill_application("deregister", credit_code=closing.credit_code, upload_missing=False)
             simple_app = phone.fill_application("simple_deregister", credit_code=simple.credit_code, upload_missing=False)
-            photo = phone.upload_photo(simple_app["id"], "application_form")
+            photo = phone.upload_photo(simple_app["id"], "all_investors_commitment")
             return verdict, reservation, establish, change, deregister, simple_app, photo, phone.flow_options(establish["id"])
 
     verdict, reservation, establish, change, deregister, simple_app, photo, options = await asyncio.to_thread(journey)

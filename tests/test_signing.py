@@ -15,6 +15,7 @@ from tests.helpers import (
     face_result,
     login_applicant,
     person,
+    read_application_form,
     resident_id,
     signature_png_base64,
     token_of,
@@ -43,6 +44,7 @@ async def _locked(client, parties=None):
 
 
 async def _pass_face(client, token, name, id_number):
+    await read_application_form(client, token)
     response = await client.post(f"/api/v1/sign/{token}/face",
                                  json={"verify_result": await face_result(client, name, id_number)})
     assert response.status_code == 200, response.text
@@ -243,6 +245,7 @@ async def test_enterprise_signs_with_its_e_seal_without_face(client):
     _, _, links = await _locked(client)
     token = token_of(links["崇左甲贸易有限公司"]["link"])
     assert (await client.post(f"/api/v1/sign/{token}/face", json={"verify_result": "x"})).status_code == 409
+    await read_application_form(client, token)
     response = await client.post(f"/api/v1/sign/{token}", json={})
     assert response.status_code == 200, response.text
     payload = json.loads(response.json()["evidence"]["payload"])
@@ -256,6 +259,7 @@ async def test_all_required_signed_only_when_every_required_signatory_signed_the
     assert await signing.all_required_signed(application) is False
     await _sign_person(client, links["李四"], "李四", LI_ID)
     assert await signing.all_required_signed(application) is False
+    await read_application_form(client, token_of(links["崇左甲贸易有限公司"]["link"]))
     await client.post(f"/api/v1/sign/{token_of(links['崇左甲贸易有限公司']['link'])}", json={})
     assert await signing.all_required_signed(application) is True
 

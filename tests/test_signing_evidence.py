@@ -7,7 +7,7 @@ import zipfile
 
 from server.models.signing import EvidenceEntry
 from server.services.signing import evidence
-from tests.helpers import create_staff, token_of
+from tests.helpers import create_staff, read_application_form, token_of
 from tests.test_signing import LI_ID, ZHANG_ID, _locked, _sign_person
 
 
@@ -15,6 +15,7 @@ async def _two_signatures(client):
     application, login, links = await _locked(client)
     await _sign_person(client, links["张三"], "张三", ZHANG_ID)
     await _sign_person(client, links["李四"], "李四", LI_ID)
+    await read_application_form(client, token_of(links["崇左甲贸易有限公司"]["link"]))
     await client.post(f"/api/v1/sign/{token_of(links['崇左甲贸易有限公司']['link'])}", json={})
     return application
 
@@ -83,6 +84,7 @@ async def test_concurrent_appends_never_fork_the_chain(server, client):
 async def test_the_same_link_signed_twice_at_once_signs_once(client):
     _, _, links = await _locked(client)
     token = token_of(links["崇左甲贸易有限公司"]["link"])
+    await read_application_form(client, token)
     answers = await asyncio.gather(*(client.post(f"/api/v1/sign/{token}", json={}) for _ in range(3)))
     assert sorted(a.status_code for a in answers) == [200, 410, 410]
     assert await EvidenceEntry.all().count() == 1

@@ -20,6 +20,13 @@ async def phone_page():
         await browser.close()
 
 
+async def _open_application_form(page):
+    """Tap the 申请书 link: it opens in a new tab, and its download is what the server records."""
+    async with page.context.expect_event("requestfinished",
+                                         predicate=lambda r: r.url.endswith("/application_form.pdf")):
+        await page.click(".doc-link[data-kind=application_form]")
+
+
 async def _draw_signature(page):
     pad = await page.query_selector("#pad")
     await pad.scroll_into_view_if_needed()
@@ -41,6 +48,10 @@ async def test_signer_opens_link_passes_face_draws_and_confirms(client, phone_pa
     assert await page.evaluate("document.documentElement.scrollWidth") <= 375
     await page.click("#face-button")
     await page.wait_for_selector("#step-sign.active")
+    # The 申请书 must be opened before the sign button is enabled; the server records the opening.
+    assert await page.is_disabled("#sign-button") and await page.is_visible(".read-first")
+    await _open_application_form(page)
+    assert await page.is_enabled("#sign-button")
     await page.click("#sign-button")
     assert "请先在签名框内手写签名" in await page.inner_text("#sign-error")
     await _draw_signature(page)
@@ -57,6 +68,8 @@ async def test_enterprise_signer_confirms_with_e_seal(client, phone_page):
     page = phone_page
     await page.goto(links["崇左甲贸易有限公司"]["link"])
     assert await page.query_selector("#face-button") is None
+    assert await page.is_disabled("#sign-button")
+    await _open_application_form(page)
     await page.click("#sign-button")
     await page.wait_for_selector("#step-done.active")
 

@@ -99,9 +99,21 @@ class PhoneClient:
         verify_result = self._mock("/face", {"name": name, "id_number": id_number, "outcome": outcome})["verify_result"]
         return self.http.post(f"/api/v1/sign/{self._token(link)}/face", json={"verify_result": verify_result})
 
+    def documents(self, link: str) -> dict:
+        """The documents and attachments the signer reads: GET /api/v1/sign/{token}/documents."""
+        return self.ok("GET", f"/api/v1/sign/{self._token(link)}/documents")
+
+    def read_document(self, link: str, kind: str = "application_form") -> bytes:
+        """Open one generated document (the 申请书 by default) as the signing page's link does."""
+        response = self.http.get(f"/api/v1/sign/{self._token(link)}/documents/{kind}.pdf")
+        if response.status_code >= 400:
+            raise RuntimeError(f"document {kind} → {response.status_code} {response.text}")
+        return response.content
+
     def sign_link(self, link: str) -> dict:
-        """Open a link and sign it as its signatory: face and a drawn signature, or the enterprise's e-seal."""
+        """Open a link, read the 申请书, and sign as its signatory: face and a drawn signature, or the e-seal."""
         view = self.open_link(link)
+        self.read_document(link, self.documents(link)["must_open"])
         signer = view["signer"]
         body: dict = {}
         if signer["method"] == "face":

@@ -4,6 +4,7 @@ from sanic import Sanic
 from server.api import accounts, applications, health, names, notifications, signing, staff
 from server.api import console, review
 from server.api import guides
+from server.api import documents
 
 
 def register_blueprints(app: Sanic) -> None:
@@ -13,6 +14,7 @@ def register_blueprints(app: Sanic) -> None:
     app.blueprint(applications.bp)
     app.blueprint(names.bp)
     app.blueprint(signing.bp)
+    app.blueprint(documents.bp)
     app.blueprint(notifications.bp)
     if app.ctx.settings.sms.provider == "dev_sink":
         app.blueprint(notifications.dev_bp)

@@ -8,6 +8,7 @@ from pydantic import Field
 from sanic import Blueprint, Request, html, json, raw
 from sanic_ext import openapi
 
+from server.api.documents import signer_materials
 from server.api.http import RequestModel, client_ip, current_applicant, current_staff, parse
 from server.errors import Gone, NotFound
 from server.models.applications import Application
@@ -15,6 +16,7 @@ from server.services import signing
 from server.services.accounts.staff import require_role
 from server.services.applications import service as applications
 from server.services.authorities import scope_prefix
+from server.services.documents import service as documents
 from server.services.signing import evidence
 from server.services.signing.face import verify_face
 
@@ -112,7 +114,7 @@ async def sign_face(request: Request, token: str):
 @openapi.body({"application/json": SignIn})
 @openapi.response(200, description="{signature_id, signed_at, evidence: {seq, prev_hash, entry_hash, payload}}")
 @openapi.response(404, description="unknown link")
-@openapi.response(409, description="face verification missing or too old (code face_required)")
+@openapi.response(409, description="face verification missing or too old (code face_required), or the 申请书 not yet opened through the link (code document_not_opened)")
 @openapi.response(410, description="link no longer valid (already signed, expired, replaced)")
 @openapi.response(413, description="signature image too large")
 @openapi.response(422, description="signature image missing, not a PNG, wrong size or blank")
@@ -135,7 +137,7 @@ async def sign(request: Request, token: str):
 async def sign_decline(request: Request, token: str):
     signing_request = await signing.live_request(token)
     body = parse(request, DeclineIn)
-    return json(await signing.decline(signing_request, request.app.ctx.cache, body.reason,
+    return json(await signing.decline(signing_request, request.app.ctx.settings, request.app.ctx.cache, body.reason,
                                       ip=client_ip(request), user_agent=_user_agent(request)))
 
 
@@ -165,7 +167,9 @@ async def evidence_zip(request: Request, application_id: str):
     application = await Application.get_or_none(id=key, authority_id__startswith=scope_prefix(staff.authority))
     if application is None:
         raise NotFound("申请不存在")
-    package = await evidence.export_package(application.id, request.app.ctx.settings.signing.evidence_dir)
+    settings = request.app.ctx.settings
+    package = await evidence.export_package(application.id, settings.signing.evidence_dir,
+                                            await documents.package_files(settings, application))
     return raw(package, content_type="application/zip", headers={
         "Content-Disposition": f'attachment; filename="evidence-{application.id}.zip"'})
 
@@ -184,7 +188,10 @@ async def signing_page(request: Request, token: str):
         page = ctx.templates.get_template("signing/gone.html")
         return html(page.render(status=exc.status, message=exc.message), status=exc.status)
     view = await signing.signing_view(signing_request, ctx.settings)
+    reading = await signer_materials(request, token)
+    form_opened = all(doc["opened"] for doc in reading["documents"] if doc["kind"] == reading["must_open"])
     page = ctx.templates.get_template("signing/sign.html")
     expires_local = signing_request.expires_at.astimezone(ZoneInfo(ctx.settings.review.timezone))
     return html(page.render(view=view, token=token, expires_local=expires_local.strftime("%Y-%m-%d %H:%M"),
+                            reading=reading, form_opened=form_opened,
                             face_mode="stand_in" if ctx.settings.wechat.mount_mock else "miniprogram"))

@@ -5,13 +5,13 @@ from tortoise.models import Model
 # pending → sending → sent | failed | refused, or back to pending for a retry; sent/failed/refused are final.
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "refused")
 FINAL_STATUSES = ("sent", "failed", "refused")
-CHANNELS = ("sms", "wechat")
+CHANNELS = ("sms", "wechat", "notary")
 
 
 class OutboxMessage(Model):
     id = fields.UUIDField(pk=True)
-    channel = fields.CharField(max_length=16)  # sms | wechat
-    recipient = fields.CharField(max_length=64)  # phone number or openid
+    channel = fields.CharField(max_length=16)  # sms | wechat | notary
+    recipient = fields.CharField(max_length=64)  # phone number, openid, or "notary"
     template = fields.CharField(max_length=48)
     params = fields.JSONField(default=dict)
     page = fields.CharField(max_length=255, null=True)

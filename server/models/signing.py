@@ -31,6 +31,8 @@ class SigningRequest(Model):
     status = fields.CharField(max_length=16, default="pending", db_index=True)
     expires_at = fields.DatetimeField()
     decline_reason = fields.TextField(null=True)
+    # Which generated documents the signer opened through the link: {kind: {sha256, at}}.
+    opened_documents = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)
     closed_at = fields.DatetimeField(null=True)
 

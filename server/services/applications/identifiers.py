@@ -115,3 +115,15 @@ def mask_phone(value: str | None) -> str | None:
     if not value:
         return value
     return value[:3] + "****" + value[-4:] if len(value) >= 7 else "****"
+
+
+def mask_name(value: str | None) -> str | None:
+    """张三 → 张*, 欧阳明华 → 欧***, John Smith → J*********: enough for a signer to recognise, no more."""
+    if not value:
+        return value
+    return value[0] + "*" * max(1, len(value) - 1)
+
+
+def filing_reference(application_id) -> str:
+    """The reference printed on a filing's documents and sent to the notary: YCT- and 16 hex digits of its id."""
+    return "YCT-" + str(application_id).replace("-", "")[:16].upper()

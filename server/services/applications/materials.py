@@ -99,11 +99,19 @@ def _required_materials(business_type: str, entity_type: str) -> tuple[dict, ...
     return tuple(by_kind.values())
 
 
+def is_generated(item: dict, entity: dict | None) -> bool:
+    """Whether the system makes this material from the form (so nothing is uploaded): `generated: always`, or
+    `generated: <form field>` when the applicant set that field (the 章程 from the model text)."""
+    generated = item.get("generated")
+    return generated == "always" or (bool(generated) and (entity or {}).get(generated) is True)
+
+
 def attachment_kinds() -> dict[str, str]:
-    """Every attachment kind any business needs → its Chinese name."""
+    """Every attachment kind an applicant may upload → its Chinese name (never one the system always generates)."""
     kinds: dict[str, str] = {}
     for by_business in _data()["materials"].values():
         for entries in by_business.values():
             for entry in entries:
-                kinds.setdefault(entry["kind"], entry["name"])
+                if entry.get("generated") != "always":
+                    kinds.setdefault(entry["kind"], entry["name"])
     return kinds

@@ -299,6 +299,8 @@ async def missing(application: Application) -> list[dict]:
     for item in materials.required_materials(application.business_type, application.entity_type):
         if item.get("when") and not conditions[item["when"]]:
             continue
+        if materials.is_generated(item, entity):
+            continue
         if item["kind"] not in kinds:
             result.append({"field": f"attachments.{item['kind']}", "message": f"请上传{item['name']}",
                            "attachment_kind": item["kind"]})

@@ -23,6 +23,8 @@ from server.services.guides.posters import A4_PX, BLUE, DPI, GREY, INK, PALE, WH
 FEE = "免费"
 ONLINE = "网上办理：微信搜索“一窗通”小程序，或登录广西企业开办“一窗通”平台"
 CONDITIONS = {"has_person_party": "涉及自然人的提交", "has_enterprise_investor": "有非自然人投资人的提交"}
+GENERATED = {"always": "由系统根据填报内容自动生成，签字人在线签名，无需上传"}
+GENERATED_WHEN = "可选用章程范本由系统根据填报内容生成，无需上传"
 
 
 def _check(business_type: str, entity_type: str) -> None:
@@ -55,7 +57,9 @@ def notice_sheet(business_type: str, entity_type: str, point: ServicePoint) -> d
     business_label = materials.business_type_label(business_type)
     entity_label = materials.entity_type_label(entity_type)
     items = [{"no": number, "name": item["name"], "signer": item["signer"], "basis": item["basis"],
-              "condition": CONDITIONS.get(item.get("when", ""), "")}
+              "condition": "；".join(filter(None, (CONDITIONS.get(item.get("when", ""), ""),
+                                                  GENERATED.get(item.get("generated", ""), GENERATED_WHEN)
+                                                  if item.get("generated") else "")))}
              for number, item in enumerate(materials.required_materials(business_type, entity_type), start=1)]
     where = [f"{authority_title(point.authority)} · {point.name}"]
     if point.address:

@@ -18,7 +18,7 @@ from server.config import Settings
 from server.errors import Invalid, RateLimited
 from server.models.notifications import CHANNELS, OUTBOX_STATUSES, DevSms, OutboxMessage
 from server.services.accounts.sessions import now
-from server.services.applications.identifiers import mask_phone, mobile_problem
+from server.services.applications.identifiers import filing_reference, mask_phone, mobile_problem
 
 # Template name → the text the development sink renders (real providers map names to template codes in config).
 TEMPLATES = {
@@ -73,6 +73,19 @@ async def enqueue_wechat(openid: str, template: str, data: dict, page: str | Non
     return await OutboxMessage.create(channel="wechat", recipient=openid, template=template,
                                       params={k: str(v) for k, v in data.items()}, page=page, next_attempt_at=now(),
                                       using_db=connection)
+
+
+NOTARY_RECIPIENT = "notary"
+NOTARY_TEMPLATE = "evidence_entry"
+
+
+async def enqueue_notary(entry, kind: str, recorded_at: str, *, connection=None) -> OutboxMessage:
+    """One evidence entry for the notary's data centre: hashes and the filing's reference, no personal data."""
+    return await OutboxMessage.create(channel="notary", recipient=NOTARY_RECIPIENT, template=NOTARY_TEMPLATE, params={
+        "seq": entry.seq, "entry_hash": entry.entry_hash, "prev_hash": entry.prev_hash, "kind": kind,
+        "recorded_at": recorded_at, "application_id": str(entry.application_id),
+        "filing_reference": filing_reference(entry.application_id),
+    }, next_attempt_at=now(), using_db=connection)
 
 
 def subscribe_template_id(settings: Settings, template: str) -> str | None:
@@ -156,6 +169,8 @@ async def verify_sms_code(cache: Cache, settings: Settings, phone: str, code: st
 def _masked_recipient(message: OutboxMessage) -> str:
     if message.channel == "sms":
         return mask_phone(message.recipient)
+    if message.channel == "notary":
+        return message.recipient
     return message.recipient[:6] + "****" if len(message.recipient) > 6 else "****"
 
 
@@ -175,7 +190,7 @@ async def messages_for_staff(status: str | None = None, channel: str | None = No
     if status is not None and status not in OUTBOX_STATUSES:
         raise Invalid("status", f"status 应为 {'、'.join(OUTBOX_STATUSES)} 之一")
     if channel is not None and channel not in CHANNELS:
-        raise Invalid("channel", "channel 应为 sms 或 wechat")
+        raise Invalid("channel", "channel 应为 sms、wechat 或 notary")
     query = OutboxMessage.all()
     if status:
         query = query.filter(status=status)

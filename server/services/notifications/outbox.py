@@ -23,7 +23,10 @@ from tortoise.transactions import in_transaction
 
 from server.cache import Cache
 from server.config import Settings
+from server.models.documents import NotaryReceipt
 from server.models.notifications import OutboxMessage
+from server.models.signing import EvidenceEntry
+from server.notary import NotaryClient, make_notary_client
 from server.services.accounts.sessions import now
 from server.services.applications.identifiers import mask_phone
 from server.services.notifications.messages import (
@@ -65,11 +68,13 @@ def _wechat_failure(exc: WeChatError) -> DeliveryError:
 
 
 class OutboxSender:
-    def __init__(self, settings: Settings, cache: Cache, sms: SmsProvider, wechat: WeChatGateway | None):
+    def __init__(self, settings: Settings, cache: Cache, sms: SmsProvider, wechat: WeChatGateway | None,
+                 notary: NotaryClient | None = None):
         self.settings = settings
         self.cache = cache
         self.sms = sms
         self.wechat = wechat
+        self.notary = notary
         # One pass at a time in this process: deliver_due() called by a test waits for the loop's pass to end.
         self._pass = asyncio.Lock()
         self._task: asyncio.Task | None = None
@@ -147,7 +152,8 @@ class OutboxSender:
     async def _deliver(self, row: OutboxMessage) -> dict:
         """One message to its provider; the row's next state (written later, with the whole round's)."""
         try:
-            provider_id = await (self._send_sms(row) if row.channel == "sms" else self._send_wechat(row))
+            senders = {"sms": self._send_sms, "wechat": self._send_wechat, "notary": self._send_notary}
+            provider_id = await senders[row.channel](row)
         except Throttled as exc:
             return self._held(row, exc.retry_after, f"{exc.code}: {exc.message}")
         except RecipientRefused as exc:
@@ -201,6 +207,20 @@ class OutboxSender:
             raise _wechat_failure(exc) from None
         return str(result.get("msgid")) if result.get("msgid") is not None else None
 
+    async def _send_notary(self, row: OutboxMessage) -> str:
+        """One evidence entry to the notary's data centre, with the chain head as of now; its receipt is kept."""
+        if self.notary is None:
+            raise TemporaryFailure("notary_disabled", "notary.enabled 未开启，公证推送暂缓")
+        if row.attempts > self.settings.outbox.max_attempts:
+            raise PermanentFailure("attempts_exhausted", "发送尝试次数已用完")
+        head = await EvidenceEntry.all().order_by("-seq").first().values("seq", "entry_hash")
+        record = {**row.params, "chain_head": head}
+        receipt = await self.notary.push(record, str(row.id))
+        await NotaryReceipt.get_or_create(seq=int(row.params["seq"]), defaults={
+            "application_id": row.params["application_id"], "entry_hash": row.params["entry_hash"],
+            "receipt_id": receipt})
+        return receipt
+
     # --- recording the outcome (every write guarded by the claim) ---------------------------------------------------
 
     async def _record(self, rows: list[OutboxMessage], outcomes: list[dict]) -> None:
@@ -252,10 +272,13 @@ def install_sender(app: Sanic) -> None:
 
     @app.after_server_start
     async def start_outbox_sender(app: Sanic):
-        app.ctx.outbox = OutboxSender(settings, app.ctx.cache, app.ctx.sms, app.ctx.wechat)
+        app.ctx.notary = make_notary_client(settings)
+        app.ctx.outbox = OutboxSender(settings, app.ctx.cache, app.ctx.sms, app.ctx.wechat, app.ctx.notary)
         if settings.outbox.enabled:
             app.ctx.outbox.start()
 
     @app.before_server_stop
     async def stop_outbox_sender(app: Sanic):
         await app.ctx.outbox.stop()
+        if app.ctx.notary is not None:
+            await app.ctx.notary.close()

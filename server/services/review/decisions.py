@@ -16,6 +16,7 @@ from server.services.accounts.sessions import now
 from server.services.applications import lifecycle, names, registry
 from server.services.applications.identifiers import new_credit_code
 from server.services.applications.service import canonical_materials, materials_hash, missing
+from server.services.documents import service as documents_service
 from server.services.notifications import messages as notifications
 from server.services.review import access, audit, views
 from server.services.review.audit import Origin
@@ -52,11 +53,15 @@ async def approve_and_lock(staff: Staff, application_id, origin: Origin, setting
         before = application.status
         await lifecycle.transition(application, "approve_lock", access.staff_actor(staff), connection=conn,
                                    snapshot=snapshot, snapshot_hash=snapshot_hash, due_at=None)
+        # The 申请书 (and 章程) the signatories will read, made from the snapshot and recorded with the lock.
+        documents = [{"kind": doc.kind, "title": doc.title, "sha256": doc.sha256, "pages": doc.pages} for doc in
+                     await documents_service.generate(settings, application, snapshot, snapshot_hash, connection=conn)]
         await _notify_applicant(application, "cloud_approved", {}, conn)
         requests = await signing.create_signing_requests(application, settings, connection=conn, wechat=wechat)
         await audit.record(staff, origin, "approve_lock", application, from_status=before,
-                           to_status=application.status, detail={"snapshot_hash": snapshot_hash}, connection=conn)
-    return _result(application, snapshot_hash=snapshot_hash,
+                           to_status=application.status,
+                           detail={"snapshot_hash": snapshot_hash, "documents": documents}, connection=conn)
+    return _result(application, snapshot_hash=snapshot_hash, documents=documents,
                    signing_requests=[{key: item[key] for key in ("id", "party_id", "name", "method", "expires_at")}
                                      for item in requests])
 

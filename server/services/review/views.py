@@ -10,6 +10,7 @@ from server.services.applications import names
 from server.services.applications import service as applications_service
 from server.services.applications.identifiers import mask_id_number, mask_phone
 from server.services.applications.lifecycle import ACTION_LABELS, STATUS_LABELS
+from server.services.documents import service as documents_service
 from server.services.review import audit
 
 BUSINESS_LABELS = {"establish": "设立登记", "change": "变更登记", "deregister": "一般注销登记",
@@ -123,6 +124,8 @@ async def staff_view(staff: Staff, application: Application) -> dict:
         "comment_fields": material_fields(await applications_service.canonical_materials(application)),
         "timeline": await timeline(application),
         "audit": await audit.entries_for(application),
+        "documents": await documents_service.stored_listing(application),
+        "notary_receipts": await documents_service.notary_receipts(application.id),
     }
 
 

@@ -22,6 +22,7 @@ from tortoise.transactions import in_transaction
 from server.cache import Cache
 from server.models.signing import EvidenceEntry, Signature
 from server.services.accounts.sessions import now
+from server.services.notifications import messages as notifications
 
 GENESIS = "0" * 64
 _APPEND_ATTEMPTS = 5
@@ -39,16 +40,21 @@ def entry_hash(prev_hash: str, payload: str) -> str:
     return hashlib.sha256((prev_hash + payload).encode("utf-8")).hexdigest()
 
 
-async def append(connection, application_id, kind: str, data: dict) -> EvidenceEntry:
-    """Append one entry inside the caller's transaction (which must run under `appending`)."""
+async def append(connection, application_id, kind: str, data: dict, *, notary: bool = False) -> EvidenceEntry:
+    """Append one entry inside the caller's transaction (which must run under `appending`); with `notary`, its
+    hashes go to the notary's data centre through the outbox, in the same transaction (一键公证)."""
     head = await EvidenceEntry.all().using_db(connection).order_by("-seq").first().values("seq", "entry_hash")
     seq = head["seq"] + 1 if head else 1
     prev_hash = head["entry_hash"] if head else GENESIS
-    payload = canonical_json({"seq": seq, "kind": kind, "recorded_at": now().isoformat(),
+    recorded_at = now().isoformat()
+    payload = canonical_json({"seq": seq, "kind": kind, "recorded_at": recorded_at,
                               "application_id": str(application_id), **data})
-    return await EvidenceEntry.create(seq=seq, prev_hash=prev_hash, payload=payload,
-                                      entry_hash=entry_hash(prev_hash, payload), application_id=application_id,
-                                      using_db=connection)
+    entry = await EvidenceEntry.create(seq=seq, prev_hash=prev_hash, payload=payload,
+                                       entry_hash=entry_hash(prev_hash, payload), application_id=application_id,
+                                       using_db=connection)
+    if notary:
+        await notifications.enqueue_notary(entry, kind, recorded_at, connection=connection)
+    return entry
 
 
 async def appending(cache: Cache, work: Callable[[object], Awaitable[Result]]) -> Result:
@@ -122,6 +128,10 @@ README = """签名证据包 / Signing evidence package
   Every link of the whole chain from this application's first entry to the head at export (no one else's content).
 - signatures/：签名图片（手写签名或电子印章），文件名为 seq 与签字人；其 SHA-256 记录在对应 payload 的 signature_image_sha256。
   The signature images; each one's SHA-256 is in its entry's payload (signature_image_sha256).
+- signed.pdf（全部签名完成后）：申请书、章程连同签名和每个签名的证据页，带一窗通平台 PAdES 电子签名。
+  (once everyone has signed) the documents with every signature and an evidence page each, PAdES-signed by the platform.
+- notary-receipts.json：每条证据记录推送至公证处数据中心后取得的回执编号（一键公证）。
+  The notary data centre's receipt id for each evidence entry pushed to it.
 
 二、手工核验 / How to verify by hand
 1. 每条记录 / Each entry: entry_hash = SHA-256( prev_hash 的 64 位十六进制文本 紧接 payload 的 UTF-8 文本 )。
@@ -140,8 +150,8 @@ README = """签名证据包 / Signing evidence package
 """
 
 
-async def export_package(application_id, evidence_dir: str) -> bytes:
-    """The zip a notary (公证) receives for one application."""
+async def export_package(application_id, evidence_dir: str, extra_files: dict[str, bytes] | None = None) -> bytes:
+    """The zip a notary (公证) receives for one application (with signed.pdf and the notary's receipts)."""
     entries = await (EvidenceEntry.filter(application_id=application_id).order_by("seq")
                      .values_list("seq", "prev_hash", "payload", "entry_hash"))
     head = await EvidenceEntry.all().order_by("-seq").first().values("seq", "entry_hash")
@@ -165,4 +175,6 @@ async def export_package(application_id, evidence_dir: str) -> bytes:
             path = Path(evidence_dir) / image_path
             if path.exists():
                 archive.writestr(f"signatures/{seq}-{party_id}.png", path.read_bytes())
+        for name, data in (extra_files or {}).items():
+            archive.writestr(name, data)
     return buffer.getvalue()

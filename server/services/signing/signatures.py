@@ -18,6 +18,7 @@ from server.models.applications import Application, Party
 from server.models.signing import Signature, SigningRequest
 from server.services.accounts.sessions import now
 from server.services.applications import lifecycle
+from server.services.applications.materials import change_items, form_fields
 from server.services.applications.identifiers import mask_id_number
 from server.services.applications.service import canonical_materials
 from server.services.notifications import messages as notifications
@@ -73,8 +74,30 @@ def readable_materials(materials: dict, request: SigningRequest) -> dict:
         "entity_label": ENTITY_LABELS.get(materials.get("entity_type"), materials.get("entity_type")),
         "authority_code": materials.get("authority_code"), "name": materials.get("name"),
         "credit_code": materials.get("credit_code"), "entity": materials.get("entity") or {},
-        "parties": parties, "attachments": materials.get("attachments", []),
+        "entity_rows": _entity_rows(materials), "parties": parties, "attachments": materials.get("attachments", []),
     }
+
+
+def _entity_rows(materials: dict) -> list[tuple[str, str]]:
+    """The form fields as the signer reads them: Chinese labels, 是/否, and each change as before → after."""
+    entity = materials.get("entity") or {}
+    try:
+        specs = form_fields(materials.get("business_type"), materials.get("entity_type"))
+    except ValueError:
+        return []
+    items = change_items()
+    rows = []
+    for spec in specs:
+        value = entity.get(spec["field"])
+        if value is None:
+            continue
+        if spec["type"] == "changes":
+            value = "；".join(f"{items.get(c['item'], c['item'])}：{c.get('before') or '（无）'} → {c['after']}"
+                              for c in value)
+        elif spec["type"] == "boolean":
+            value = "是" if value else "否"
+        rows.append((spec["label"], str(value)))
+    return rows
 
 
 async def signing_view(request: SigningRequest, settings: Settings) -> dict:
@@ -174,6 +197,11 @@ async def sign(request: SigningRequest, settings: Settings, cache: Cache, *, sig
                                                   enterprise_name=request.signer_name,
                                                   document_hash=request.materials_hash)
         image = seal.image_png
+    # Imported here: the documents package reads the signatories module of this package.
+    from server.services.documents import service as documents_service
+
+    documents = await documents_service.current_documents(settings, application)
+    opened = documents_service.require_opened(request, documents)
     image_sha256, image_path = _store_image(settings, image)
     signed_at = now()
 
@@ -193,7 +221,9 @@ async def sign(request: SigningRequest, settings: Settings, cache: Cache, *, sig
             },
             "seal": None if seal is None else {"reference": seal.reference, "signature_value": seal.signature_value},
             "signature_image_sha256": image_sha256,
-        })
+            "documents": [{"kind": doc.kind, "sha256": doc.sha256} for doc in documents],
+            "documents_opened": opened,
+        }, notary=settings.notary.enabled)
         signature = await Signature.create(
             request_id=request.id, application_id=application.id, party_id=request.party_id, method=request.method,
             materials_version=request.materials_version, snapshot_hash=request.snapshot_hash,
@@ -212,12 +242,15 @@ async def sign(request: SigningRequest, settings: Settings, cache: Cache, *, sig
         return signature, entry
 
     signature, entry = await evidence.appending(cache, write)
+    if request.flow == "cloud":
+        await documents_service.after_signature(settings, application.id)
     return {"signature_id": str(signature.id), "signed_at": signed_at.isoformat(),
             "evidence": {"seq": entry.seq, "prev_hash": entry.prev_hash, "entry_hash": entry.entry_hash,
                          "payload": entry.payload}}
 
 
-async def decline(request: SigningRequest, cache: Cache, reason: str, *, ip: str, user_agent: str) -> dict:
+async def decline(request: SigningRequest, settings: Settings, cache: Cache, reason: str, *, ip: str,
+                  user_agent: str) -> dict:
     """The signatory refuses, with a reason; the applicant is told by SMS and subscribe message."""
     application = request.application
     declined_at = now()
@@ -231,7 +264,7 @@ async def decline(request: SigningRequest, cache: Cache, reason: str, *, ip: str
             "request_id": str(request.id), "party_id": str(request.party_id), "signer": _signer_evidence(request),
             "reason": reason, "server_time": declined_at.isoformat(), "ip": ip, "user_agent": user_agent,
             "snapshot_hash": request.snapshot_hash, "materials_hash": request.materials_hash,
-        })
+        }, notary=settings.notary.enabled)
         await lifecycle.record(application.id, _actor(request), "decline",
                                [{"message": f"{request.signer_name}拒绝签名：{reason}"}], connection=conn)
         applicant = await Applicant.get(id=application.applicant_id).using_db(conn)

@@ -1,0 +1,162 @@
+"""The document font: Noto Sans CJK SC, converted once to TrueType outlines so reportlab can embed subsets of it.
+
+reportlab embeds only TrueType (glyf) outlines and Noto CJK ships PostScript (CFF) ones, so the GB 2312 repertoire
+with ASCII and punctuation is subset from the installed font (located by guides.fonts) and converted to a .ttf kept
+under documents.font_cache_dir. A document needing a character outside it (a rare character in a name) gets a
+small supplementary font of exactly those characters, made the same way and cached by its character set, so the
+same text always gives the same bytes.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import threading
+from functools import lru_cache
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+
+from server.services.guides.fonts import FontMissing, font_file
+
+BASE_FONT = "NotoSC"
+# Bump when the repertoire or the conversion changes, so old caches are not reused.
+CACHE_VERSION = "2"
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def base_repertoire() -> frozenset[int]:
+    """GB 2312 (every character the national encoding has), ASCII, and the punctuation forms a form uses."""
+    chars = set(range(0x20, 0x7F)) | set(range(0x3000, 0x3040)) | set(range(0xFF01, 0xFF5F))
+    chars |= {0xA0, 0xB7, 0xD7, 0x2014, 0x2018, 0x2019, 0x201C, 0x201D, 0x2026, 0x2116, 0x2460, 0x2461, 0x2462,
+              0x25A1, 0x25A0, 0x221A}
+    for high in range(0xA1, 0xF8):
+        for low in range(0xA1, 0xFF):
+            try:
+                chars.add(ord(bytes((high, low)).decode("gb2312")))
+            except UnicodeDecodeError:
+                continue
+    return frozenset(chars)
+
+
+def _source() -> tuple[str, int]:
+    return font_file("regular")
+
+
+def _cache_name(prefix: str, source: tuple[str, int], chars: frozenset[int]) -> str:
+    path, index = source
+    stat = os.stat(path)
+    key = f"{CACHE_VERSION}|{path}|{index}|{stat.st_size}|{stat.st_mtime_ns}|" + ",".join(map(str, sorted(chars)))
+    return f"{prefix}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.ttf"
+
+
+def _convert(source: tuple[str, int], chars: frozenset[int], target: Path, ps_name: str) -> None:
+    """Subset the CFF font to `chars` and redraw every glyph as quadratic TrueType outlines (fontTools cu2qu)."""
+    from fontTools import subset
+    from fontTools.pens.cu2quPen import Cu2QuPen
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+    from fontTools.ttLib import TTFont as FontFile
+    from fontTools.ttLib import newTable
+
+    path, index = source
+    font = FontFile(path, fontNumber=index, lazy=True, recalcTimestamp=False)
+    options = subset.Options()
+    options.layout_features = []
+    options.notdef_outline = True
+    options.drop_tables += ["GSUB", "GPOS", "GDEF", "BASE", "VORG", "vhea", "vmtx"]
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=chars)
+    subsetter.subset(font)
+    order = font.getGlyphOrder()
+    glyphs = font.getGlyphSet()
+    glyf = newTable("glyf")
+    glyf.glyphOrder, glyf.glyphs = order, {}
+    for name in order:
+        pen = TTGlyphPen(glyphs)
+        glyphs[name].draw(Cu2QuPen(pen, 1.0, reverse_direction=True))
+        glyf[name] = pen.glyph()
+    font["loca"], font["glyf"] = newTable("loca"), glyf
+    del font["CFF "]
+    maxp = newTable("maxp")
+    maxp.tableVersion = 0x00010000
+    for attribute in ("maxTwilightPoints", "maxStorage", "maxFunctionDefs", "maxInstructionDefs",
+                      "maxStackElements", "maxSizeOfInstructions", "maxComponentElements"):
+        setattr(maxp, attribute, 0)
+    maxp.maxZones = 1
+    font["maxp"] = maxp
+    post = font["post"]
+    post.formatType, post.extraNames, post.mapping = 2.0, [], {}
+    font.sfntVersion = "\x00\x01\x00\x00"
+    # reportlab tells embedded fonts apart by their PostScript name: each converted font gets its own.
+    for record in font["name"].names:
+        if record.nameID in (4, 6):
+            record.string = ps_name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    os.close(handle)
+    try:
+        font.save(temp)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _registered(name: str, cache_dir: str, prefix: str, chars: frozenset[int]) -> str:
+    """Register the converted font under `name` with reportlab (building it first if the cache lacks it)."""
+    with _lock:
+        if name in pdfmetrics.getRegisteredFontNames():
+            return name
+        source = _source()
+        target = Path(cache_dir) / _cache_name(prefix, source, chars)
+        if not target.is_file():
+            _convert(source, chars, target, f"NotoSansCJKsc-{name}")
+        try:
+            pdfmetrics.registerFont(TTFont(name, str(target)))
+        except Exception as exc:
+            raise FontMissing(f"文书字体无法加载：{target}（{exc}）") from None
+        return name
+
+
+def ensure_base_font(cache_dir: str) -> str:
+    """The base font's reportlab name; the first call on a fresh machine converts it (tens of seconds)."""
+    return _registered(BASE_FONT, cache_dir, "noto-sc-gb2312", base_repertoire())
+
+
+def supplementary_font(cache_dir: str, chars: frozenset[int]) -> str:
+    """A font of exactly these characters (outside the base repertoire), registered once per character set."""
+    name = "NotoSX" + hashlib.sha256(",".join(map(str, sorted(chars))).encode()).hexdigest()[:10]
+    return _registered(name, cache_dir, "noto-sc-extra", chars)
+
+
+class TextFonts:
+    """Markup for one document's text: characters the base font lacks are set in the document's supplement."""
+
+    def __init__(self, cache_dir: str, texts: list[str]):
+        self.base = ensure_base_font(cache_dir)
+        repertoire = base_repertoire()
+        extra = frozenset(ord(char) for text in texts for char in text
+                          if ord(char) not in repertoire and not char.isspace())
+        self.extra_chars = extra
+        self.extra = supplementary_font(cache_dir, extra) if extra else None
+
+    def markup(self, text: str) -> str:
+        """Paragraph markup: escaped, with runs of supplementary characters in their own font."""
+        if not self.extra:
+            return escape(text).replace("\n", "<br/>")
+        out, run, in_extra = [], "", False
+        for char in text:
+            extra = ord(char) in self.extra_chars
+            if extra != in_extra and run:
+                out.append(self._run(run, in_extra))
+                run = ""
+            run, in_extra = run + char, extra
+        if run:
+            out.append(self._run(run, in_extra))
+        return "".join(out).replace("\n", "<br/>")
+
+    def _run(self, text: str, extra: bool) -> str:
+        return f'<font name="{self.extra}">{escape(text)}</font>' if extra else escape(text)
