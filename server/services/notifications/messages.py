@@ -29,6 +29,10 @@ TEMPLATES = {
     "signed_notice": "「{name}」{business}申请：{signer}已于{at}完成电子签名。如非本人操作，请立即联系登记机关。",
     "sign_declined": "「{name}」{business}申请：{signer}拒绝签名，理由：{reason}。",
     "application_result": "您提交的「{name}」{business}申请{result}。",
+    "license_ready": "「{name}」的营业执照已打印，请携带身份证件到{place}登记窗口领取。",
+    "license_handed_over": "「{name}」的营业执照（编号{serial}）已由{collector}在{place}领取。如非本人委托，请立即联系登记机关。",
+    "license_posted": "「{name}」的营业执照已邮寄，{carrier}运单号{tracking}，请注意查收。",
+    "annual_report_reminder": "「{name}」请于{deadline}前通过国家企业信用信息公示系统报送{year}年度年度报告，逾期将被列入经营异常名录。",
 }
 # Parameters that must not outlive delivery in the outbox table (the code itself is kept only hashed).
 SECRET_PARAMS = {"sms_code": ("code",)}
