@@ -22,7 +22,7 @@ from server.models.applications import Application, Attachment, Party, TimelineE
 from server.models.archive import ArchiveBundle
 from server.models.documents import GeneratedDocument
 from server.models.names import RegisteredEntity
-from server.services.accounts.sessions import now
+from server.clock import now
 from server.services.applications import lifecycle
 from server.services.applications.identifiers import credit_code_problem, filing_reference
 from server.services.applications.service import canonical_materials

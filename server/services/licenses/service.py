@@ -13,7 +13,7 @@ from server.models.accounts import Applicant, Staff
 from server.models.applications import Application, Party
 from server.models.authorities import Authority
 from server.models.licenses import LicenseIssue
-from server.services.accounts.sessions import now
+from server.clock import now
 from server.services.accounts.staff import require_role
 from server.services.applications.identifiers import (
     id_number_problem,
