@@ -5,7 +5,7 @@ from server.api import accounts, applications, health, names, notifications, sig
 from server.api import console, review
 from server.api import guides
 from server.api import documents
-from server.api import archive
+from server.api import archive, licenses
 
 
 def register_blueprints(app: Sanic) -> None:
@@ -25,3 +25,5 @@ def register_blueprints(app: Sanic) -> None:
     app.blueprint(guides.admin)
     app.blueprint(guides.public)
     app.blueprint(archive.bp)
+    app.blueprint(licenses.bp)
+    app.blueprint(licenses.applicant_bp)

@@ -16,6 +16,7 @@ from server.models.licenses import LicenseIssue
 from server.clock import now
 from server.services.accounts.staff import require_role
 from server.services.applications.identifiers import (
+    ID_TYPES,
     id_number_problem,
     mask_id_number,
     mask_name,
@@ -257,6 +258,8 @@ async def hand_over(staff: Staff, origin: Origin, issue_id, serial_number: str, 
         raise Invalid("collected_by", "请填写领取人姓名")
     if not id_checked:
         raise Invalid("id_checked", "须核验领取人身份证件后才能发放营业执照")
+    if id_type not in ID_TYPES:
+        raise Invalid("id_type", f"证件类型应为 {'、'.join(ID_TYPES)} 之一")
     number = normalise_id_number(id_type, id_number or "")
     problem = id_number_problem(id_type, number)
     if problem:
