@@ -62,11 +62,12 @@ def _conflict(code: str, message: str) -> Conflict:
 
 
 def mask_address(value: str | None) -> str | None:
-    """广西崇左市江州区新民路1号 → 广西崇左市江州区****: the district is enough to sort post, no more."""
+    """广西崇左市江州区新民路1号 → 广西崇左市江州区****: down to the county is enough to sort post, no more."""
     if not value:
         return value
-    keep = min(len(value) // 2, 10)
-    return value[:keep] + "****"
+    head = value[:12]
+    cut = max(head.rfind(mark) for mark in "省市区县旗")
+    return (value[:cut + 1] if cut >= 0 else value[:4]) + "****"
 
 
 async def open_issue(application: Application, connection) -> LicenseIssue | None:
