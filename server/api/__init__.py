@@ -5,7 +5,7 @@ from server.api import accounts, applications, health, names, notifications, sig
 from server.api import console, review
 from server.api import guides
 from server.api import documents
-from server.api import archive, licenses
+from server.api import annual_reports, archive, licenses
 
 
 def register_blueprints(app: Sanic) -> None:
@@ -27,3 +27,4 @@ def register_blueprints(app: Sanic) -> None:
     app.blueprint(archive.bp)
     app.blueprint(licenses.bp)
     app.blueprint(licenses.applicant_bp)
+    app.blueprint(annual_reports.bp)

@@ -71,6 +71,13 @@ async def enqueue_sms(phone: str, template: str, params: dict, *, connection=Non
                                       using_db=connection)
 
 
+def sms_row(phone: str, template: str, params: dict, *, not_before=None) -> OutboxMessage:
+    """An unsaved SMS outbox row, for callers that write many in one bulk insert (annual-report reminders);
+    `not_before` holds it until then."""
+    return OutboxMessage(channel="sms", recipient=phone, template=template, params=_sms_params(template, params),
+                         next_attempt_at=not_before or now())
+
+
 async def enqueue_wechat(openid: str, template: str, data: dict, page: str | None = None, *,
                          connection=None) -> OutboxMessage:
     """A subscribe message; `data` maps the template's keys (thing1, time2 …) to plain values."""
