@@ -12,6 +12,7 @@ from server.api.review import origin_of
 from server.services.licenses import service as licenses
 
 bp = Blueprint("licenses", url_prefix="/api/v1/licenses")
+LEDGER_PAGE = 500
 applicant_bp = Blueprint("licenses_applicant", url_prefix="/api/v1/applications")
 
 
@@ -145,11 +146,11 @@ def _filters(request: Request) -> dict:
 @openapi.parameter("status", str)
 @openapi.parameter("q", str)
 @openapi.secured("bearer")
-@openapi.response(200, description="{items: [license view], total}")
+@openapi.response(200, description="{items: [license view], count, limit} (newest first, at most `limit`; the XLSX has all)")
 async def ledger(request: Request):
     staff = await current_staff(request)
-    rows = await licenses.ledger_rows(staff, **_filters(request), limit=500)
-    return json({"items": [await licenses.view(row) for row in rows], "total": len(rows)})
+    rows = await licenses.ledger_rows(staff, request.app.ctx.settings, **_filters(request), limit=LEDGER_PAGE)
+    return json({"items": [await licenses.view(row) for row in rows], "count": len(rows), "limit": LEDGER_PAGE})
 
 
 @bp.get("/export.xlsx")

@@ -39,8 +39,8 @@ async def verify_bundle(settings: Settings, bundle: ArchiveBundle, entry: Archiv
     problems = []
 
     def problem(reason: str, message: str, path: str | None = None) -> None:
-        problems.append({"bundle_id": str(bundle.id), "credit_code": bundle.credit_code, "path": path,
-                         "reason": reason, "message": message})
+        problems.append({"seq": bundle.ledger_seq, "bundle_id": str(bundle.id), "credit_code": bundle.credit_code,
+                         "path": path, "reason": reason, "message": message})
 
     manifest_hash = hashlib.sha256(bundle.manifest.encode("utf-8")).hexdigest()
     if manifest_hash != bundle.manifest_sha256:
@@ -65,14 +65,15 @@ async def verify(settings: Settings, bundle_ids: list | None = None) -> dict:
     Streams in batches of VERIFY_BATCH entries, so memory stays bounded however large the archive grows.
     """
     problems: list[dict] = []
-    expected_prev, expected_seq, last_seq, checked = GENESIS, 1, 0, 0
+    expected_prev, expected_seq, last_seq, checked, entries = GENESIS, 1, 0, 0, 0
     wanted = {str(item) for item in bundle_ids} if bundle_ids is not None else None
     while True:
-        entries = await ArchiveLedgerEntry.filter(seq__gt=last_seq).order_by("seq").limit(VERIFY_BATCH)
-        if not entries:
+        batch = await ArchiveLedgerEntry.filter(seq__gt=last_seq).order_by("seq").limit(VERIFY_BATCH)
+        if not batch:
             break
-        bundles = {str(b.id): b for b in await ArchiveBundle.filter(id__in=[e.bundle_id for e in entries])}
-        for entry in entries:
+        bundles = {str(b.id): b for b in await ArchiveBundle.filter(id__in=[e.bundle_id for e in batch])}
+        entries += len(batch)
+        for entry in batch:
             if entry.seq != expected_seq:
                 problems.append({"seq": expected_seq, "reason": "ledger_missing", "path": None, "bundle_id": None,
                                  "credit_code": None, "message": f"档案台账第 {expected_seq} 条缺失"})
@@ -95,5 +96,12 @@ async def verify(settings: Settings, bundle_ids: list | None = None) -> dict:
                 continue
             checked += 1
             problems.extend(await verify_bundle(settings, bundle, entry))
-    return {"ok": not problems, "entries": last_seq, "bundles_checked": checked,
+    if wanted is None:
+        # A bundle beyond the ledger's head (its entries cut off the end) is a problem too; a gap inside is
+        # reported as a missing entry above.
+        for bundle in await ArchiveBundle.filter(ledger_seq__gt=last_seq):
+            problems.append({"seq": bundle.ledger_seq, "reason": "not_in_ledger", "path": None,
+                             "bundle_id": str(bundle.id), "credit_code": bundle.credit_code,
+                             "message": "档案包未登记在档案台账中"})
+    return {"ok": not problems, "entries": entries, "bundles_checked": checked,
             "head": {"seq": last_seq, "entry_hash": expected_prev} if last_seq else None, "problems": problems}

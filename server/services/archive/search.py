@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from zoneinfo import ZoneInfo
 from datetime import date, datetime, time, timedelta, timezone
 
 from server import storage
@@ -102,10 +103,13 @@ async def search(staff: Staff, origin: Origin, settings: Settings, *, credit_cod
     start, end = _day(date_from, "from"), _day(date_to, "to")
     if start and end and end < start:
         raise Invalid("to", "结束日期不能早于开始日期")
+    # Dates are local (review.timezone) days.
+    zone = ZoneInfo(settings.review.timezone)
     if start:
-        query = query.filter(decided_at__gte=datetime.combine(start, time(), tzinfo=timezone.utc))
+        query = query.filter(decided_at__gte=datetime.combine(start, time(), tzinfo=zone).astimezone(timezone.utc))
     if end:
-        query = query.filter(decided_at__lt=datetime.combine(end + timedelta(days=1), time(), tzinfo=timezone.utc))
+        query = query.filter(decided_at__lt=datetime.combine(end + timedelta(days=1), time(), tzinfo=zone)
+                             .astimezone(timezone.utc))
     total = await query.count()
     rows = await query.order_by("-decided_at", "-archived_at").offset((page - 1) * page_size).limit(page_size)
     await audit.record(staff, origin, "archive_search", detail={"query": _origin_detail(

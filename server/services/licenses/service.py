@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
@@ -329,7 +330,10 @@ async def settle_old_license(staff: Staff, origin: Origin, issue_id, outcome: Li
 
 # --- the ledger (台账) -----------------------------------------------------------------------------------------
 
-def _period(date_from: str | None, date_to: str | None) -> tuple[datetime | None, datetime | None]:
+def _period(date_from: str | None, date_to: str | None, zone: str) -> tuple[datetime | None, datetime | None]:
+    """Local days (review.timezone) as UTC bounds."""
+    tz = ZoneInfo(zone)
+
     def day(value, field):
         if not value:
             return None
@@ -341,11 +345,11 @@ def _period(date_from: str | None, date_to: str | None) -> tuple[datetime | None
     start, end = day(date_from, "from"), day(date_to, "to")
     if start and end and end < start:
         raise Invalid("to", "结束日期不能早于开始日期")
-    return (datetime.combine(start, time(), tzinfo=timezone.utc) if start else None,
-            datetime.combine(end + timedelta(days=1), time(), tzinfo=timezone.utc) if end else None)
+    return (datetime.combine(start, time(), tzinfo=tz).astimezone(timezone.utc) if start else None,
+            datetime.combine(end + timedelta(days=1), time(), tzinfo=tz).astimezone(timezone.utc) if end else None)
 
 
-async def ledger_rows(staff: Staff, *, window: str | None = None, date_from: str | None = None,
+async def ledger_rows(staff: Staff, settings: Settings, *, window: str | None = None, date_from: str | None = None,
                       date_to: str | None = None, status: str | None = None, q: str | None = None,
                       limit: int | None = None) -> list[LicenseIssue]:
     """The ledger in the staff member's scope: per window (pickup authority, or the posting authority) and period
@@ -361,7 +365,7 @@ async def ledger_rows(staff: Staff, *, window: str | None = None, date_from: str
     query = LicenseIssue.filter(Q(pickup_authority_code__startswith=prefix)
                                 | Q(method="post", authority_code__startswith=prefix)
                                 | Q(old_license_status__in=("collected", "lost"), authority_code__startswith=prefix))
-    start, end = _period(date_from, date_to)
+    start, end = _period(date_from, date_to, settings.review.timezone)
     if start or end:
         conditions = []
         for column in ("handed_over_at", "posted_at", "old_license_recorded_at"):
@@ -392,7 +396,7 @@ async def ledger_xlsx(staff: Staff, origin: Origin, settings: Settings, **filter
 
     from openpyxl import Workbook
 
-    rows = await ledger_rows(staff, **filters)
+    rows = await ledger_rows(staff, settings, **filters)
     book = Workbook(write_only=True)
     sheet = book.create_sheet("营业执照领取和收缴台账")
     sheet.append(list(XLSX_COLUMNS))

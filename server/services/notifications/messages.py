@@ -10,6 +10,7 @@ import hmac
 import math
 import secrets
 import string
+import uuid
 
 from tortoise.functions import Count
 
@@ -71,11 +72,14 @@ async def enqueue_sms(phone: str, template: str, params: dict, *, connection=Non
                                       using_db=connection)
 
 
-def sms_row(phone: str, template: str, params: dict, *, not_before=None) -> OutboxMessage:
-    """An unsaved SMS outbox row, for callers that write many in one bulk insert (annual-report reminders);
+def sms_row(phone: str, template: str, params: dict, *, not_before=None, created_at=None) -> dict:
+    """Every column of one pending SMS outbox row, for callers that insert many at once (annual-report reminders);
     `not_before` holds it until then."""
-    return OutboxMessage(channel="sms", recipient=phone, template=template, params=_sms_params(template, params),
-                         next_attempt_at=not_before or now())
+    moment = now()
+    return {"id": uuid.uuid4(), "channel": "sms", "recipient": phone, "template": template,
+            "params": _sms_params(template, params), "page": None, "status": "pending", "attempts": 0,
+            "next_attempt_at": not_before or moment, "lease_until": None, "claim_token": None, "quota_counted": False,
+            "last_error": None, "provider_message_id": None, "created_at": created_at or moment, "sent_at": None}
 
 
 async def enqueue_wechat(openid: str, template: str, data: dict, page: str | None = None, *,
