@@ -5,7 +5,7 @@ from server.api import accounts, applications, health, names, notifications, sig
 from server.api import console, review
 from server.api import guides
 from server.api import documents
-from server.api import annual_reports, archive, licenses
+from server.api import annual_reports, archive, console_after_approval, licenses
 
 
 def register_blueprints(app: Sanic) -> None:
@@ -28,3 +28,4 @@ def register_blueprints(app: Sanic) -> None:
     app.blueprint(licenses.bp)
     app.blueprint(licenses.applicant_bp)
     app.blueprint(annual_reports.bp)
+    app.blueprint(console_after_approval.bp)
