@@ -142,3 +142,32 @@ async def test_publication_rate_per_authority_and_the_follow_up_list(client, ser
     outside = await client.get("/api/v1/annual-reports/unreported", params={"authority": "450102"},
                                headers=helper["headers"])
     assert outside.status_code == 422 and outside.json()["error"]["field"] == "authority"
+
+
+async def test_liaison_phone_comes_from_the_registry_import_and_from_approved_filings(client, server, tmp_path):
+    from server.models.names import RegisteredEntity
+    from server.services.applications.registry import import_file
+    from tests.test_licenses import _approved
+
+    kept, bad = valid_credit_code("451402", "MA5KL001"), valid_credit_code("451402", "MA5KL002")
+    path = tmp_path / "registry.jsonl"
+    path.write_text(
+        f'{{"name": "崇左联络商贸有限公司", "credit_code": "{kept}", "authority_code": "451402", "entity_type": "llc", '
+        f'"status": "registered", "liaison_phone": "13912345678"}}\n'
+        f'{{"name": "崇左错号商贸有限公司", "credit_code": "{bad}", "authority_code": "451402", "entity_type": "llc", '
+        f'"status": "registered", "liaison_phone": "12345"}}\n', encoding="utf-8")
+    report = await import_file(path)
+    assert report.imported == 1 and report.errors[0][0] == 2 and report.errors[0][1].startswith("liaison_phone")
+    # A later line without the phone keeps the one known.
+    path.write_text(f'{{"name": "崇左联络商贸有限公司", "credit_code": "{kept}", "authority_code": "451402", '
+                    f'"entity_type": "llc", "status": "registered"}}\n', encoding="utf-8")
+    await import_file(path)
+    assert (await RegisteredEntity.get(credit_code=kept)).liaison_phone == "13912345678"
+
+    reviewer = await create_staff(client, "liaison-reviewer", "reviewer", "451402")
+    app_id, _ = await _approved(client, server, reviewer)
+    from server.models.applications import Application
+
+    approved = await Application.get(id=app_id)
+    # The filing's 联络员 is 王芳 (13900002222).
+    assert (await RegisteredEntity.get(credit_code=approved.credit_code)).liaison_phone == "13900002222"
