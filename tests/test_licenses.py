@@ -1,9 +1,11 @@
 """Paper licenses after approval (seed 000 全市通办 异地取照, seed 002 领取和收缴台账, seed 004 邮寄送达): the applicant's
 choice, the window that hands it out, the old license of a 变更 collected first, SMS at each step, the ledger and
 its XLSX with personal data masked."""
+import asyncio
 import io
 
 from openpyxl import load_workbook
+from wxmock.phone import PhoneClient
 
 from server.models.accounts import Applicant
 from server.models.licenses import LicenseIssue
@@ -42,10 +44,12 @@ async def test_pickup_at_another_authority_of_the_city_end_to_end_with_sms(clien
     outside = await client.post(f"/api/v1/applications/{app_id}/license", headers=login["headers"],
                                 json={"method": "window", "pickup_authority_code": "450100"})
     assert outside.status_code == 422 and outside.json()["error"]["field"] == "pickup_authority_code"
-    chosen = await client.post(f"/api/v1/applications/{app_id}/license", headers=login["headers"],
-                               json={"method": "window", "pickup_authority_code": "451481"})
-    assert chosen.status_code == 200, chosen.text
-    assert chosen.json()["pickup_authority_name"] == "凭祥市" and chosen.json()["status"] == "awaiting_print"
+    # Chosen on the phone, as the mini-program does.
+    phone = PhoneClient(server.base_url, "openid-license")
+    await asyncio.to_thread(phone.login)
+    chosen = await asyncio.to_thread(phone.choose_license, app_id, "window", pickup_authority_code="451481")
+    assert chosen["pickup_authority_name"] == "凭祥市" and chosen["status"] == "awaiting_print"
+    phone.close()
     again = await client.post(f"/api/v1/applications/{app_id}/license", headers=login["headers"],
                               json={"method": "electronic"})
     assert again.status_code == 409
