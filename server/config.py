@@ -185,6 +185,17 @@ class NotarySettings(_Section):
     timeout_seconds: float = Field(10.0, gt=0, le=60)
 
 
+class StatisticsSettings(_Section):
+    """Figures from the records (SPEC "Statistics") and the Friday weekly report (seed 001)."""
+
+    # Time one electronic signature takes (seed 000: 4,967 signatures saved ≈ 255 hours → about 3 minutes).
+    minutes_per_signature: float = Field(3.0, gt=0, le=120)
+    weekly_report_enabled: bool = True
+    weekly_report_weekday: int = Field(4, ge=0, le=6)  # 0 Monday … 4 Friday
+    weekly_report_hour: int = Field(11, ge=0, le=23)  # local time; seed 001: before the Friday morning closes
+    weekly_report_poll_seconds: float = Field(60, gt=0, le=3600)
+
+
 class Settings(_Section):
     mode: Literal["development", "production"] = "development"
     server: ServerSettings = Field(default_factory=ServerSettings)
@@ -201,6 +212,7 @@ class Settings(_Section):
     guides: GuidesSettings = Field(default_factory=GuidesSettings)
     documents: DocumentsSettings = Field(default_factory=DocumentsSettings)
     notary: NotarySettings = Field(default_factory=NotarySettings)
+    statistics: StatisticsSettings = Field(default_factory=StatisticsSettings)
     public_base_url: str = ""
     home_province: str = Field("45", pattern=r"^\d{2}$")
     qrcode_dir: str = "qrcodes"

@@ -1,0 +1,139 @@
+"""Statistics from the records: every expected figure below was counted by hand from tests/stats_records.py,
+following SPEC "Statistics" (submitted, returned, 退件率, 同比, 云帮办 share, first-pass rate, signatures and
+hours saved, durations in working hours, 网办率, service-point scans)."""
+from __future__ import annotations
+
+import pytest
+
+from tests import stats_records
+from tests.helpers import create_staff
+
+JANUARY = {"from": "2026-01-01", "to": "2026-01-31"}
+
+
+@pytest.fixture
+async def city(client):
+    await stats_records.seed()
+    return await create_staff(client, "stats-admin", role="admin", authority="451400")
+
+
+async def _summary(client, staff, **params):
+    response = await client.get("/api/v1/stats/summary", params=params, headers=staff["headers"])
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_city_january_headline_against_last_year(client, city):
+    body = await _summary(client, city, **JANUARY)
+    figures = {key: entry["value"] for key, entry in body["figures"].items()}
+    # A1 A2 A3 A5 A6 A9 entered review in January (A4 a second before midnight, A7 returned only, A8 elsewhere).
+    assert figures["submitted"] == 6
+    # A1 A3 A5 and A7 (submitted in December, returned in January).
+    assert figures["returned"] == 4
+    assert figures["return_rate"] == 66.67
+    assert figures["cloud_submitted"] == 3 and figures["cloud_share"] == 50.0  # A1 A2 A6
+    assert figures["first_pass"] == 2 and figures["first_pass_rate"] == 33.33  # A2 (lock) and A9 (accept)
+    # A1: two returns before its lock × two signatories; A2: no return.
+    assert figures["signing_rounds"] == 2 and figures["signatures_saved"] == 4
+    assert figures["hours_saved"] == 0.2  # 4 × 3 minutes
+    assert "3 分钟" in body["hours_saved_assumption"]
+
+    last = {key: entry["last_year"] for key, entry in body["figures"].items()}
+    assert (last["submitted"], last["returned"], last["return_rate"]) == (5, 3, 60.0)
+    assert last["first_pass_rate"] == 40.0 and last["cloud_share"] == 0.0
+    # (2/3 − 3/5) ÷ 3/5 = +11.11 %
+    assert body["figures"]["return_rate"]["yoy"] == 11.11
+    assert body["last_year_period"] == {"from": "2025-01-01", "to": "2025-01-31"}
+    assert body["figures"]["return_rate"]["definition"].startswith("退件数 ÷ 提交审核件数")
+
+
+async def test_per_business_type_and_per_county(client, city):
+    body = await _summary(client, city, **JANUARY)
+    by_type = {row["business_type"]: row for row in body["by_business_type"]}
+    # 设立: A1 A3 A9 submitted; A1 A3 A7 returned. Last year L1 L2 L3 submitted, L1 L2 returned.
+    assert (by_type["establish"]["submitted"], by_type["establish"]["returned"]) == (3, 3)
+    assert by_type["establish"]["return_rate"] == 100.0 and by_type["establish"]["last_year_return_rate"] == 66.67
+    assert by_type["establish"]["return_rate_yoy"] == 50.0
+    assert by_type["change"]["return_rate"] == 0.0 and by_type["change"]["return_rate_yoy"] is None
+    assert by_type["change"]["cloud_share"] == 100.0
+    assert by_type["deregister"]["return_rate"] == 100.0 and by_type["deregister"]["return_rate_yoy"] == 0.0
+    assert by_type["simple_deregister"]["last_year_return_rate"] is None
+
+    rows = {row["authority"]: row for row in body["by_authority"]}
+    assert list(rows) == ["451400", "451402", "451421", "451422", "451423", "451424", "451425", "451481"]
+    assert rows["451400"]["name"] == "崇左市（本级）"
+    assert (rows["451400"]["submitted"], rows["451400"]["returned"]) == (1, 1)  # A6; A7
+    jz = rows["451402"]
+    assert (jz["submitted"], jz["returned"], jz["return_rate"]) == (3, 1, 33.33)
+    assert (jz["cloud_share"], jz["first_pass"], jz["signatures_saved"]) == (66.67, 2, 4)
+    assert jz["last_year_return_rate"] == 100.0 and jz["return_rate_yoy"] == -66.67
+    fs = rows["451421"]
+    assert (fs["submitted"], fs["returned"], fs["last_year_return_rate"], fs["return_rate_yoy"]) == (2, 2, 33.33, 200.0)
+    assert rows["451481"]["submitted"] == 0 and rows["451481"]["return_rate"] is None
+
+
+async def test_durations_in_working_hours(client, city):
+    durations = (await _summary(client, city, **JANUARY))["durations"]
+    # Submission → lock: A1 09:00→12:00 = 3 h, A2 09:00→10:00 = 1 h.
+    assert durations["submission_to_lock"] | {} == {**durations["submission_to_lock"], "count": 2, "median": 2.0,
+                                                    "p90": 2.8}
+    # Lock → last signature: A1 Wed 12:00 → Thu 10:00 = 5 + 1 h; A2 Mon 10:00 → Tue 09:30 = 7 + 0.5 h.
+    lock = durations["lock_to_signed"]
+    assert (lock["count"], lock["median"], lock["p90"]) == (2, 6.75, 7.35)
+    # Submission → approval: A1 Mon 09:00 → Fri 10:00 = 33 h, A3 Wed 09:00 → Fri 09:00 = 16 h, A9 = 8 h.
+    approval = durations["submission_to_approval"]
+    assert (approval["count"], approval["median"], approval["p90"]) == (3, 16.0, 29.6)
+
+
+async def test_filters_scope_and_midnight_boundary(client, city):
+    county = await create_staff(client, "stats-fusui", role="helper", authority="451421")
+    body = await _summary(client, county, **JANUARY)
+    assert body["authority"]["code"] == "451421"
+    # A3 and A5 (at 00:00:00 on 1 January); A4 at 23:59:59 on 31 December is last year's December.
+    assert body["figures"]["submitted"]["value"] == 2
+    assert [row["authority"] for row in body["by_authority"]] == ["451421"]
+    outside = await client.get("/api/v1/stats/summary", params={**JANUARY, "authority": "451400"},
+                               headers=county["headers"])
+    assert outside.status_code == 404 and outside.json()["error"]["field"] == "authority"
+
+    individual = await _summary(client, city, **JANUARY, entity_type="individual_business")
+    assert (individual["figures"]["submitted"]["value"], individual["figures"]["returned"]["value"]) == (1, 1)
+    one_county = await _summary(client, city, **JANUARY, authority="451402", business_type="establish")
+    assert (one_county["figures"]["submitted"]["value"], one_county["figures"]["returned"]["value"]) == (2, 1)
+    # The last second of 31 January (A6) counts in January; 00:00:00 on 1 February (A7) in February.
+    february = await _summary(client, city, **{"from": "2026-02-01", "to": "2026-02-28"})
+    assert february["figures"]["submitted"]["value"] == 1
+
+
+@pytest.mark.parametrize("params, field", [
+    ({"from": "2026-13-01", "to": "2026-01-31"}, "from"),
+    ({"from": "2026-02-01", "to": "2026-01-31"}, "to"),
+    ({**JANUARY, "business_type": "merge"}, "business_type"),
+    ({**JANUARY, "entity_type": "llp"}, "entity_type"),
+    ({"period": "decade"}, "period"),
+])
+async def test_bad_parameters_name_their_field(client, city, params, field):
+    response = await client.get("/api/v1/stats/summary", params=params, headers=city["headers"])
+    assert response.status_code == 422 and response.json()["error"]["field"] == field
+
+
+async def test_requires_staff(client, city):
+    client.cookies.clear()  # the staff login above left the console cookie in this client
+    assert (await client.get("/api/v1/stats/summary", params=JANUARY)).status_code == 401
+
+
+async def test_monthly_series_against_last_year(client, city):
+    response = await client.get("/api/v1/stats/series", headers=city["headers"], params={
+        "metric": "return_rate", "interval": "month", "from": "2026-01-01", "to": "2026-02-28"})
+    assert response.status_code == 200, response.text
+    points = response.json()["points"]
+    assert [(p["from"], p["to"]) for p in points] == [("2026-01-01", "2026-01-31"), ("2026-02-01", "2026-02-28")]
+    assert (points[0]["value"], points[0]["last_year"], points[0]["yoy"]) == (66.67, 60.0, 11.11)
+    assert (points[1]["value"], points[1]["last_year"]) == (0.0, None)  # A7 resubmitted, nothing a year before
+
+
+async def test_service_point_scans(client, city):
+    response = await client.get("/api/v1/stats/points", params=JANUARY, headers=city["headers"])
+    body = response.json()
+    assert (body["scans"], body["unique_visitors"]) == (7, 5)  # 10 and 31 January; not 31 December
+    assert body["items"][0]["name"] == "江州区政务服务中心登记窗口"
