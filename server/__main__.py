@@ -81,6 +81,26 @@ async def _registry_import(settings: Settings, args) -> int:
     return 1 if report.errors else 0
 
 
+async def _stats_import_offline(settings: Settings, args) -> int:
+    from server.services.statistics.offline import import_offline
+
+    report = await _with_db(settings, lambda: import_offline(args.file))
+    for number, message in report.errors:
+        print(f"{args.file}:{number}: {message}", file=sys.stderr)
+    if report.errors:
+        print(f"offline filings: {report.read} lines read, nothing imported ({len(report.errors)} rejected)")
+        return 1
+    print(f"offline filings: {report.read} lines read, {report.imported} imported")
+    return 0
+
+
+async def _stats_weekly_report(settings: Settings, args) -> None:
+    from server.services.statistics.weekly import generate_due
+
+    made = await _with_db(settings, lambda: generate_due(settings, force_week=args.week))
+    print(f"weekly reports generated: {len(made)}")
+
+
 async def _posters(settings: Settings) -> None:
     from tqdm import tqdm
 
@@ -122,6 +142,11 @@ def main(argv: list[str] | None = None) -> int:
         dest="registry_command", required=True)
     registry_import = registry.add_parser("import", help="import entities from a JSON Lines file (idempotent)")
     registry_import.add_argument("file", help='lines of {"name", "credit_code", "authority_code", "entity_type", "status"}')
+    stats = commands.add_parser("stats", help="statistics").add_subparsers(dest="stats_command", required=True)
+    offline = stats.add_parser("import-offline", help="offline filings per authority and month (CSV) for 网办率")
+    offline.add_argument("file", help="CSV with the header authority_code,month,filings (month as YYYY-MM)")
+    weekly = stats.add_parser("weekly-report", help="generate the weekly reports that are due now")
+    weekly.add_argument("--week", help="YYYY-MM-DD: generate the reports of the week ending the day before this date")
     commands.add_parser("posters", help="QR codes and A4 posters (PNG, PDF) of every active service point")
     args = parser.parse_args(argv)
 
@@ -149,6 +174,14 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: {args.file}: file not found", file=sys.stderr)
                 return 2
             return asyncio.run(_registry_import(settings, args))
+        elif args.command == "stats":
+            if args.stats_command == "weekly-report":
+                asyncio.run(_stats_weekly_report(settings, args))
+                return 0
+            if not os.path.isfile(args.file):
+                print(f"error: {args.file}: file not found", file=sys.stderr)
+                return 2
+            return asyncio.run(_stats_import_offline(settings, args))
         elif args.command == "posters":
             asyncio.run(_posters(settings))
     except DomainError as exc:

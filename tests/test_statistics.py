@@ -137,3 +137,37 @@ async def test_service_point_scans(client, city):
     body = response.json()
     assert (body["scans"], body["unique_visitors"]) == (7, 5)  # 10 and 31 January; not 31 December
     assert body["items"][0]["name"] == "江州区政务服务中心登记窗口"
+
+
+def _import_offline(settings, path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "YCT_DATABASE__URL": settings.database.url}
+    return subprocess.run([sys.executable, "-m", "server", "stats", "import-offline", str(path)], env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+async def test_online_rate_from_imported_offline_filings(client, city, server, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("登记机关代码,月份,线下办件数\n451402,2026-01,2\n999999,2026-01,1\n451421,2026-13,1\n"
+                   "451421,2026-01,-1\n451402,2026-01,3\n", encoding="utf-8")
+    result = _import_offline(server.settings, bad)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"{bad}:3: 登记机关代码 '999999' 不存在", f"{bad}:4: 月份 '2026-13' 应为 YYYY-MM",
+        f"{bad}:5: 线下办件数 '-1' 应为不大于 10000000 的非负整数", f"{bad}:6: 与第 2 行重复（451402 2026-01）"]
+    rejected = await _summary(client, city, **JANUARY)
+    assert rejected["online"]["offline"] == 0  # nothing of a rejected file is kept
+
+    good = tmp_path / "offline.csv"
+    good.write_text("authority_code,month,filings\n451402,2026-01,2\n451421,2026-01,1\n451402,2025-12,50\n"
+                    "450102,2026-01,99\n", encoding="utf-8")
+    result = _import_offline(server.settings, good)
+    assert result.returncode == 0, result.stderr
+    online = (await _summary(client, city, **JANUARY))["online"]
+    # Six filings entered review online in January; 2 + 1 at 崇左's counters (December and 南宁 not counted).
+    assert (online["online"], online["offline"], online["rate"]) == (6, 3, 66.67)
+    week = (await _summary(client, city, **{"from": "2026-01-05", "to": "2026-01-09"}))["online"]
+    assert week["rate"] is None and "完整月份" in week["note"]
