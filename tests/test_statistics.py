@@ -171,3 +171,36 @@ async def test_online_rate_from_imported_offline_filings(client, city, server, t
     assert (online["online"], online["offline"], online["rate"]) == (6, 3, 66.67)
     week = (await _summary(client, city, **{"from": "2026-01-05", "to": "2026-01-09"}))["online"]
     assert week["rate"] is None and "完整月份" in week["note"]
+
+
+async def test_xlsx_and_csv_hold_the_api_numbers(client, city):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    body = await _summary(client, city, **JANUARY)
+    response = await client.get("/api/v1/stats/export.xlsx", params=JANUARY, headers=city["headers"])
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["汇总", "按业务类型", "按登记机关", "月度退件率", "办理时长", "说明"]
+    summary_rows = {row[0]: row for row in book["汇总"].iter_rows(min_row=3, values_only=True)}
+    assert summary_rows["退件率"][1:4] == (66.67, 60.0, 11.11)
+    assert summary_rows["减少电子签名"][1] == 4 and summary_rows["减少办件时间"][1] == 0.2
+    assert book["汇总"]["B5"].number_format == '0.00"%"'  # 退件率 row
+    sheet = book["按登记机关"]
+    assert [cell.value for cell in sheet[2]][:5] == ["登记机关代码", "登记机关", "提交审核件数", "退件数", "退件率"]
+    by_code = {row[0]: row for row in sheet.iter_rows(min_row=3, values_only=True)}
+    for row in body["by_authority"]:
+        assert by_code[row["authority"]][2:5] == (row["submitted"], row["returned"], row["return_rate"])
+    monthly = list(book["月度退件率"].iter_rows(min_row=3, values_only=True))
+    assert monthly == [("2026-01-01", "2026-01-31", 66.67, 60.0, 11.11)]
+
+    response = await client.get("/api/v1/stats/export.csv", params={**JANUARY, "table": "business_types"},
+                                headers=city["headers"])
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0][:4] == ["业务类型", "提交审核件数", "退件数", "退件率"]
+    assert rows[1][:4] == ["设立登记", "3", "3", "100.0"]
+    bad = await client.get("/api/v1/stats/export.csv", params={**JANUARY, "table": "x"}, headers=city["headers"])
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "table"

@@ -253,3 +253,15 @@ async def series(settings: Settings, query: Query, metric: str, interval: str) -
 def zone_of(settings: Settings) -> ZoneInfo:
     return ZoneInfo(settings.review.timezone)
 
+
+
+def trend_period(period: Period) -> Period:
+    """The months the 退件率 line shows: the period's own months, or its year so far when it lies within one month."""
+    if (period.first.year, period.first.month) != (period.last.year, period.last.month):
+        return period
+    return Period(period.last.replace(month=1, day=1), period.last, period.zone)
+
+
+async def monthly_return_rate(settings: Settings, query: Query) -> dict:
+    trend = Query(query.authority, trend_period(query.period), query.business_type, query.entity_type)
+    return await series(settings, trend, "return_rate", "month")
