@@ -15,6 +15,7 @@ from server.errors import install_error_handlers
 from server.services.documents import prepare_documents
 from server.services.documents.pades import load_certificate
 from server.services.notifications.outbox import install_sender
+from server.services.statistics.weekly import install_weekly_reports
 from server.wechat import WeChatGateway
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
@@ -60,6 +61,7 @@ def create_app(settings: Settings, name: str = "yct") -> Sanic:
     install_error_handlers(app)
     register_blueprints(app)
     install_sender(app)
+    install_weekly_reports(app)
 
     @app.before_server_start
     async def open_clients(app: Sanic):

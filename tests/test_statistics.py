@@ -159,7 +159,7 @@ async def test_online_rate_from_imported_offline_filings(client, city, server, t
         f"{bad}:3: 登记机关代码 '999999' 不存在", f"{bad}:4: 月份 '2026-13' 应为 YYYY-MM",
         f"{bad}:5: 线下办件数 '-1' 应为不大于 10000000 的非负整数", f"{bad}:6: 与第 2 行重复（451402 2026-01）"]
     rejected = await _summary(client, city, **JANUARY)
-    assert rejected["online"]["offline"] == 0  # nothing of a rejected file is kept
+    assert rejected["online"]["rate"] is None and "尚未导入" in rejected["online"]["note"]  # nothing of it was kept
 
     good = tmp_path / "offline.csv"
     good.write_text("authority_code,month,filings\n451402,2026-01,2\n451421,2026-01,1\n451402,2025-12,50\n"

@@ -5,7 +5,7 @@ from server.api import accounts, applications, health, names, notifications, sig
 from server.api import console, review
 from server.api import guides
 from server.api import documents
-from server.api import statistics
+from server.api import console_stats, statistics
 
 
 def register_blueprints(app: Sanic) -> None:
@@ -25,3 +25,4 @@ def register_blueprints(app: Sanic) -> None:
     app.blueprint(guides.admin)
     app.blueprint(guides.public)
     app.blueprint(statistics.bp)
+    app.blueprint(console_stats.bp)

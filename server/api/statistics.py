@@ -8,7 +8,7 @@ from sanic_ext import openapi
 
 from server.api.http import current_staff
 from server.errors import Invalid
-from server.services.statistics import exports
+from server.services.statistics import exports, weekly
 from server.services.statistics import summary as stats
 from server.services.statistics.periods import parse_period
 
@@ -89,3 +89,24 @@ def _attachment(query: stats.Query, extension: str, table: str | None = None) ->
     title += f"-{exports.TABLES[table]}" if table else ""
     return {"Content-Disposition": f"attachment; filename=\"{name}.{extension}\"; "
                                    f"filename*=UTF-8''{quote(title)}.{extension}", "Cache-Control": "no-store"}
+
+
+@bp.get("/reports")
+@openapi.summary("The weekly reports of the authority (default: the caller's) and those under it, newest first")
+@openapi.parameter("authority", str, location="query")
+@openapi.secured("bearer")
+async def reports(request: Request):
+    staff = await current_staff(request)
+    query = await stats.build_query(staff, request.args, parse_period({}, stats.zone_of(request.app.ctx.settings)))
+    return json(await weekly.reports_for(staff, query.authority))
+
+
+@bp.get("/reports/<report_id:int>/<kind:xlsx|pdf>")
+@openapi.summary("One weekly report as XLSX or PDF")
+@openapi.secured("bearer")
+async def report_file(request: Request, report_id: int, kind: str):
+    staff = await current_staff(request)
+    report, data = await weekly.report_file(request.app.ctx.settings, staff, report_id, kind)
+    name = f"weekly-{report.authority_id}-{report.period_from:%Y%m%d}.{kind}"
+    return raw(data, content_type=XLSX if kind == "xlsx" else "application/pdf",
+               headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})

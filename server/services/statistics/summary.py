@@ -218,8 +218,12 @@ async def online_rate(query: Query) -> dict:
         return {**base, "rate": None, "note": "线下办件数不分业务类型和主体类型，按类型筛选时不计算网办率"}
     if months is None:
         return {**base, "rate": None, "note": "统计期间不含完整月份，不计算网办率"}
+    imported = await queries.offline_filings(query.scope, months.first, months.last)
+    if not imported:
+        return {**base, "months": months.as_dict(), "rate": None,
+                "note": "尚未导入期间内的线下办件数（python -m server stats import-offline），不计算网办率"}
     online = total(await grouped_counts(query, months)).submitted
-    offline = sum(row["filings"] for row in await queries.offline_filings(query.scope, months.first, months.last))
+    offline = sum(row["filings"] for row in imported)
     return {**base, "months": months.as_dict(), "online": online, "offline": offline,
             "rate": shown(percent(online, online + offline))}
 
