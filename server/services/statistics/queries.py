@@ -57,7 +57,8 @@ def _params(scope: str, start: datetime, end: datetime, business_type: str | Non
 
 
 # Per application: entered review in the period (and whether through 云帮办 at least once), returned in the period,
-# and whether the first decision after its first submission in the period was a lock or an acceptance.
+# and whether the first decision after its first submission in the period was a lock or an acceptance (one pass over
+# the decisions: the earliest lock/acceptance before the earliest return).
 _COUNTS_SQL = f"""
 WITH sub AS (
     SELECT t.application_id AS id, MIN(t.at) AS first_at,
@@ -69,6 +70,13 @@ WITH sub AS (
     SELECT DISTINCT t.application_id AS id
       FROM timeline_entry t
      WHERE t.action = '{RETURN_ACTION}' AND t.at >= :start AND t.at < :end
+), decided AS (
+    SELECT d.application_id AS id,
+           MIN(CASE WHEN d.action IN ({_in(PASS_ACTIONS)}) THEN d.at END) AS passed_at,
+           MIN(CASE WHEN d.action = '{RETURN_ACTION}' THEN d.at END) AS returned_at
+      FROM timeline_entry d JOIN sub ON sub.id = d.application_id
+     WHERE d.action IN ({_in(PASS_ACTIONS + (RETURN_ACTION,))}) AND d.at >= sub.first_at
+     GROUP BY d.application_id
 ), ids AS (
     SELECT id FROM sub UNION SELECT id FROM ret
 )
@@ -76,17 +84,14 @@ SELECT a.authority_id AS authority, a.business_type AS business_type,
        COUNT(sub.id) AS submitted,
        COALESCE(SUM(sub.cloud), 0) AS cloud_submitted,
        COUNT(ret.id) AS returned,
-       COALESCE(SUM(CASE WHEN sub.id IS NOT NULL AND EXISTS (
-           SELECT 1 FROM timeline_entry d
-            WHERE d.application_id = sub.id AND d.action IN ({_in(PASS_ACTIONS)}) AND d.at >= sub.first_at
-              AND NOT EXISTS (SELECT 1 FROM timeline_entry r
-                               WHERE r.application_id = sub.id AND r.action = '{RETURN_ACTION}'
-                                 AND r.at >= sub.first_at AND r.at <= d.at)
-       ) THEN 1 ELSE 0 END), 0) AS first_pass
+       COALESCE(SUM(CASE WHEN decided.passed_at IS NOT NULL
+                          AND (decided.returned_at IS NULL OR decided.passed_at < decided.returned_at)
+                         THEN 1 ELSE 0 END), 0) AS first_pass
   FROM ids
   JOIN application a ON a.id = ids.id
   LEFT JOIN sub ON sub.id = ids.id
   LEFT JOIN ret ON ret.id = ids.id
+  LEFT JOIN decided ON decided.id = ids.id
  WHERE {{filters}}
  GROUP BY a.authority_id, a.business_type
 """
