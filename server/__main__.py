@@ -1,4 +1,4 @@
-"""Operations: python -m server [serve|migrate|seed-demo|staff add|registry import|posters]."""
+"""Operations: python -m server [serve|migrate|seed-demo|staff add|registry import|stats import-offline|stats weekly-report|posters]."""
 from __future__ import annotations
 
 import argparse
