@@ -70,7 +70,13 @@ def _same_path(openapi_path: str, sanic_path: str) -> bool:
     return re.sub(r"\{[^}]+\}", "<>", openapi_path.rstrip("/")) == re.sub(r"<[^>]+>", "<>", sanic_path.rstrip("/"))
 
 
-async def test_healthz_reports_database_and_cache(client):
+async def test_healthz_answers_without_asking_anything_else(client):
     response = await client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
+    assert response.json() == {"status": "ok"}
+
+
+async def test_readyz_reports_database_cache_and_storage(client):
+    response = await client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok", "storage": "ok"}
