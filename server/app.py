@@ -8,6 +8,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Sanic, json
 
 from server.api import register_blueprints
+from server.api.http import configure_proxies
 from server import json_encoding
 from server.cache import invalidation, make_cache
 from server.config import Settings
@@ -38,6 +39,7 @@ def create_app(settings: Settings, name: str = "yct") -> Sanic:
     app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer")
 
     app.ctx.settings = settings
+    configure_proxies(app, settings)
     app.ctx.templates = Environment(
         loader=FileSystemLoader(WEB_DIR / "templates"), autoescape=select_autoescape(["html"]), enable_async=False
     )

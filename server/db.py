@@ -5,6 +5,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.queryset import QuerySet
 
 from server.config import Settings
@@ -32,9 +33,22 @@ def database_url(settings: Settings) -> str:
     return url
 
 
+async def _keep_session(connection) -> None:
+    """What asyncpg runs when a connection goes back to the pool, instead of its reset query.
+
+    The default (`SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`) is one more round trip
+    after every query. Our sessions carry no state: no LISTEN, no session-level SET, cursors and advisory locks
+    only inside transactions; an unfinished transaction is still rolled back by asyncpg before this runs.
+    """
+
+
 def tortoise_config(settings: Settings) -> dict:
+    connection: str | dict = database_url(settings)
+    if connection.startswith("postgres://"):
+        connection = expand_db_url(connection)
+        connection["credentials"]["reset"] = _keep_session
     return {
-        "connections": {"default": database_url(settings)},
+        "connections": {"default": connection},
         "apps": {
             "yct": {
                 "models": MODEL_MODULES,

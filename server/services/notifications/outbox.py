@@ -266,7 +266,8 @@ async def deliver_due(app_ctx) -> int:
 
 
 def install_sender(app: Sanic) -> None:
-    """The SMS provider from config (a wrong setting stops the start), and the sender started with the server."""
+    """The SMS provider from config (a wrong setting stops the start), and in development the sender started with
+    the server; in production `python -m server worker` processes send and web workers only serve."""
     settings: Settings = app.ctx.settings
     app.ctx.sms = make_sms_provider(settings)
 
@@ -274,7 +275,7 @@ def install_sender(app: Sanic) -> None:
     async def start_outbox_sender(app: Sanic):
         app.ctx.notary = make_notary_client(settings)
         app.ctx.outbox = OutboxSender(settings, app.ctx.cache, app.ctx.sms, app.ctx.wechat, app.ctx.notary)
-        if settings.outbox.enabled:
+        if settings.outbox.enabled and settings.mode == "development":
             app.ctx.outbox.start()
 
     @app.before_server_stop
