@@ -112,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int)
     worker = commands.add_parser("worker", help="run the outbox sender (SMS, WeChat, notary) as its own process")
     worker.add_argument("--concurrency", type=int, help="messages claimed and sent at once (outbox.concurrency)")
+    worker.add_argument("--metrics-port", type=int, help="serve this worker's Prometheus metrics on this port")
     commands.add_parser("migrate", help="apply database migrations and load the registration authorities")
     commands.add_parser("seed-demo", help="demo staff, guide content and help points")
     staff = commands.add_parser("staff", help="staff accounts").add_subparsers(dest="staff_command", required=True)
@@ -146,6 +147,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.concurrency:
                 outbox = settings.outbox.model_copy(update={"concurrency": args.concurrency})
                 settings = settings.model_copy(update={"outbox": outbox})
+            if args.metrics_port:
+                from prometheus_client import start_http_server
+
+                start_http_server(args.metrics_port, addr=settings.server.host)
             asyncio.run(run_worker(settings))
         elif args.command == "migrate":
             asyncio.run(_migrate(settings))

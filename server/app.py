@@ -7,9 +7,9 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Sanic, json
 
+from server import json_encoding, metrics
 from server.api import register_blueprints
 from server.api.http import configure_proxies
-from server import json_encoding
 from server.cache import invalidation, make_cache
 from server.config import Settings
 from server.db import close_database, open_database
@@ -61,6 +61,7 @@ def create_app(settings: Settings, name: str = "yct") -> Sanic:
         app.blueprint(create_tsa_blueprint(settings.documents.dev_certificate_dir))
 
     install_error_handlers(app)
+    metrics.install(app)
     register_blueprints(app)
     install_sender(app)
 

@@ -23,6 +23,7 @@ from tortoise.transactions import in_transaction
 
 from server.cache import Cache
 from server.config import Settings
+from server.metrics import record_outcome
 from server.models.documents import NotaryReceipt
 from server.models.notifications import OutboxMessage
 from server.models.signing import EvidenceEntry
@@ -233,6 +234,11 @@ class OutboxSender:
                 if not changed:
                     log.warning("outbox message %s changed while we delivered it (our lease ran out); "
                                 "outcome not recorded", row.id)
+                    continue
+                outcome = fields["status"] if fields["status"] != "pending" else (
+                    "held" if "attempts" in fields else "retry")
+                record_outcome(row.channel, self.settings.sms.provider if row.channel == "sms" else row.channel,
+                               outcome)
 
     @staticmethod
     def _scrubbed(row: OutboxMessage) -> dict:
