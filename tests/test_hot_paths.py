@@ -105,3 +105,14 @@ async def test_point_edits_reach_every_workers_landing_page(client, second_worke
         return "崇左市新名称网点" in (await second_worker.get(f"/g/{point['code']}")).text
 
     assert await _eventually(shows_new_name)
+
+
+async def test_revoking_a_staff_members_sessions_forgets_the_staff_member_this_worker_remembers(client, server):
+    from server.services.accounts import sessions
+
+    reviewer = await create_staff(client, "reviewer1", "reviewer", "451400")
+    assert (await client.get("/api/v1/staff/me", headers=reviewer["headers"])).status_code == 200
+    assert sessions.remembered_staff(reviewer["token"]) is not None
+    await sessions.revoke_all_for_staff(server.app.ctx.cache, reviewer["staff"]["id"])
+    assert sessions.remembered_staff(reviewer["token"]) is None
+    assert (await client.get("/api/v1/staff/me", headers=reviewer["headers"])).status_code == 401

@@ -143,9 +143,12 @@ async def current_staff(request: Request) -> Staff:
     if not token:
         raise Unauthorized()
     principal = await sessions.authenticate(request.app.ctx.cache, token, "staff")
-    staff = await Staff.get_or_none(id=principal.id, active=True).select_related("authority")
+    staff = sessions.remembered_staff(token)
     if staff is None:
-        raise Unauthorized()
+        staff = await Staff.get_or_none(id=principal.id, active=True).select_related("authority")
+        if staff is None:
+            raise Unauthorized()
+        sessions.remember_staff(token, staff)
     return staff
 
 

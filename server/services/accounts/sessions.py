@@ -37,11 +37,31 @@ async def issue(*, applicant: Applicant | None = None, staff: Staff | None = Non
     return token, int(ttl.total_seconds())
 
 
+# token hash -> (the signed-in staff member with their authority, remembered until on the monotonic clock). A
+# change to a staff account that must take effect at once (deactivation, a new role) goes through
+# revoke_all_for_staff, which forgets these in every worker.
+_staff: dict[str, tuple[Staff, float]] = {}
+
+
 def _forget_local(token_hash: str | None) -> None:
     if token_hash is None:
         _local.clear()
+        _staff.clear()
     else:
         _local.pop(token_hash, None)
+        _staff.pop(token_hash, None)
+
+
+def remembered_staff(token: str) -> Staff | None:
+    """The staff member behind an authenticated token, if this worker loaded them in the last minute."""
+    entry = _staff.get(hash_token(token))
+    return entry[0] if entry is not None and entry[1] > time.monotonic() else None
+
+
+def remember_staff(token: str, staff: Staff) -> None:
+    if len(_staff) >= _LOCAL_MAX:
+        _staff.clear()
+    _staff[hash_token(token)] = (staff, time.monotonic() + _CACHE_SECONDS)
 
 
 invalidation.topic("session", _forget_local)
