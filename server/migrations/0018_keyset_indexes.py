@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     model options cannot say. The same statements run on PostgreSQL and SQLite.
     """
 
-    dependencies = [('yct', '0010_documents')]
+    dependencies = [('yct', '0017_after_approval')]
 
     initial = False
 
