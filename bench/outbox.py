@@ -1,6 +1,10 @@
 """Outbox throughput: messages delivered per second to the development SMS sink, with 10,000 queued.
 
-    .venv/bin/python -m bench.outbox [--messages 10000] [--concurrency 16]
+    .venv/bin/python -m bench.outbox [--messages 10000] [--concurrency 16] [--workers N]
+
+With --workers N the messages are drained by N `python -m server worker` processes started together (the
+production layout; PostgreSQL), timed from their start until every message is sent; without it, by one sender
+in this process.
 
 Runs on a fresh SQLite file and the in-process cache unless YCT_DATABASE__URL / YCT_CACHE__URL are set; a
 PostgreSQL database given that way must be a scratch one (the benchmark empties its outbox and sink tables).
@@ -11,6 +15,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,7 +32,7 @@ from server.sms.dev_sink import DevSinkProvider
 PARAMS = {"name": "云帆（崇左）科技有限公司", "business": "设立登记", "result": "已核准"}
 
 
-async def run(messages: int, concurrency: int) -> None:
+async def run(messages: int, concurrency: int, workers: int) -> None:
     environ = dict(os.environ)
     environ.setdefault("YCT_DATABASE__URL", f"sqlite://{Path(tempfile.mkdtemp()) / 'bench.sqlite3'}")
     environ.setdefault("YCT_CACHE__URL", "memory://")
@@ -43,10 +49,23 @@ async def run(messages: int, concurrency: int) -> None:
             [OutboxMessage(channel="sms", recipient=f"139{n:08d}", template="application_result", params=PARAMS,
                            next_attempt_at=moment) for n in range(messages)], batch_size=1000)
 
-        sender = OutboxSender(settings, cache, DevSinkProvider(), None)
         started = time.perf_counter()
-        handled = await sender.deliver_due()
-        elapsed = time.perf_counter() - started
+        if workers:
+            env = {**environ, "YCT_OUTBOX__CONCURRENCY": str(concurrency), "YCT_OUTBOX__POLL_SECONDS": "0.05"}
+            processes = [await asyncio.create_subprocess_exec(sys.executable, "-m", "server", "worker", env=env,
+                                                              stdout=asyncio.subprocess.DEVNULL)
+                         for _ in range(workers)]
+            while await OutboxMessage.filter(status="sent").count() < messages:
+                await asyncio.sleep(0.05)
+            elapsed = time.perf_counter() - started
+            for process in processes:
+                process.send_signal(signal.SIGTERM)
+            await asyncio.gather(*(process.wait() for process in processes))
+            handled = messages
+        else:
+            sender = OutboxSender(settings, cache, DevSinkProvider(), None)
+            handled = await sender.deliver_due()
+            elapsed = time.perf_counter() - started
 
         sent = await OutboxMessage.filter(status="sent").count()
         received = await DevSms.all().count()
@@ -54,7 +73,7 @@ async def run(messages: int, concurrency: int) -> None:
         database = settings.database.url.split("://", 1)[0]
         print(f"outbox → development sink: {messages} messages in {elapsed:.2f} s = {messages / elapsed:,.0f} "
               f"messages/s ({database}, cache {settings.cache.url.split('://', 1)[0]}, "
-              f"concurrency {concurrency})")
+              f"concurrency {concurrency}, {f'{workers} worker processes, start included' if workers else 'in process'})")
     finally:
         await cache.close()
         await close_database()
@@ -64,8 +83,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.outbox", description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=0, help="drain with this many `python -m server worker`")
     args = parser.parse_args()
-    asyncio.run(run(args.messages, args.concurrency))
+    asyncio.run(run(args.messages, args.concurrency, args.workers))
 
 
 if __name__ == "__main__":

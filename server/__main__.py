@@ -1,4 +1,4 @@
-"""Operations: python -m server [serve|migrate|seed-demo|staff add|registry import|stats …|posters|archive …|annual-reports …]."""
+"""Operations: python -m server [serve|worker|migrate|seed-demo|staff add|registry import|stats …|posters|archive …|annual-reports …]."""
 from __future__ import annotations
 
 import argparse
@@ -191,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run the HTTP server (default)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    worker = commands.add_parser("worker", help="run the outbox sender (SMS, WeChat, notary) as its own process")
+    worker.add_argument("--concurrency", type=int, help="messages claimed and sent at once (outbox.concurrency)")
+    worker.add_argument("--metrics-port", type=int, help="serve this worker's Prometheus metrics on this port")
     commands.add_parser("migrate", help="apply database migrations and load the registration authorities")
     commands.add_parser("seed-demo", help="demo staff, guide content and help points")
     staff = commands.add_parser("staff", help="staff accounts").add_subparsers(dest="staff_command", required=True)
@@ -236,6 +239,17 @@ def main(argv: list[str] | None = None) -> int:
             if args.command is None:
                 args.host = args.port = None
             _serve(settings, args)
+        elif args.command == "worker":
+            from server.worker import run_worker
+
+            if args.concurrency:
+                outbox = settings.outbox.model_copy(update={"concurrency": args.concurrency})
+                settings = settings.model_copy(update={"outbox": outbox})
+            if args.metrics_port:
+                from prometheus_client import start_http_server
+
+                start_http_server(args.metrics_port, addr=settings.server.host)
+            asyncio.run(run_worker(settings))
         elif args.command == "migrate":
             asyncio.run(_migrate(settings))
         elif args.command == "seed-demo":

@@ -7,8 +7,10 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Sanic, json
 
+from server import json_encoding, metrics
 from server.api import register_blueprints
-from server.cache import make_cache
+from server.api.http import configure_proxies
+from server.cache import invalidation, make_cache
 from server.config import Settings
 from server.db import close_database, open_database
 from server.errors import install_error_handlers
@@ -23,7 +25,7 @@ WEB_DIR = Path(__file__).resolve().parent / "web"
 
 
 def create_app(settings: Settings, name: str = "yct") -> Sanic:
-    app = Sanic(name)
+    app = Sanic(name, dumps=json_encoding.dumps)
     app.config.REQUEST_MAX_SIZE = settings.server.max_body_bytes
     app.config.KEEP_ALIVE_TIMEOUT = 30
     app.config.FALLBACK_ERROR_FORMAT = "json"
@@ -39,6 +41,7 @@ def create_app(settings: Settings, name: str = "yct") -> Sanic:
     app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer")
 
     app.ctx.settings = settings
+    configure_proxies(app, settings)
     app.ctx.templates = Environment(
         loader=FileSystemLoader(WEB_DIR / "templates"), autoescape=select_autoescape(["html"]), enable_async=False
     )
@@ -60,6 +63,7 @@ def create_app(settings: Settings, name: str = "yct") -> Sanic:
         app.blueprint(create_tsa_blueprint(settings.documents.dev_certificate_dir))
 
     install_error_handlers(app)
+    metrics.install(app)
     register_blueprints(app)
     install_sender(app)
     install_scheduler(app)
@@ -69,6 +73,7 @@ def create_app(settings: Settings, name: str = "yct") -> Sanic:
     async def open_clients(app: Sanic):
         await open_database(settings)
         app.ctx.cache = make_cache(settings.cache.url)
+        app.ctx.invalidation_listener = invalidation.start(app.ctx.cache)
         app.ctx.wechat = WeChatGateway(settings.wechat.appid, settings.wechat.secret, settings.wechat_api_base_url,
                                        settings.wechat.timeout_seconds)
         if settings.mode == "production":
@@ -80,6 +85,7 @@ def create_app(settings: Settings, name: str = "yct") -> Sanic:
 
     @app.after_server_stop
     async def close_clients(app: Sanic):
+        await invalidation.stop(app.ctx.invalidation_listener)
         await app.ctx.cache.close()
         await close_database()
 

@@ -29,6 +29,23 @@ class ServerSettings(_Section):
     max_body_bytes: int = Field(12 * 1024 * 1024, ge=1024)
     access_log: bool = False
     debug: bool = False
+    # Reverse proxies whose forwarded header is believed (addresses or CIDR ranges); from any other peer the
+    # connection's own address is the client's. proxies_count: trusted proxies in front of us, each appending one
+    # X-Forwarded-For entry (Sanic's PROXIES_COUNT).
+    trusted_proxies: list[str] = []
+    proxies_count: int = Field(1, ge=1, le=10)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"not an address or CIDR range: {entry!r}") from None
+        return value
 
 
 class DatabaseSettings(_Section):

@@ -1,9 +1,12 @@
 """Tortoise ORM wiring: one app, its models, its migrations; the same code on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.queryset import QuerySet
 
 from server.config import Settings
 
@@ -34,9 +37,22 @@ def database_url(settings: Settings) -> str:
     return url
 
 
+async def _keep_session(connection) -> None:
+    """What asyncpg runs when a connection goes back to the pool, instead of its reset query.
+
+    The default (`SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`) is one more round trip
+    after every query. Our sessions carry no state: no LISTEN, no session-level SET, cursors and advisory locks
+    only inside transactions; an unfinished transaction is still rolled back by asyncpg before this runs.
+    """
+
+
 def tortoise_config(settings: Settings) -> dict:
+    connection: str | dict = database_url(settings)
+    if connection.startswith("postgres://"):
+        connection = expand_db_url(connection)
+        connection["credentials"]["reset"] = _keep_session
     return {
-        "connections": {"default": database_url(settings)},
+        "connections": {"default": connection},
         "apps": {
             "yct": {
                 "models": MODEL_MODULES,
@@ -55,6 +71,30 @@ async def open_database(settings: Settings) -> None:
     # Connect now: tortoise connects lazily, and concurrent first queries (the first requests racing the
     # background sender) could each open a SQLite connection and strand one of them.
     await connections.get("default").execute_query("SELECT 1")
+
+
+class CompiledSelect:
+    """An ORM select turned into SQL once per process; each call only binds its parameters.
+
+    On the hot read paths the ORM's query building costs more CPU than the database round trip. `build(*params)`
+    must bind the parameters in the order given (checked on first use).
+    """
+
+    def __init__(self, build: Callable[..., QuerySet]) -> None:
+        self._build = build
+        self._sql: str | None = None
+
+    async def fetch(self, *params) -> list:
+        if self._sql is None:
+            query = self._build(*params)
+            query._choose_db_if_not_chosen()
+            query._make_query()
+            sql, bound = query.query.get_parameterized_sql()
+            if list(bound) != list(params):
+                raise ValueError(f"compiled select binds {bound!r}, not the parameters in order {params!r}")
+            self._sql, self._model = sql, query.model
+        rows = await connections.get("default").execute_query_dict(self._sql, list(params))
+        return [self._model._init_from_db(**row) for row in rows]
 
 
 async def close_database() -> None:

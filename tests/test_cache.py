@@ -1,9 +1,13 @@
 """One contract, two backends: the in-process cache and Redis through redis.asyncio."""
 import asyncio
+import os
 
 import pytest
 
+from server.cache import MemoryCache, RedisCache
 from server.errors import Conflict
+
+REDIS_URL = os.environ.get("YCT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")  # as the `cache` fixture
 
 
 async def test_get_set_delete(cache):
@@ -70,3 +74,39 @@ async def test_clear_removes_only_own_keys(cache):
 
 async def test_ping(cache):
     assert await cache.ping()
+
+
+async def test_distinct_count(cache):
+    await cache.hll_add("visitors", ["a", "b"], ttl=60)
+    await cache.hll_add("visitors", ["a", "c"], ttl=60)
+    await cache.hll_add("visitors", [], ttl=60)
+    assert await cache.hll_count("visitors") == 3
+    assert await cache.hll_count("nobody") == 0
+
+
+async def test_messages_reach_the_other_workers_listening(cache):
+    heard: list[str | None] = []
+    arrived = asyncio.Event()
+
+    def handler(message):
+        heard.append(message)
+        arrived.set()
+
+    if isinstance(cache, MemoryCache):
+        assert cache.listen("news", handler) is None  # one process: nobody else to hear from
+        await cache.publish("news", "x")
+        assert heard == []
+        return
+    other_worker = RedisCache(REDIS_URL, prefix=cache._prefix)
+    listener = other_worker.listen("news", handler)
+    try:
+        await asyncio.wait_for(arrived.wait(), 30)
+        assert heard == [None]  # subscribed: whatever was missed before must be forgotten
+        arrived.clear()
+        await cache.publish("news", "session:abc")
+        await asyncio.wait_for(arrived.wait(), 30)
+        assert heard == [None, "session:abc"]
+    finally:
+        listener.cancel()
+        await asyncio.gather(listener, return_exceptions=True)
+        await other_worker.close()

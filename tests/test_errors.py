@@ -70,7 +70,39 @@ def _same_path(openapi_path: str, sanic_path: str) -> bool:
     return re.sub(r"\{[^}]+\}", "<>", openapi_path.rstrip("/")) == re.sub(r"<[^>]+>", "<>", sanic_path.rstrip("/"))
 
 
-async def test_healthz_reports_database_and_cache(client):
+async def test_healthz_answers_without_asking_anything_else(client):
     response = await client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
+    assert response.json() == {"status": "ok"}
+
+
+async def test_readyz_reports_database_cache_and_storage(client):
+    response = await client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok", "storage": "ok"}
+
+
+async def test_metrics_count_requests_per_route_outbox_outcomes_and_login_failures(client, server):
+    from server.services.notifications.messages import enqueue_sms
+    from server.services.notifications.outbox import deliver_due
+
+    def sample(text: str, prefix: str) -> float:
+        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(prefix))
+
+    before = (await client.get("/metrics")).text
+    assert (await client.get("/healthz")).status_code == 200
+    refused = await client.post("/api/v1/staff/login", json={"username": "nobody", "password": "wrong-password"})
+    assert refused.status_code == 401
+    await enqueue_sms("13912345678", "application_result",
+                      {"name": "云帆（崇左）科技有限公司", "business": "设立登记", "result": "已核准"})
+    await deliver_due(server.app.ctx)
+    response = await client.get("/metrics")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
+    after = response.text
+    healthz = 'yct_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"}'
+    assert sample(after, healthz) == sample(before, healthz) + 1
+    failures = 'yct_login_failures_total{route="/api/v1/staff/login",status="401"}'
+    assert sample(after, failures) == sample(before, failures) + 1
+    sent = 'yct_outbox_outcomes_total{channel="sms",outcome="sent",provider="dev_sink"}'
+    assert sample(after, sent) == sample(before, sent) + 1
+    assert 'yct_outbox_messages{channel="sms",status="sent"} 1.0' in after

@@ -65,7 +65,7 @@ async def test_page_links_open_the_mini_program_and_its_booking_page(client, ser
     asked = {(link["path"], link["query"]) for link in server.wx.url_links}
     assert asked == {(server.settings.guides.miniprogram_home_path, f"point={point['code']}"),
                      (server.settings.guides.miniprogram_booking_path, f"point={point['code']}")}
-    page_cache.forget()
+    await page_cache.forget()
     await phone.goto(point["landing_url"])
     assert await phone.locator("#book").get_attribute("href") == book_link
     assert len(server.wx.url_links) == 2  # the links are cached, not asked of WeChat on every render

@@ -177,6 +177,53 @@ async def test_sender_killed_mid_round_then_restarted_loses_nothing_and_sends_no
     assert set(await DevSms.all().values_list("received_count", flat=True)) == {1}
 
 
+def _worker(env: dict):
+    return asyncio.create_subprocess_exec(sys.executable, "-m", "server", "worker", cwd=ROOT, env=env,
+                                          stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+
+
+async def _until_sent(count: int, attempts: int = 1200) -> int:
+    for _ in range(attempts):
+        sent = await OutboxMessage.filter(status="sent").count()
+        if sent >= count:
+            return sent
+        await asyncio.sleep(0.1)
+    return await OutboxMessage.filter(status="sent").count()
+
+
+async def test_worker_process_sends_and_stops_gracefully_on_sigterm(server, paused_outbox):
+    ids = {str((await enqueue_sms(phone(300 + n), "application_result", RESULT)).id) for n in range(10)}
+    env = {**os.environ, "YCT_DATABASE__URL": server.settings.database.url,
+           "YCT_CACHE__URL": server.settings.cache.url, "YCT_OUTBOX__POLL_SECONDS": "0.2"}
+    worker = await _worker(env)
+    assert await _until_sent(10) == 10
+    worker.send_signal(signal.SIGTERM)
+    stdout, stderr = await asyncio.wait_for(worker.communicate(), 60)
+    assert worker.returncode == 0, stderr.decode()
+    assert "outbox worker stopped" in stdout.decode()
+    assert set(await DevSms.all().values_list("out_id", flat=True)) == ids
+
+
+async def test_two_workers_one_killed_mid_round_lose_nothing_and_send_nothing_twice(server, paused_outbox):
+    if not server.settings.database.url.startswith("postgres"):
+        pytest.skip("several sender processes on one database: PostgreSQL (SKIP LOCKED claims)")
+    ids = {str((await enqueue_sms(phone(400 + n), "application_result", RESULT)).id) for n in range(80)}
+    env = {**os.environ, "YCT_DATABASE__URL": server.settings.database.url,
+           "YCT_CACHE__URL": server.settings.cache.url, "PYTHONPATH": str(ROOT),
+           "YCT_OUTBOX__POLL_SECONDS": "0.2", "YCT_OUTBOX__LEASE_SECONDS": "2", "YCT_OUTBOX__CONCURRENCY": "4"}
+    # The child dies by SIGKILL after the sink accepted its 13th message, while the worker beside it keeps sending.
+    killed, survivor = await _child(env, "13"), await _worker(env)
+    _, stderr = await asyncio.wait_for(killed.communicate(), 120)
+    assert killed.returncode == -signal.SIGKILL, stderr.decode()
+
+    assert await _until_sent(80) == 80  # the survivor takes over the dead one's rows once their lease ran out
+    survivor.send_signal(signal.SIGTERM)
+    _, stderr = await asyncio.wait_for(survivor.communicate(), 60)
+    assert survivor.returncode == 0, stderr.decode()
+    assert set(await DevSms.all().values_list("out_id", flat=True)) == ids
+    assert set(await DevSms.all().values_list("received_count", flat=True)) == {1}
+
+
 # --- WeChat subscribe messages -----------------------------------------------------------------------------------
 
 async def test_subscribe_message_reaches_wechat_with_its_template_id_data_and_page(client, server):
@@ -265,6 +312,25 @@ async def test_admin_lists_messages_with_masked_phones_and_filters_by_status(cli
                                 headers=admin["headers"])).json()
     [item] = pending["items"]
     assert item["status"] == "pending" and item["attempts"] == 0 and "phone_limit" in item["last_error"]
+
+
+async def test_admin_message_pages_follow_the_cursor(client, server, paused_outbox):
+    admin = await create_staff(client, "admin1", role="admin")
+    for index in range(5):
+        await enqueue_sms(f"1391234567{index}", "application_result", RESULT)
+    everything = (await client.get("/api/v1/admin/messages", headers=admin["headers"])).json()
+    assert everything["total"] == 5 and everything["next_cursor"] is None
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = (await client.get("/api/v1/admin/messages", params=params, headers=admin["headers"])).json()
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [item["id"] for item in everything["items"]]  # each once, newest first
+    bad = await client.get("/api/v1/admin/messages", params={"cursor": "WyJ4IiwieSJd"}, headers=admin["headers"])
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "cursor"
 
 
 async def test_admin_messages_refuse_other_roles_and_bad_filters(client):

@@ -137,6 +137,36 @@ async def test_queue_puts_overdue_first_then_resubmissions_then_by_due_time(clie
     assert response.json()["total"] == 4
 
 
+async def test_queue_pages_follow_the_cursor_through_every_segment(client, server):
+    applicant, reviewer, _ = await setup(client, server)
+    now = datetime.now(timezone.utc)
+    me = applicant["applicant"]["id"]
+
+    async def make(name, due, resubmission=False, status="cloud_review"):
+        return str((await create_review_application(me, status=status, due_at=due, resubmission=resubmission,
+                                                    name=name)).id)
+
+    late_resubmitted = await make("甲", now - timedelta(hours=1), resubmission=True)
+    very_late = await make("乙", now - timedelta(hours=5))
+    late = await make("丙", now - timedelta(hours=2), status="accepted")
+    resubmitted_soon = await make("丁", now + timedelta(hours=6), resubmission=True)
+    soon = await make("戊", now + timedelta(hours=1), status="submitted")
+    later = await make("己", now + timedelta(hours=2))
+    no_due_time = await make("庚", None)
+    expected = [late_resubmitted, very_late, late, resubmitted_soon, soon, later, no_due_time]
+    for page_size in (1, 2, 3, 100):
+        seen, cursor = [], None
+        while True:
+            query = f"page_size={page_size}" + (f"&cursor={cursor}" if cursor else "")
+            page = (await client.get(f"/api/v1/review/queue?{query}", headers=reviewer["headers"])).json()
+            assert page["total"] == 7
+            seen += [item["id"] for item in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == expected, page_size
+
+
 async def test_queue_masks_personal_data(client, server):
     _, reviewer, application = await setup(client, server, status="cloud_review",
                                             due_at=datetime.now(timezone.utc) + timedelta(hours=2))
@@ -155,9 +185,14 @@ async def test_queue_filters_and_paginates(client, server):
     await create_review_application(me, status="submitted", due_at=due, business_type="change", credit_code="x")
     await create_review_application(me, authority="451481", status="cloud_review", due_at=due)
     headers = reviewer["headers"]
-    page = (await client.get("/api/v1/review/queue?page=2&page_size=2&status=cloud_review",
-                             headers=headers)).json()
-    assert page["total"] == 5 and len(page["items"]) == 2 and page["page"] == 2
+    seen, cursor = [], None
+    for _ in range(3):
+        query = "page_size=2&status=cloud_review" + (f"&cursor={cursor}" if cursor else "")
+        page = (await client.get(f"/api/v1/review/queue?{query}", headers=headers)).json()
+        assert page["total"] == 5 and page["total_exact"] is True and len(page["items"]) <= 2
+        seen += [item["due_at"] for item in page["items"]]
+        cursor = page["next_cursor"]
+    assert cursor is None and len(seen) == 5 and seen == sorted(seen)  # each once, in due order
     changes = (await client.get("/api/v1/review/queue?business_type=change", headers=headers)).json()
     assert [i["business_type"] for i in changes["items"]] == ["change"]
     city = await create_staff(client, "city-reviewer", "reviewer", "451400")
@@ -167,8 +202,8 @@ async def test_queue_filters_and_paginates(client, server):
 
 
 @pytest.mark.parametrize("query, field", [("status=lost", "status"), ("business_type=x", "business_type"),
-                                          ("page=0", "page"), ("page_size=1000", "page_size"),
-                                          ("page=two", "page")])
+                                          ("cursor=bm9wZQ", "cursor"), ("page_size=1000", "page_size"),
+                                          ("cursor=%%%", "cursor"), ("cursor=WzEsMiwzLDQsNV0", "cursor")])
 async def test_queue_rejects_bad_filters_by_name(client, server, query, field):
     _, reviewer, _ = await setup(client, server)
     response = await client.get(f"/api/v1/review/queue?{query}", headers=reviewer["headers"])
@@ -464,6 +499,12 @@ async def test_admin_reads_the_audit_log_of_the_scope_and_others_may_not(client,
     assert (await client.get("/api/v1/review/audit", headers=reviewer["headers"])).status_code == 403
     bad = await client.get("/api/v1/review/audit?application_id=nope", headers=admin["headers"])
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "application_id"
+    await client.get(f"/api/v1/review/applications/{application.id}", headers=reviewer["headers"])  # a "view"
+    first = (await client.get("/api/v1/review/audit?page_size=1", headers=admin["headers"])).json()
+    assert [e["action"] for e in first["items"]] == ["view"] and first["total"] == 2
+    second = (await client.get(f"/api/v1/review/audit?page_size=1&cursor={first['next_cursor']}",
+                               headers=admin["headers"])).json()
+    assert [e["action"] for e in second["items"]] == ["approve_lock"] and second["next_cursor"] is None
 
 
 # --- submit preconditions (applications' missing, flow options, names) -----------------------------------

@@ -123,14 +123,14 @@ async def queue_page(request: Request):
     context = {"staff": staff, "csrf_token": csrf_token_for(request, request.cookies.get(SESSION_COOKIE, "")),
                "filters": filters, "statuses": [(code, STATUS_LABELS[code]) for code in queue.WAITING_STATUSES],
                "business_types": list(views.BUSINESS_LABELS.items()),
-               "page_query": lambda page: urlencode({**{k: v for k, v in filters.items() if v}, "page": page})}
+               "filters_query": urlencode({k: v for k, v in filters.items() if v}),
+               "page_query": lambda cursor: urlencode({**{k: v for k, v in filters.items() if v}, "cursor": cursor}),
+               "continued": bool(request.args.get("cursor"))}
     try:
-        page = int(request.args.get("page") or 1)
-        result = await queue.queue(staff, page=page, **filters)
-    except (DomainError, ValueError) as exc:
-        empty = {"items": [], "total": 0, "page": 1, "page_size": 20}
-        return _page(request, "queue.html", status=getattr(exc, "status", 422), result=empty,
-                     error=getattr(exc, "message", "页码应为整数"), **context)
+        result = await queue.queue(staff, cursor=request.args.get("cursor") or None, **filters)
+    except DomainError as exc:
+        empty = {"items": [], "total": 0, "total_exact": True, "page_size": 20, "next_cursor": None}
+        return _page(request, "queue.html", status=exc.status, result=empty, error=exc.message, **context)
     local = _local(request)
     for item in result["items"]:
         item["due_local"] = local(item["due_at"])

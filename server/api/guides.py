@@ -250,15 +250,13 @@ async def _render_landing(request: Request, code: str) -> tuple[int | None, str]
 @openapi.response(200, {"text/html": str}, description="the page")
 @openapi.response(404, {"text/html": str}, description="a friendly page for an unknown or retired code")
 async def landing_page(request: Request, code: str):
-    ctx = request.app.ctx
-    page = page_cache.get(code)
-    if page is None:
-        page = await _render_landing(request, code)
-        page_cache.put(code, page, ctx.settings.guides.landing_cache_seconds)
+    settings = request.app.ctx.settings
+    page = page_cache.get(code) or await page_cache.get_or_render(
+        code, lambda: _render_landing(request, code), settings.guides.landing_cache_seconds)
     point_id, body = page
     if point_id is None:
         return html(body, status=404, headers={"Cache-Control": "no-store"})
-    await scans.record_scan(ctx.settings, ctx.cache, point_id, client_ip(request), request.headers.get("user-agent", ""))
+    scans.record_scan(settings, point_id, client_ip(request), request.headers.get("user-agent", ""))
     return html(body, headers={"Cache-Control": LANDING_CACHE_CONTROL})
 
 

@@ -1,4 +1,7 @@
-"""GET /healthz: is the database reachable, is the cache reachable."""
+"""GET /healthz: the process answers (liveness, no I/O). GET /readyz: the database, cache and storage answer."""
+import asyncio
+import os
+
 from sanic import Blueprint, json
 from sanic_ext import openapi
 from tortoise import connections
@@ -7,8 +10,19 @@ health = Blueprint("health")
 
 
 @health.get("/healthz")
-@openapi.summary("Database and cache health")
+@openapi.summary("Liveness: the process serves requests (touches nothing else)")
 async def healthz(request):
+    return json({"status": "ok"})
+
+
+def _storage_writable(directory: str) -> bool:
+    os.makedirs(directory, exist_ok=True)
+    return os.access(directory, os.W_OK)
+
+
+@health.get("/readyz")
+@openapi.summary("Readiness: database, cache and file storage reachable (503 naming what is down)")
+async def readyz(request):
     checks = {}
     try:
         await connections.get("default").execute_query("SELECT 1")
@@ -19,5 +33,10 @@ async def healthz(request):
         checks["cache"] = "ok" if await request.app.ctx.cache.ping() else "down"
     except Exception as exc:
         checks["cache"] = f"down: {exc.__class__.__name__}"
-    healthy = all(value == "ok" for value in checks.values())
-    return json({"status": "ok" if healthy else "degraded", **checks}, status=200 if healthy else 503)
+    try:
+        writable = await asyncio.to_thread(_storage_writable, request.app.ctx.settings.uploads.dir)
+        checks["storage"] = "ok" if writable else "down: not writable"
+    except OSError as exc:
+        checks["storage"] = f"down: {exc.__class__.__name__}"
+    ready = all(value == "ok" for value in checks.values())
+    return json({"status": "ok" if ready else "degraded", **checks}, status=200 if ready else 503)

@@ -1,12 +1,14 @@
 """What every blueprint shares: body parsing into pydantic models with field-named 4xx, and who is calling."""
 from __future__ import annotations
 
+import ipaddress
 import json as jsonlib
 from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
-from sanic import Request
+from sanic import Request, Sanic
 
+from server.config import Settings
 from server.errors import Invalid, Malformed, Unauthorized
 from server.models.accounts import Applicant, Staff
 from server.services.accounts import sessions
@@ -96,8 +98,29 @@ def parse(request: Request, model: type[Model]) -> Model:
         raise invalid_from(exc) from None
 
 
+def configure_proxies(app: Sanic, settings: Settings) -> None:
+    """Sanic reads the client's address from X-Forwarded-For only when trusted proxies are configured."""
+    app.config.PROXIES_COUNT = settings.server.proxies_count if settings.server.trusted_proxies else 0
+    app.ctx.trusted_proxies = tuple(ipaddress.ip_network(entry, strict=False)
+                                    for entry in settings.server.trusted_proxies)
+
+
+def _from_trusted_proxy(request: Request, peer: str) -> bool:
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return False
+    return any(address in network for network in request.app.ctx.trusted_proxies)
+
+
 def client_ip(request: Request) -> str:
-    return request.remote_addr or request.ip or "unknown"
+    """The client's address (evidence, rate limits, audit): the forwarded one only when the connection itself
+    comes from a configured trusted proxy; a header from anyone else is ignored."""
+    peer = request.ip
+    forwarded = request.remote_addr
+    if forwarded and _from_trusted_proxy(request, peer):
+        return forwarded
+    return peer or "unknown"
 
 
 def bearer_token(request: Request) -> str | None:
@@ -120,9 +143,12 @@ async def current_staff(request: Request) -> Staff:
     if not token:
         raise Unauthorized()
     principal = await sessions.authenticate(request.app.ctx.cache, token, "staff")
-    staff = await Staff.get_or_none(id=principal.id, active=True).prefetch_related("authority")
+    staff = sessions.remembered_staff(token)
     if staff is None:
-        raise Unauthorized()
+        staff = await Staff.get_or_none(id=principal.id, active=True).select_related("authority")
+        if staff is None:
+            raise Unauthorized()
+        sessions.remember_staff(token, staff)
     return staff
 
 

@@ -55,18 +55,18 @@ async def request_sms_code(request: Request):
 @openapi.parameter("status", str, description=" | ".join(OUTBOX_STATUSES))
 @openapi.parameter("channel", str, description=" | ".join(CHANNELS))
 @openapi.parameter("limit", int, description="1–200, default 50")
-@openapi.parameter("offset", int, description="default 0")
-@openapi.response(200, description="{total, counts: {status: n}, items: [{id, channel, recipient, template, status, "
+@openapi.parameter("cursor", str, description="next_cursor of the previous page")
+@openapi.response(200, description="{total, total_exact, next_cursor, counts: {status: n}, items: [{id, channel, recipient, template, status, "
                                     "attempts, last_error, next_attempt_at, created_at, sent_at}]}")
 @openapi.response(401, description="not logged in")
 @openapi.response(403, description="not an administrator")
-@openapi.response(422, description="unknown status or channel, limit/offset out of range")
+@openapi.response(422, description="unknown status or channel, limit out of range, bad cursor")
 async def list_messages(request: Request):
     staff = await current_staff(request)
     require_role(staff, "admin")
     return json(await notifications.messages_for_staff(
         status=request.args.get("status") or None, channel=request.args.get("channel") or None,
-        limit=_int_arg(request, "limit", 50, 1, 200), offset=_int_arg(request, "offset", 0, 0, 10 ** 9)),
+        limit=_int_arg(request, "limit", 50, 1, 200), cursor=request.args.get("cursor") or None),
         ensure_ascii=False)
 
 

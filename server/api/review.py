@@ -86,26 +86,27 @@ async def timeline(request: Request, application_id):
 @openapi.parameter("status", str)
 @openapi.parameter("business_type", str)
 @openapi.parameter("authority", str)
-@openapi.parameter("page", int)
+@openapi.parameter("cursor", str, description="next_cursor of the previous page")
 @openapi.parameter("page_size", int)
 @openapi.secured("bearer")
-@openapi.response(200, description="{items: [...], total, page, page_size}; personal data masked")
+@openapi.response(200, description="{items: [...], total, total_exact, page_size, next_cursor}; personal data masked")
 @openapi.response(422, description="a filter names an unknown value")
 async def review_queue(request: Request):
     staff = await current_staff(request)
     return json(await queue.queue(
         staff, status=request.args.get("status") or None, business_type=request.args.get("business_type") or None,
-        authority=request.args.get("authority") or None, page=int_arg(request, "page", 1),
+        authority=request.args.get("authority") or None, cursor=request.args.get("cursor") or None,
         page_size=int_arg(request, "page_size", 20)))
 
 
 @bp.get("/audit")
 @openapi.summary("The append-only audit log of staff actions in the administrator's scope, newest first")
 @openapi.parameter("application_id", str)
-@openapi.parameter("page", int)
+@openapi.parameter("cursor", str, description="next_cursor of the previous page")
 @openapi.parameter("page_size", int)
 @openapi.secured("bearer")
-@openapi.response(200, description="{items: [{at, username, role, action, application_id, ip, user_agent, ...}], total}")
+@openapi.response(200, description="{items: [{at, username, role, action, application_id, ip, user_agent, ...}], "
+                                   "total, total_exact, page_size, next_cursor}")
 @openapi.response(403, description="administrators only")
 async def audit_log(request: Request):
     staff = await current_staff(request)
@@ -113,7 +114,7 @@ async def audit_log(request: Request):
     application_id = as_uuid(raw_id) if raw_id else None
     if raw_id and application_id is None:
         raise Invalid("application_id", "application_id：应为申请编号")
-    return json(await audit.search(staff, application_id=application_id, page=int_arg(request, "page", 1),
+    return json(await audit.search(staff, application_id=application_id, cursor=request.args.get("cursor") or None,
                                    page_size=int_arg(request, "page_size", 50)))
 
 

@@ -6,7 +6,9 @@ import contextlib
 import secrets
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable
+
+from sanic.log import logger
 
 from server.errors import Conflict
 
@@ -56,6 +58,22 @@ class Cache(ABC):
     async def clear(self) -> None:
         """Remove every key of this application (only its own prefix on a shared Redis)."""
 
+    @abstractmethod
+    async def hll_add(self, key: str, members: Iterable[str], ttl: float | None = None) -> None:
+        """Add members to a distinct-count estimate (HyperLogLog on Redis); the TTL starts with the first add."""
+
+    @abstractmethod
+    async def hll_count(self, key: str) -> int: ...
+
+    @abstractmethod
+    async def publish(self, channel: str, message: str) -> None:
+        """Tell every other worker sharing this cache; in-process backends have none to tell."""
+
+    @abstractmethod
+    def listen(self, channel: str, handler: Callable[[str | None], None]) -> asyncio.Task | None:
+        """Call handler(message) for every message published by others; handler(None) whenever messages may
+        have been missed (on each (re)subscription). None when there is nobody else to hear from."""
+
     async def close(self) -> None:
         return None
 
@@ -79,6 +97,8 @@ class MemoryCache(Cache):
 
     def __init__(self) -> None:
         self._data: dict[str, tuple[str, float | None]] = {}
+        # One process: an exact set is the distinct count.
+        self._hll: dict[str, tuple[set[str], float | None]] = {}
 
     def _live(self, key: str) -> tuple[str, float | None] | None:
         entry = self._data.get(key)
@@ -147,11 +167,30 @@ class MemoryCache(Cache):
         if entry and entry[0] == token:
             del self._data[key]
 
+    async def hll_add(self, key, members, ttl=None):
+        entry = self._hll.get(key)
+        if entry is None or (entry[1] is not None and entry[1] <= time.monotonic()):
+            entry = self._hll[key] = (set(), self._expiry(ttl))
+        entry[0].update(members)
+
+    async def hll_count(self, key):
+        entry = self._hll.get(key)
+        if entry is None or (entry[1] is not None and entry[1] <= time.monotonic()):
+            return 0
+        return len(entry[0])
+
+    async def publish(self, channel, message):
+        return None
+
+    def listen(self, channel, handler):
+        return None
+
     async def ping(self):
         return True
 
     async def clear(self):
         self._data.clear()
+        self._hll.clear()
 
 
 _INCR_WITH_WINDOW = """
@@ -235,6 +274,41 @@ class RedisCache(Cache):
 
     async def release_if_owner(self, key, token):
         await self._release(keys=[self._k(key)], args=[token])
+
+    async def hll_add(self, key, members, ttl=None):
+        members = list(members)
+        if not members:
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.pfadd(self._k(key), *members)
+            if ttl is not None:
+                pipe.expire(self._k(key), int(ttl), nx=True)
+            await pipe.execute()
+
+    async def hll_count(self, key):
+        return int(await self._redis.pfcount(self._k(key)))
+
+    async def publish(self, channel, message):
+        await self._redis.publish(self._k(channel), message)
+
+    def listen(self, channel, handler):
+        return asyncio.create_task(self._listen(self._k(channel), handler))
+
+    async def _listen(self, channel: str, handler: Callable[[str | None], None]) -> None:
+        while True:
+            try:
+                async with self._redis.pubsub(ignore_subscribe_messages=False) as pubsub:
+                    await pubsub.subscribe(channel)
+                    async for message in pubsub.listen():
+                        if message["type"] == "subscribe":
+                            handler(None)
+                        elif message["type"] == "message":
+                            handler(message["data"])
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # Redis away: try again; handler(None) on resubscribing covers the gap
+                logger.warning("cache subscription to %s lost (%s); resubscribing", channel, exc.__class__.__name__)
+                await asyncio.sleep(1)
 
     async def ping(self):
         return bool(await self._redis.ping())

@@ -85,7 +85,7 @@ async def create_item(staff: Staff, data: dict) -> GuideItem:
         raise Invalid("body", "办事指南的正文不能为空")
     authority = await _authority_in_scope(staff, data.pop("authority_code"))
     item = await GuideItem.create(authority=authority, **data)
-    page_cache.forget()
+    await page_cache.forget()
     return item
 
 
@@ -97,7 +97,7 @@ async def update_item(staff: Staff, item_id: int, changes: dict) -> GuideItem:
     for key, value in changes.items():
         setattr(item, key, value)
     await item.save()
-    page_cache.forget()
+    await page_cache.forget()
     return item
 
 
@@ -133,7 +133,7 @@ async def attach_file(settings: Settings, staff: Staff, item_id: int, name: str,
     await item.save(update_fields=["file_name", "content_type", "size", "download_name", "updated_at"])
     if previous:
         (directory / previous).unlink(missing_ok=True)
-    page_cache.forget()
+    await page_cache.forget()
     return item
 
 

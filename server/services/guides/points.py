@@ -94,7 +94,7 @@ async def create_point(settings: Settings, staff: Staff, data: dict) -> ServiceP
             continue  # a code collision: astronomically rare, try another
     else:
         raise Unavailable("生成网点编码失败，请重试")
-    page_cache.forget(point.code)
+    await page_cache.forget(point.code)
     return point
 
 
@@ -109,7 +109,7 @@ async def update_point(settings: Settings, staff: Staff, point_id: int, changes:
         setattr(point, key, value)
     async with in_transaction():
         await point.save()
-    page_cache.forget(point.code)
+    await page_cache.forget(point.code)
     if reprint:
         await make_poster(settings, point)
     return point

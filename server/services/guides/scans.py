@@ -1,8 +1,10 @@
-"""Scan statistics: counted in the cache on the hot path, moved to the database in the background.
+"""Scan statistics: counted in this worker's memory on the hot path, moved to the database in batches.
 
-Per point and local day the cache holds a scan counter and a unique-visitor counter; a visitor is a keyed
-hash of IP and user agent (no address is kept), counted once per day through a set-if-absent key. Flushing
-takes each counter with GETDEL and adds it to the day's row, so several workers never count a scan twice.
+A scan costs no I/O: the worker adds it to its own per point-and-day counter and remembers the visitor (a keyed
+hash of IP and user agent; no address is kept). Every `guides.scan_flush_seconds` the worker adds its counts to
+the day's row and its visitors to the day's HyperLogLog in the cache (shared by every worker and machine), whose
+estimate becomes the row's unique visitors. A report flushes this worker first; other workers' scans arrive
+within one flush interval.
 """
 from __future__ import annotations
 
@@ -21,19 +23,20 @@ from server.config import Settings
 from server.errors import Invalid
 from server.models.guides import PointScanDay, ServicePoint
 
-# Long enough to survive an outage of the flusher; the on-demand flush looks this far back.
-COUNTER_DAYS = 8
-VISITOR_TTL = 36 * 3600
+# The visitor estimate of a day outlives the day by a week, for a flush delayed by an outage.
+VISITORS_TTL = 8 * 86400
 
-_dirty: set[tuple[int, str]] = set()
+# (point id, local day) -> scans and visitor ids not yet flushed from this worker
+_scans: dict[tuple[int, str], int] = {}
+_visitors: dict[tuple[int, str], set[str]] = {}
 
 
 def local_today(settings: Settings) -> date:
     return clock.today(ZoneInfo(settings.review.timezone))
 
 
-def _keys(point_id: int, day: str) -> tuple[str, str]:
-    return f"guides:scans:{point_id}:{day}", f"guides:visitors:{point_id}:{day}"
+def _visitors_key(point_id: int, day: str) -> str:
+    return f"guides:visitors:{point_id}:{day}"
 
 
 def visitor_id(settings: Settings, ip: str, user_agent: str) -> str:
@@ -41,63 +44,50 @@ def visitor_id(settings: Settings, ip: str, user_agent: str) -> str:
                            digest_size=12).hexdigest()
 
 
-async def record_scan(settings: Settings, cache: Cache, point_id: int, ip: str, user_agent: str) -> None:
-    day = local_today(settings).isoformat()
-    scans_key, visitors_key = _keys(point_id, day)
-    ttl = COUNTER_DAYS * 86400
-    await cache.incr(scans_key, ttl=ttl)
-    if await cache.add(f"guides:visitor:{point_id}:{day}:{visitor_id(settings, ip, user_agent)}", "1", VISITOR_TTL):
-        await cache.incr(visitors_key, ttl=ttl)
-    _dirty.add((point_id, day))
+def record_scan(settings: Settings, point_id: int, ip: str, user_agent: str) -> None:
+    key = (point_id, local_today(settings).isoformat())
+    _scans[key] = _scans.get(key, 0) + 1
+    visitors = _visitors.get(key)
+    if visitors is None:
+        visitors = _visitors[key] = set()
+    visitors.add(visitor_id(settings, ip, user_agent))
 
 
-async def _flush_one(cache: Cache, point_id: int, day: str) -> None:
-    scans_key, visitors_key = _keys(point_id, day)
-    scans = int(await cache.getdel(scans_key) or 0)
-    visitors = int(await cache.getdel(visitors_key) or 0)
-    if not scans and not visitors:
-        return
-    try:
-        await _add_to_day(point_id, date.fromisoformat(day), scans, visitors)
-    except Exception:
-        # Put the counts back for the next flush rather than lose them.
-        await cache.incr(scans_key, scans, ttl=COUNTER_DAYS * 86400)
-        await cache.incr(visitors_key, visitors, ttl=COUNTER_DAYS * 86400)
-        raise
+async def _flush_one(cache: Cache, point_id: int, day: str, scans: int, visitors: set[str]) -> None:
+    key = _visitors_key(point_id, day)
+    await cache.hll_add(key, visitors, ttl=VISITORS_TTL)
+    await _add_to_day(point_id, date.fromisoformat(day), scans, await cache.hll_count(key))
 
 
-async def _add_to_day(point_id: int, day: date, scans: int, visitors: int) -> None:
-    add = {"scans": F("scans") + scans, "unique_visitors": F("unique_visitors") + visitors}
-    if await PointScanDay.filter(point_id=point_id, day=day).update(**add):
+async def _add_to_day(point_id: int, day: date, scans: int, unique_visitors: int) -> None:
+    row = PointScanDay.filter(point_id=point_id, day=day)
+    if await row.update(scans=F("scans") + scans):
+        # Workers flush in any order: the estimate only ever grows.
+        await row.filter(unique_visitors__lt=unique_visitors).update(unique_visitors=unique_visitors)
         return
     if not await ServicePoint.exists(id=point_id):
         return
     try:
-        await PointScanDay.create(point_id=point_id, day=day, scans=scans, unique_visitors=visitors)
+        await PointScanDay.create(point_id=point_id, day=day, scans=scans, unique_visitors=unique_visitors)
     except IntegrityError:
-        await PointScanDay.filter(point_id=point_id, day=day).update(**add)
+        await _add_to_day(point_id, day, scans, unique_visitors)
 
 
-async def flush(cache: Cache) -> int:
-    """Moves every counter this worker touched into the database; returns how many point-days."""
-    pending = list(_dirty)
-    _dirty.difference_update(pending)
-    for point_id, day in pending:
+async def flush(cache: Cache, point_id: int | None = None) -> int:
+    """Moves this worker's counts (of one point, or all) into the database; returns how many point-days."""
+    keys = [key for key in _scans if point_id is None or key[0] == point_id]
+    for key in keys:
+        scans, visitors = _scans.pop(key, 0), _visitors.pop(key, set())
+        if not scans:
+            continue  # taken meanwhile by a concurrent flush of this worker
         try:
-            await _flush_one(cache, point_id, day)
+            await _flush_one(cache, key[0], key[1], scans, visitors)
         except Exception:
-            _dirty.add((point_id, day))
+            # Put the counts back for the next flush rather than lose them.
+            _scans[key] = _scans.get(key, 0) + scans
+            _visitors.setdefault(key, set()).update(visitors)
             raise
-    return len(pending)
-
-
-async def flush_point(settings: Settings, cache: Cache, point_id: int) -> None:
-    """On demand, whichever worker counted them: every day a counter can still be alive."""
-    today = local_today(settings)
-    for back in range(COUNTER_DAYS):
-        day = (today - timedelta(days=back)).isoformat()
-        await _flush_one(cache, point_id, day)
-        _dirty.discard((point_id, day))
+    return len(keys)
 
 
 async def flush_forever(settings: Settings, cache: Cache) -> None:
@@ -107,13 +97,13 @@ async def flush_forever(settings: Settings, cache: Cache) -> None:
         try:
             await flush(cache)
         except Exception:
-            logger.exception("flushing scan counters failed; they stay in the cache for the next round")
+            logger.exception("flushing scan counters failed; they stay in memory for the next round")
 
 
 async def scan_report(settings: Settings, cache: Cache, point: ServicePoint, days: int = 30) -> dict:
     if not 1 <= days <= 366:
         raise Invalid("days", "天数应在 1 至 366 之间")
-    await flush_point(settings, cache, point.id)
+    await flush(cache, point.id)
     since = local_today(settings) - timedelta(days=days - 1)
     rows = await PointScanDay.filter(point_id=point.id, day__gte=since).order_by("day")
     return {

@@ -11,12 +11,15 @@ import math
 import secrets
 import string
 import uuid
+from datetime import datetime
 
+from tortoise.expressions import Q
 from tortoise.functions import Count
 
 from server.cache import Cache
 from server.config import Settings
 from server.errors import Invalid, RateLimited
+from server.services.pagination import decode_cursor, encode_cursor, total_of
 from server.models.notifications import CHANNELS, OUTBOX_STATUSES, DevSms, OutboxMessage
 from server.clock import now
 from server.services.applications.identifiers import filing_reference, mask_phone, mobile_problem
@@ -201,7 +204,9 @@ def message_view(message: OutboxMessage) -> dict:
 
 
 async def messages_for_staff(status: str | None = None, channel: str | None = None, limit: int = 50,
-                             offset: int = 0) -> dict:
+                             cursor: str | None = None) -> dict:
+    """Newest first, by keyset on (created_at, id) (index outbox_message_listing)."""
+    after = decode_cursor(cursor, 2)
     if status is not None and status not in OUTBOX_STATUSES:
         raise Invalid("status", f"status 应为 {'、'.join(OUTBOX_STATUSES)} 之一")
     if channel is not None and channel not in CHANNELS:
@@ -211,11 +216,21 @@ async def messages_for_staff(status: str | None = None, channel: str | None = No
         query = query.filter(status=status)
     if channel:
         query = query.filter(channel=channel)
-    total = await query.count()
-    rows = await query.order_by("-created_at", "-id").offset(offset).limit(limit)
+    page = query
+    if after:
+        try:
+            created_at = datetime.fromisoformat(after[0])
+        except (TypeError, ValueError):
+            raise Invalid("cursor", "翻页标记无效，请从第一页重新浏览") from None
+        page = query.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=after[1]))
+    rows = await page.order_by("-created_at", "-id").limit(limit + 1)
+    next_cursor = encode_cursor([rows[limit - 1].created_at.isoformat(), str(rows[limit - 1].id)]) \
+        if len(rows) > limit else None
+    rows = rows[:limit]
+    total, exact = await total_of(query)
     counts = await OutboxMessage.annotate(n=Count("id")).group_by("status").values_list("status", "n")
     return {
-        "total": total,
+        "total": total, "total_exact": exact, "next_cursor": next_cursor,
         "counts": {name: 0 for name in OUTBOX_STATUSES} | dict(counts),
         "items": [message_view(row) for row in rows],
     }

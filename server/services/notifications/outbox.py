@@ -23,6 +23,7 @@ from tortoise.transactions import in_transaction
 
 from server.cache import Cache
 from server.config import Settings
+from server.metrics import record_outcome
 from server.models.documents import NotaryReceipt
 from server.models.notifications import OutboxMessage
 from server.models.signing import EvidenceEntry
@@ -233,6 +234,11 @@ class OutboxSender:
                 if not changed:
                     log.warning("outbox message %s changed while we delivered it (our lease ran out); "
                                 "outcome not recorded", row.id)
+                    continue
+                outcome = fields["status"] if fields["status"] != "pending" else (
+                    "held" if "attempts" in fields else "retry")
+                record_outcome(row.channel, self.settings.sms.provider if row.channel == "sms" else row.channel,
+                               outcome)
 
     @staticmethod
     def _scrubbed(row: OutboxMessage) -> dict:
@@ -266,7 +272,8 @@ async def deliver_due(app_ctx) -> int:
 
 
 def install_sender(app: Sanic) -> None:
-    """The SMS provider from config (a wrong setting stops the start), and the sender started with the server."""
+    """The SMS provider from config (a wrong setting stops the start), and in development the sender started with
+    the server; in production `python -m server worker` processes send and web workers only serve."""
     settings: Settings = app.ctx.settings
     app.ctx.sms = make_sms_provider(settings)
 
@@ -274,7 +281,7 @@ def install_sender(app: Sanic) -> None:
     async def start_outbox_sender(app: Sanic):
         app.ctx.notary = make_notary_client(settings)
         app.ctx.outbox = OutboxSender(settings, app.ctx.cache, app.ctx.sms, app.ctx.wechat, app.ctx.notary)
-        if settings.outbox.enabled:
+        if settings.outbox.enabled and settings.mode == "development":
             app.ctx.outbox.start()
 
     @app.before_server_stop

@@ -9,6 +9,7 @@ from server.models.applications import Application
 from server.models.review import AuditEntry
 from server.services.accounts.staff import require_role
 from server.services.authorities import scope_prefix
+from server.services.pagination import decode_cursor, encode_cursor, total_of
 
 
 @dataclass(frozen=True)
@@ -44,16 +45,20 @@ async def entries_for(application: Application) -> list[dict]:
     return [entry_view(entry) for entry in await AuditEntry.filter(application_id=application.id).order_by("id")]
 
 
-async def search(staff: Staff, *, application_id=None, page: int = 1, page_size: int = 50) -> dict:
-    """The audit log of the administrator's scope, newest first (administrators only)."""
+async def search(staff: Staff, *, application_id=None, cursor: str | None = None, page_size: int = 50) -> dict:
+    """The audit log of the administrator's scope, newest first (administrators only), by keyset on the id."""
     require_role(staff, "admin")
-    if page < 1:
-        raise Invalid("page", "页码应从1开始")
     if not 1 <= page_size <= 200:
         raise Invalid("page_size", "每页条数应为1至200")
+    after = decode_cursor(cursor, 1)
+    if after and not isinstance(after[0], int):
+        raise Invalid("cursor", "翻页标记无效，请从第一页重新浏览")
     query = AuditEntry.filter(authority_code__startswith=scope_prefix(staff.authority))
     if application_id is not None:
         query = query.filter(application_id=application_id)
-    rows = await query.order_by("-id").offset((page - 1) * page_size).limit(page_size)
-    return {"items": [entry_view(row) for row in rows], "total": await query.count(), "page": page,
-            "page_size": page_size}
+    page = query.filter(id__lt=after[0]) if after else query
+    rows = await page.order_by("-id").limit(page_size + 1)
+    next_cursor = encode_cursor([rows[page_size - 1].id]) if len(rows) > page_size else None
+    total, exact = await total_of(query)
+    return {"items": [entry_view(row) for row in rows[:page_size]], "total": total, "total_exact": exact,
+            "page_size": page_size, "next_cursor": next_cursor}

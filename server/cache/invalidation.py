@@ -1,0 +1,53 @@
+"""Invalidating what each worker keeps in its own memory (sessions, landing pages) on every worker and machine.
+
+`announce(topic, key)` forgets the entry here at once and publishes `topic:key` through the cache's pub/sub
+(Redis); every other worker's listener forgets it too. When the subscription was lost and comes back, every
+topic forgets everything, since messages may have been missed in between.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from server.cache import Cache
+
+CHANNEL = "invalidate"
+# topic -> forget(key); forget(None) forgets every entry of the topic.
+_topics: dict[str, Callable[[str | None], None]] = {}
+_cache: Cache | None = None
+
+
+def topic(name: str, forget: Callable[[str | None], None]) -> None:
+    _topics[name] = forget
+
+
+async def announce(name: str, key: str | None = None) -> None:
+    _topics[name](key)
+    if _cache is not None:
+        await _cache.publish(CHANNEL, f"{name}:{'*' if key is None else key}")
+
+
+def _received(message: str | None) -> None:
+    if message is None:
+        for forget in _topics.values():
+            forget(None)
+        return
+    name, _, key = message.partition(":")
+    forget = _topics.get(name)
+    if forget is not None:
+        forget(None if key == "*" else key)
+
+
+def start(cache: Cache) -> asyncio.Task | None:
+    """Called once per worker when it starts serving."""
+    global _cache
+    _cache = cache
+    return cache.listen(CHANNEL, _received)
+
+
+async def stop(listener: asyncio.Task | None) -> None:
+    global _cache
+    _cache = None
+    if listener is not None:
+        listener.cancel()
+        await asyncio.gather(listener, return_exceptions=True)

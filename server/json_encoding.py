@@ -1,0 +1,14 @@
+"""The one JSON encoder of HTTP responses: orjson (Rust), several times faster than the standard library.
+
+Sanic passes the keyword arguments of `json(...)` through; orjson always writes UTF-8, which is what
+`ensure_ascii=False` asked of the standard library, and escaping is never needed for valid JSON.
+"""
+from __future__ import annotations
+
+import orjson
+
+_OPTIONS = orjson.OPT_NON_STR_KEYS
+
+
+def dumps(value, *, ensure_ascii: bool = True, default=None, **_ignored) -> str:
+    return orjson.dumps(value, default=default, option=_OPTIONS).decode()
