@@ -47,6 +47,12 @@ def create_app(settings: Settings, name: str = "yct") -> Sanic:
         app.ctx.wx_state = MockState(appid=settings.wechat.appid, secret=settings.wechat.secret)
         app.blueprint(create_blueprint(app.ctx.wx_state))
 
+    if settings.email.enabled and settings.email.mount_mock and not settings.email.host:
+        from mailmock import MailState, create_mail_blueprint
+
+        app.ctx.mail_state = MailState()
+        app.blueprint(create_mail_blueprint(app.ctx.mail_state))
+
     if settings.notary.mount_mock:
         from trustmock import NotaryState, create_notary_blueprint
 

@@ -2,7 +2,8 @@
 from tortoise import fields
 from tortoise.models import Model
 
-REQUEST_STATUSES = ("pending", "signed", "declined", "replaced")
+# cancelled: the case left locked_signing (a decline, 撤销锁定, a withdrawal) while the link was open.
+REQUEST_STATUSES = ("pending", "signed", "declined", "replaced", "cancelled")
 METHODS = ("face", "e_seal", "e_license", "none")
 
 

@@ -269,7 +269,16 @@ async def _replace_parties(application: Application, parties: list[PartyInput], 
 
 
 async def withdraw(application: Application, applicant_id: int) -> Application:
-    return await lifecycle.transition(application, "withdraw", f"applicant:{applicant_id}")
+    """Withdraw a draft, returned or locked case; from locked_signing every open link dies and signers are told."""
+    # Imported here: the signing package reads this module.
+    from server.services.signing.exits import release_lock
+
+    async with in_transaction() as conn:
+        locked = application.status == "locked_signing"
+        await lifecycle.transition(application, "withdraw", f"applicant:{applicant_id}", connection=conn)
+        if locked:
+            await release_lock(application, "withdraw", conn)
+    return application
 
 
 # --- what is still missing ---------------------------------------------------------------------------------------
@@ -385,6 +394,7 @@ async def application_view(application: Application) -> dict:
         "attachments": [attachment_view(attachment) for attachment in attachments],
         "missing": await missing(application),
         "materials_version": application.materials_version,
+        "auto_submit": application.auto_submit,
     }
 
 
