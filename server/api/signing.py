@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
@@ -40,6 +41,8 @@ class GeolocationIn(RequestModel):
 class SignIn(RequestModel):
     signature_png_base64: str | None = Field(None, max_length=4_000_000)
     geolocation: GeolocationIn | None = None
+    # Enterprises: e_seal or e_license where rule 3 lets a home-province enterprise choose.
+    method: Literal["e_seal", "e_license"] | None = None
 
 
 class DeclineIn(RequestModel):
@@ -125,7 +128,7 @@ async def sign(request: Request, token: str):
     return json(await signing.sign(
         signing_request, ctx.settings, ctx.cache, signature_png_base64=body.signature_png_base64,
         geolocation=body.geolocation.model_dump() if body.geolocation else None,
-        ip=client_ip(request), user_agent=_user_agent(request)))
+        ip=client_ip(request), user_agent=_user_agent(request), method=body.method))
 
 
 @bp.post("/api/v1/sign/<token>/decline")

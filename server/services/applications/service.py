@@ -263,6 +263,7 @@ async def _replace_parties(application: Application, parties: list[PartyInput], 
     await Party.bulk_create([
         Party(id=party.id or uuid.uuid4(), application_id=application.id, position=index, role=party.role,
               kind=party.kind, name=party.name, id_type=party.id_type, id_number=party.id_number, phone=party.phone,
+              email=party.email, contact_name=party.contact_name,
               origin=party.origin, credit_code=party.credit_code, share_percent=party.share_percent)
         for index, party in enumerate(parties)
     ], using_db=conn)
@@ -372,7 +373,8 @@ async def flow_options(application: Application, missing_items: list | None = No
 def party_view(party: Party) -> dict:
     return {
         "id": str(party.id), "role": party.role, "kind": party.kind, "name": party.name, "id_type": party.id_type,
-        "id_number": party.id_number, "phone": party.phone, "origin": party.origin, "credit_code": party.credit_code,
+        "id_number": party.id_number, "phone": party.phone, "email": party.email, "contact_name": party.contact_name,
+        "origin": party.origin, "credit_code": party.credit_code,
         "share_percent": None if party.share_percent is None else format(party.share_percent.normalize(), "f"),
     }
 

@@ -38,9 +38,8 @@ TEMPLATES = {
     "application_result": "您提交的「{name}」{business}申请{result}。",
 }
 EMAIL_SUBJECTS = {"signed_notice": "电子签名确认通知（事后确认）"}
-# Parameters that must not outlive delivery in the outbox table (the code itself is kept only hashed, a link's
-# token only as its hash).
-SECRET_PARAMS = {"sms_code": ("code",), "signing_link": ("link", "wxlink"), "signing_reminder": ("link",)}
+# Parameters that must not outlive delivery in the outbox table (the code itself is kept only hashed).
+SECRET_PARAMS = {"sms_code": ("code",), "signing_reminder": ("link",)}
 # The class of each template (models.notifications.KINDS); anything not named is transactional.
 TEMPLATE_KINDS = {"sms_code": "code", "signed_notice": "notice"}
 SMS_CODE_DIGITS = 6

@@ -26,7 +26,7 @@ from server.services.signing import evidence
 from server.services.signing.face import passed_verification
 from server.services.signing.exits import release_lock
 from server.services.signing.links import BUSINESS_LABELS, LINK_GONE, reference_of
-from server.services.signing.signatories import METHOD_LABELS, ROLE_LABELS, signatories_of
+from server.services.signing.signatories import METHOD_LABELS, ROLE_LABELS, enterprise_methods, signatories_of
 from server.signing_providers import make_provider
 
 ENTITY_LABELS = {
@@ -113,6 +113,8 @@ async def signing_view(request: SigningRequest, settings: Settings) -> dict:
             "name": request.signer_name, "role": request.signer_role, "roles": request.signer_roles,
             "role_labels": [ROLE_LABELS.get(role, role) for role in request.signer_roles],
             "kind": request.signer_kind, "method": request.method, "method_label": METHOD_LABELS[request.method],
+            "methods": [{"method": m, "label": METHOD_LABELS[m]} for m in (
+                enterprise_methods(request.origin) if request.signer_kind == "enterprise" else (request.method,))],
             "id_type": request.id_type, "id_number": request.id_number, "credit_code": request.credit_code,
         },
         "flow": request.flow,
@@ -212,18 +214,31 @@ def _signer_evidence(request: SigningRequest) -> dict:
     }
 
 
+def _enterprise_method(request: SigningRequest, chosen: str | None) -> str:
+    allowed = enterprise_methods(request.origin)
+    method = chosen or request.method
+    if method not in allowed:
+        raise Invalid("method", f"该企业应使用{'或'.join(METHOD_LABELS[m] for m in allowed)}签署")
+    return method
+
+
 async def sign(request: SigningRequest, settings: Settings, cache: Cache, *, signature_png_base64: str | None,
-               geolocation: dict | None, ip: str, user_agent: str) -> dict:
-    """Sign once: after face verification (persons) or through the e-seal / e-license provider (enterprises)."""
+               geolocation: dict | None, ip: str, user_agent: str, method: str | None = None) -> dict:
+    """Sign once: after face verification (persons) or through the e-seal / e-license provider (enterprises,
+    which may choose between the two where rule 3 allows)."""
     application = request.application
     verification = seal = None
+    if request.signer_kind == "enterprise":
+        method = _enterprise_method(request, method)
+    else:
+        method = request.method
     if request.method == "face":
         verification = await passed_verification(request, settings.wechat.face_result_max_age_seconds)
         if verification is None:
             raise FaceRequired()
         image = signature_png(signature_png_base64, settings.signing.signature_max_bytes)
     else:
-        seal = await make_provider(settings).seal(method=request.method, credit_code=request.credit_code or "",
+        seal = await make_provider(settings).seal(method=method, credit_code=request.credit_code or "",
                                                   enterprise_name=request.signer_name,
                                                   document_hash=request.materials_hash)
         image = seal.image_png
@@ -242,7 +257,7 @@ async def sign(request: SigningRequest, settings: Settings, cache: Cache, *, sig
             raise Gone(LINK_GONE)
         entry = await evidence.append(conn, application.id, "signature", {
             "request_id": str(request.id), "party_id": str(request.party_id), "signer": _signer_evidence(request),
-            "method": request.method, "flow": request.flow, "materials_version": request.materials_version,
+            "method": method, "flow": request.flow, "materials_version": request.materials_version,
             "snapshot_hash": request.snapshot_hash, "materials_hash": request.materials_hash,
             "server_time": signed_at.isoformat(), "ip": ip, "user_agent": user_agent, "geolocation": geolocation,
             "face_verification": None if verification is None else {
@@ -255,7 +270,7 @@ async def sign(request: SigningRequest, settings: Settings, cache: Cache, *, sig
             "documents_opened": opened,
         }, notary=settings.notary.enabled)
         signature = await Signature.create(
-            request_id=request.id, application_id=application.id, party_id=request.party_id, method=request.method,
+            request_id=request.id, application_id=application.id, party_id=request.party_id, method=method,
             materials_version=request.materials_version, snapshot_hash=request.snapshot_hash,
             materials_hash=request.materials_hash, signed_at=signed_at, image_sha256=image_sha256,
             image_path=image_path, seal_reference=seal.reference if seal else None, evidence_seq=entry.seq,
