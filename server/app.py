@@ -12,6 +12,7 @@ from server.cache import make_cache
 from server.config import Settings
 from server.db import close_database, open_database
 from server.errors import install_error_handlers
+from server.faceid import TencentFaceId
 from server.services.documents import prepare_documents
 from server.services.documents.pades import load_certificate
 from server.services.notifications.outbox import install_sender
@@ -73,6 +74,7 @@ def create_app(settings: Settings, name: str = "yct") -> Sanic:
         app.ctx.cache = make_cache(settings.cache.url)
         app.ctx.wechat = WeChatGateway(settings.wechat.appid, settings.wechat.secret, settings.wechat_api_base_url,
                                        settings.wechat.timeout_seconds)
+        app.ctx.faceid = _faceid(app, settings)
         if settings.mode == "production":
             # A platform certificate that cannot be read stops the start, not the first signed PDF.
             await asyncio.to_thread(load_certificate, settings)
@@ -82,10 +84,28 @@ def create_app(settings: Settings, name: str = "yct") -> Sanic:
 
     @app.after_server_stop
     async def close_clients(app: Sanic):
+        if getattr(app.ctx, "faceid_server", None) is not None:
+            app.ctx.faceid_server.stop()
         await app.ctx.cache.close()
         await close_database()
 
     return app
+
+
+def _faceid(app: Sanic, settings: Settings) -> TencentFaceId | None:
+    """Tencent Cloud FaceID H5 at faceid.endpoint; without one (development), the stand-in started here."""
+    if not settings.faceid.enabled:
+        return None
+    if settings.faceid.endpoint:
+        return TencentFaceId(settings, settings.faceid.endpoint)
+    if not settings.faceid.mount_mock:
+        return None
+    from faceidmock import FaceIdServer, FaceIdState
+
+    app.ctx.faceid_state = FaceIdState(settings.faceid.secret_id, settings.faceid.secret_key)
+    app.ctx.faceid_server = FaceIdServer(app.ctx.faceid_state)
+    app.ctx.faceid_server.start()
+    return TencentFaceId(settings, f"http://{app.ctx.faceid_server.endpoint}")
 
 
 def create_bare_app() -> Sanic:

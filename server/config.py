@@ -135,6 +135,20 @@ class SigningSettings(_Section):
         return sorted(set(value), reverse=True)
 
 
+class FaceIdSettings(_Section):
+    """Face verification from a plain phone browser: Tencent Cloud FaceID H5 (慧眼). Empty endpoint: the stand-in
+    this server starts (development); production: https://faceid.tencentcloudapi.com with the account's keys."""
+
+    enabled: bool = True
+    secret_id: str = "dev-faceid-id"
+    secret_key: str = "dev-faceid-key"
+    region: str = "ap-guangzhou"
+    rule_id: str = "1"
+    endpoint: str = ""
+    mount_mock: bool = True
+    timeout_seconds: float = Field(10.0, gt=0, le=60)
+
+
 class EmailSettings(_Section):
     """事后确认 by e-mail (seed 004 "短信或者邮件") over SMTP; empty host: the stand-in on this server."""
 
@@ -230,6 +244,7 @@ class Settings(_Section):
     wechat: WeChatSettings = Field(default_factory=WeChatSettings)
     sms: SmsSettings = Field(default_factory=SmsSettings)
     email: EmailSettings = Field(default_factory=EmailSettings)
+    faceid: FaceIdSettings = Field(default_factory=FaceIdSettings)
     uploads: UploadSettings = Field(default_factory=UploadSettings)
     signing: SigningSettings = Field(default_factory=SigningSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
@@ -327,4 +342,7 @@ def production_refusal(settings: Settings) -> str | None:
         return "config key 'notary.url': production pushes evidence to the real notary; the stand-in is refused"
     if settings.email.enabled and (settings.email.mount_mock or not settings.email.host):
         return "config key 'email.host': production sends e-mail through a real SMTP server; the stand-in is refused"
+    if settings.faceid.enabled and (settings.faceid.mount_mock or not settings.faceid.endpoint):
+        return ("config key 'faceid.endpoint': production verifies faces at Tencent Cloud FaceID; "
+                "the stand-in is refused")
     return None

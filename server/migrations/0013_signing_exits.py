@@ -38,6 +38,15 @@ class Migration(migrations.Migration):
             model_name='OutboxMessage',
             index=Index(fields=['status', 'priority', 'next_attempt_at']),
         ),
+        ops.AlterModelOptions(
+            name='FaceVerification',
+            options={'table': 'face_verification', 'app': 'yct', 'pk_attr': 'id', 'table_description': "Every face-verification result checked (WeChat's verify_result, or a Tencent FaceID H5 BizToken). A unique"},
+        ),
+        ops.AddField(
+            model_name='FaceVerification',
+            name='provider',
+            field=fields.CharField(default='wechat', max_length=16),
+        ),
         ops.AddField(
             model_name='Party',
             name='contact_name',

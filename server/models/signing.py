@@ -42,11 +42,16 @@ class SigningRequest(Model):
         indexes = (("application_id", "party_id"),)
 
 
+FACE_PROVIDERS = ("wechat", "tencent_h5")
+
+
 class FaceVerification(Model):
-    """Every WeChat face-verification result checked. A unique hash of each result makes a replay impossible."""
+    """Every face-verification result checked (WeChat's verify_result, or a Tencent FaceID H5 BizToken). A unique
+    hash of each result makes a replay impossible."""
 
     id = fields.UUIDField(pk=True)
     request = fields.ForeignKeyField("yct.SigningRequest", related_name="face_verifications", on_delete=fields.CASCADE)
+    provider = fields.CharField(max_length=16, default="wechat")
     verify_result_hash = fields.CharField(max_length=64, unique=True)
     passed = fields.BooleanField()
     reason = fields.CharField(max_length=32, null=True)

@@ -28,6 +28,8 @@ TEMPLATES = {
     "cloud_approved": "您提交的「{name}」{business}申请已通过云帮办审核，材料已锁定，请通知全部有权签字人完成电子签名。",
     "cloud_returned": "您提交的「{name}」{business}申请已退回修改，请在一窗通小程序“办理进度”中查看意见并修改。",
     "signing_link": "{signer}您好：「{name}」{business}申请请您以{role}身份电子签名，链接{hours}小时内有效：{link}",
+    # With a WeChat URL Link (signing.wechat_url_link): the same, plus the way straight into the mini-program.
+    "signing_link_wechat": "{signer}您好：「{name}」{business}申请请您以{role}身份电子签名，链接{hours}小时内有效：{link} 微信中打开：{wxlink}",
     "signing_reminder": "{signer}您好：「{name}」{business}申请尚待您以{role}身份电子签名，链接将于{deadline}失效：{link}",
     "signing_expired": "「{name}」{business}申请：{signer}的签名链接已于{deadline}过期未签名，请在一窗通小程序中重新发送签名链接。",
     "signing_cancelled": "{signer}您好：「{name}」{business}申请{cause}，此前发给您的签名链接已失效，无需签名。",

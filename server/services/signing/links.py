@@ -128,7 +128,8 @@ async def create_signing_requests(application: Application, settings: Settings, 
                 materials_hash=signed_hash, expires_at=expires_at, using_db=conn)
             link = link_for(settings, token)
             if party.phone:
-                await notifications.enqueue_sms(party.phone, "signing_link", {
+                template = "signing_link_wechat" if signatory["party_id"] in wechat_links else "signing_link"
+                await notifications.enqueue_sms(party.phone, template, {
                     "signer": party.name, "name": application.name or "", "role": ROLE_LABELS[signatory["role"]],
                     "business": BUSINESS_LABELS.get(application.business_type, ""),
                     "hours": settings.signing.link_ttl_hours, "link": link,

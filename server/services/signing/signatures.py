@@ -261,7 +261,8 @@ async def sign(request: SigningRequest, settings: Settings, cache: Cache, *, sig
             "snapshot_hash": request.snapshot_hash, "materials_hash": request.materials_hash,
             "server_time": signed_at.isoformat(), "ip": ip, "user_agent": user_agent, "geolocation": geolocation,
             "face_verification": None if verification is None else {
-                "id": str(verification.id), "identify_time": verification.identify_time,
+                "id": str(verification.id), "provider": verification.provider,
+                "identify_time": verification.identify_time,
                 "openid": verification.openid, "user_id_key": verification.user_id_key,
             },
             "seal": None if seal is None else {"reference": seal.reference, "signature_value": seal.signature_value},
