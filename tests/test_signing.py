@@ -329,6 +329,10 @@ async def test_general_flow_signature_is_void_once_the_materials_change(client):
     await application.refresh_from_db()
     assert await signing.has_valid_signature_on_current_materials(application) is False
     assert (await client.get(f"/api/v1/sign/{token_of(links['李四']['link'])}")).status_code == 410
+    # The dead links' reminders and expiry notices are withdrawn with them.
+    assert not await OutboxMessage.filter(template__in=["signing_reminder", "signing_expired"],
+                                          status="pending").exists()
+    assert await OutboxMessage.filter(template="signing_reminder", status="cancelled").exists()
     statuses = (await client.get(f"/api/v1/applications/{application.id}/signatories", headers=login["headers"])).json()
     assert {s["name"]: s["status"] for s in statuses}["张三"] == "not_requested"
     await client.get(f"/api/v1/applications/{application.id}/signatories", headers=login["headers"])

@@ -81,6 +81,11 @@ async def claim_materials_write(application_id, connection) -> None:
     )
     if changed != 1:
         raise Conflict("申请材料已锁定或已提交，不能修改")
+    # Links sent for the old materials die with the change, and so do their reminders. Imported here: signing
+    # reads this module.
+    from server.services.signing.exits import close_open_links
+
+    await close_open_links(application_id, connection)
 
 
 class _same:

@@ -14,6 +14,7 @@ from server.services.applications import service as applications
 from server.services.notifications import messages as notifications
 from server.services.review import access, views, worktime
 from server.services.review.access import as_uuid
+from server.services.signing.exits import close_open_links
 
 APPLICANT_ACTOR = "申请人"
 SYSTEM_ACTOR = "系统"
@@ -113,6 +114,9 @@ async def submit(settings: Settings, applicant_id: int, application_id, flow: st
         if action != "submit_signed":
             updates["flow"] = flow
         await lifecycle.transition(application, action, APPLICANT_ACTOR, connection=conn, **updates)
+        if action == "submit_general":
+            # Signatories not yet signed are no longer needed: their links and reminders end.
+            await close_open_links(application.id, conn)
     return {
         "id": str(application.id), "status": application.status, "flow": application.flow,
         "status_label": lifecycle.STATUS_LABELS[application.status], "resubmission": application.resubmission,

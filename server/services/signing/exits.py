@@ -29,15 +29,23 @@ async def release_lock(application: Application, action: str, connection) -> Non
         await lifecycle.record(application.id, "系统", "signatures_voided",
                                [{"message": f"材料锁定已解除，此前的 {voided} 个签名作废，再次锁定后须重新签名"}],
                                connection=connection)
-    open_requests = await SigningRequest.filter(application_id=application.id, status="pending").using_db(connection)
-    if not open_requests:
-        return
-    await SigningRequest.filter(id__in=[r.id for r in open_requests], status="pending").using_db(connection).update(
-        status="cancelled", closed_at=moment)
-    for request in open_requests:
-        await notifications.cancel_scheduled(reference_of(request), connection=connection)
+    for request in await close_open_links(application.id, connection):
         if request.phone and request.expires_at > moment:
             await notifications.enqueue_sms(request.phone, "signing_cancelled", {
                 "signer": request.signer_name, "name": application.name or "",
                 "business": BUSINESS_LABELS.get(application.business_type, ""), "cause": CAUSES[action],
             }, connection=connection)
+
+
+async def close_open_links(application_id, connection) -> list[SigningRequest]:
+    """Cancel every open link of the application with its reminders and expiry notice; the links closed.
+
+    Also called when a link dies for other reasons: the materials change (一般流程) or the case is submitted.
+    """
+    open_requests = await SigningRequest.filter(application_id=application_id, status="pending").using_db(connection)
+    if open_requests:
+        await SigningRequest.filter(id__in=[r.id for r in open_requests], status="pending").using_db(
+            connection).update(status="cancelled", closed_at=now())
+        for request in open_requests:
+            await notifications.cancel_scheduled(reference_of(request), connection=connection)
+    return open_requests
