@@ -8,6 +8,7 @@ import io
 from pypdf import PdfReader
 
 from server.models.notifications import OutboxMessage
+from server.services.notifications.outbox import deliver_due
 
 from tests.helpers import create_staff, delivered_sms, person_form
 from wxmock.phone import PhoneClient

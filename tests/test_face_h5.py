@@ -97,3 +97,16 @@ async def test_enterprises_need_no_face(client):
     _, _, links = await _locked(client)
     response = await client.post(f"/api/v1/sign/{token_of(links['崇左甲贸易有限公司']['link'])}/face/h5", json={})
     assert response.status_code == 409
+
+
+async def test_the_scripted_phone_signs_from_the_browser_and_an_enterprise_by_e_license(client, server):
+    import asyncio
+
+    from wxmock.phone import PhoneClient
+
+    _, _, links = await _locked(client)
+    with PhoneClient(server.base_url, "openid-browser") as phone:
+        signed = await asyncio.to_thread(phone.sign_link, links["李四"]["link"], True)
+        sealed = await asyncio.to_thread(phone.sign_link, links["崇左甲贸易有限公司"]["link"], False, "e_license")
+    assert json.loads(signed["evidence"]["payload"])["face_verification"]["provider"] == "tencent_h5"
+    assert json.loads(sealed["evidence"]["payload"])["method"] == "e_license"

@@ -173,3 +173,21 @@ async def test_console_accepts_with_the_all_signed_notice_then_approves(client, 
         page = await http.get(approved.headers["location"])
     stored = await Application.get(id=application.id)
     assert stored.status == "approved" and stored.credit_code in page.text
+
+
+async def test_console_unlocks_a_locked_case_with_a_reason(client, server):
+    await create_staff(client, "console-http")
+    application = await waiting_application(client, server)
+    async with console_session(server) as http:
+        page = await http.get(f"/console/applications/{application.id}")
+        await http.post(f"/console/applications/{application.id}/approve-lock", data={"csrf_token": csrf_of(page)})
+        page = await http.get(f"/console/applications/{application.id}")
+        assert "撤销锁定" in page.text
+        token = csrf_of(page)
+        refused = await http.post(f"/console/applications/{application.id}/unlock", data={"csrf_token": token})
+        assert refused.status_code == 422 and "撤销锁定须填写理由" in refused.text
+        done = await http.post(f"/console/applications/{application.id}/unlock",
+                               data={"csrf_token": token, "reason": "申请人来电：住所门牌号填错"})
+        assert done.status_code == 303
+    stored = await Application.get(id=application.id)
+    assert stored.status == "returned" and stored.snapshot_hash is None

@@ -8,6 +8,7 @@ from server.services.notifications import messages
 from server.services.notifications.outbox import OutboxSender
 from tests.helpers import (
     create_locked_application,
+    enterprise,
     create_staff,
     face_result,
     login_applicant,
@@ -131,6 +132,12 @@ async def test_a_bad_email_address_is_refused_naming_the_field(client):
         {**person("李四", role="investor", id_number=LI_ID, phone="13800000002"), "email": "not-an-address"}]},
         headers=login["headers"])
     assert response.status_code == 422 and response.json()["error"]["field"] == "parties[0].email"
+    assert response.json()["error"]["message"] == "电子邮箱格式不正确"
+    given = await client.patch(f"/api/v1/applications/{created.json()['id']}", json={"parties": [
+        {**person("李四", role="investor", id_number=LI_ID, phone="13800000002"), "email": "lisi@example.com"}]},
+        headers=login["headers"])
+    assert given.status_code == 200, given.text
+    assert given.json()["parties"][0]["email"] == "lisi@example.com"
 
 
 # --- reminders ---------------------------------------------------------------------------------------------------
@@ -180,3 +187,24 @@ async def test_a_resend_makes_a_new_48_hour_link_and_moves_the_reminders(client,
                                           status="pending").exists()
     assert (await client.get(f"/api/v1/sign/{token_of(links['李四'])}")).status_code == 410
     assert (await client.get(f"/api/v1/sign/{token_of(fresh['李四']['link'])}")).status_code == 200
+
+
+async def test_an_enterprise_investor_needs_a_contact_person_with_a_phone(client):
+    login = await login_applicant(client)
+    created = await client.post("/api/v1/applications", json={
+        "business_type": "establish", "entity_type": "llc", "authority_code": "451402"}, headers=login["headers"])
+    base = f"/api/v1/applications/{created.json()['id']}"
+    company = {key: value for key, value in enterprise("崇左甲贸易有限公司").items() if key != "share_percent"}
+    without = await client.patch(base, json={"parties": [company]}, headers=login["headers"])
+    assert without.status_code == 200, without.text
+    missing = {item["field"] for item in without.json()["missing"]}
+    assert {"parties[0].contact_name", "parties[0].phone"} <= missing
+    given = await client.patch(base, json={"parties": [{**company, "contact_name": "王五", "phone": "13800000005"}]},
+                               headers=login["headers"])
+    assert given.status_code == 200, given.text
+    missing = {item["field"] for item in given.json()["missing"]}
+    assert not {"parties[0].contact_name", "parties[0].phone"} & missing
+    assert given.json()["parties"][0]["contact_name"] == "王五"
+    person_contact = await client.patch(base, json={"parties": [
+        {**person("李四", role="investor", id_number=LI_ID), "contact_name": "某人"}]}, headers=login["headers"])
+    assert person_contact.status_code == 422 and person_contact.json()["error"]["field"] == "parties[0].contact_name"

@@ -27,7 +27,8 @@ MAX_PARTIES = 10200
 _PERSON_ONLY = ("id_type", "id_number")
 # An enterprise acts through a contact person: their name here, their phone in `phone` (the signing link goes there).
 _ENTERPRISE_ONLY = ("origin", "credit_code", "contact_name")
-_KNOWN = {"id", "role", "kind", "name", "id_type", "id_number", "phone", "origin", "credit_code", "share_percent"}
+_KNOWN = {"id", "role", "kind", "name", "id_type", "id_number", "phone", "email", "contact_name", "origin", "credit_code",
+          "share_percent"}
 
 
 @dataclass
