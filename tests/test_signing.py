@@ -388,7 +388,7 @@ async def test_enterprise_methods_follow_rule_3_and_4(client):
     _, _, links = await _locked(client, parties)
     assert links["广州乙科技有限公司"]["method"] == "e_license"
     sms = await OutboxMessage.get(template="signing_link", recipient="13800000005")
-    assert sms.params["signer"] == "广州乙科技有限公司"
+    assert sms.params["signer"] == "王五（广州乙科技有限公司联系人）"
     token = token_of(links["广州乙科技有限公司"]["link"])
     view = (await client.get(f"/api/v1/sign/{token}")).json()
     assert [m["method"] for m in view["signer"]["methods"]] == ["e_license"]

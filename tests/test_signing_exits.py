@@ -181,3 +181,21 @@ async def test_auto_submit_setting_rejects_bad_input(client, body):
                                 headers=login["headers"])
     assert response.status_code == 422 and response.json()["error"]["field"] == "auto_submit"
     assert (await Application.get(id=application.id)).auto_submit is True
+
+
+async def test_two_last_signatures_at_once_submit_the_case_exactly_once(client):
+    import asyncio
+
+    application, _, links = await _locked(client)
+    tokens = {name: token_of(link) for name, link in links.items()}
+    for name, id_number in (("张三", ZHANG_ID), ("李四", LI_ID)):
+        await read_application_form(client, tokens[name])
+        face = await client.post(f"/api/v1/sign/{tokens[name]}/face",
+                                 json={"verify_result": await face_result(client, name, id_number)})
+        assert face.status_code == 200, face.text
+    answers = await asyncio.gather(*(client.post(f"/api/v1/sign/{token}", json={
+        "signature_png_base64": signature_png_base64()}) for token in tokens.values()))
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    assert (await Application.get(id=application.id)).status == "submitted"
+    assert await TimelineEntry.filter(application_id=application.id, action="submit_signed").count() == 1
+    assert await OutboxMessage.filter(template="signing_complete").count() == 2  # one SMS, one subscribe message

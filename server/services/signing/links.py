@@ -31,6 +31,13 @@ LINK_GONE = "签名链接已失效（已使用、已过期或已重新发送）�
 BUSINESS_LABELS = {"establish": "设立登记", "change": "变更登记", "deregister": "注销登记", "simple_deregister": "简易注销登记"}
 
 
+def addressee(party: Party) -> str:
+    """Whom the link's SMS greets: the person, or the enterprise's contact person on its behalf."""
+    if party.kind == "enterprise" and party.contact_name:
+        return f"{party.contact_name}（{party.name}联系人）"
+    return party.name
+
+
 def reference_of(request: SigningRequest) -> str:
     """What the link's scheduled messages (reminders, the expiry notice) are filed under in the outbox."""
     return f"signing_request:{request.id}"
@@ -130,7 +137,7 @@ async def create_signing_requests(application: Application, settings: Settings, 
             if party.phone:
                 template = "signing_link_wechat" if signatory["party_id"] in wechat_links else "signing_link"
                 await notifications.enqueue_sms(party.phone, template, {
-                    "signer": party.name, "name": application.name or "", "role": ROLE_LABELS[signatory["role"]],
+                    "signer": addressee(party), "name": application.name or "", "role": ROLE_LABELS[signatory["role"]],
                     "business": BUSINESS_LABELS.get(application.business_type, ""),
                     "hours": settings.signing.link_ttl_hours, "link": link,
                     "wxlink": wechat_links.get(signatory["party_id"], ""),
