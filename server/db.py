@@ -17,6 +17,9 @@ MODEL_MODULES = [
     "server.models.review",
     "server.models.guides",
     "server.models.documents",
+    "server.models.archive",
+    "server.models.licenses",
+    "server.models.annual_reports",
 ]
 MIGRATIONS_MODULE = "server.migrations"
 

@@ -5,6 +5,7 @@ from server.api import accounts, applications, health, names, notifications, sig
 from server.api import console, review
 from server.api import guides
 from server.api import documents
+from server.api import annual_reports, archive, console_after_approval, licenses
 
 
 def register_blueprints(app: Sanic) -> None:
@@ -23,3 +24,8 @@ def register_blueprints(app: Sanic) -> None:
     app.blueprint(console.bp)
     app.blueprint(guides.admin)
     app.blueprint(guides.public)
+    app.blueprint(archive.bp)
+    app.blueprint(licenses.bp)
+    app.blueprint(licenses.applicant_bp)
+    app.blueprint(annual_reports.bp)
+    app.blueprint(console_after_approval.bp)

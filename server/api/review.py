@@ -191,7 +191,8 @@ async def accept(request: Request, application_id):
 @openapi.response(409, description="not accepted")
 async def approve(request: Request, application_id):
     staff = await current_staff(request)
-    return json(await decisions.approve(staff, application_id, origin_of(request)))
+    ctx = request.app.ctx
+    return json(await decisions.approve(staff, application_id, origin_of(request), ctx.settings, ctx.cache))
 
 
 @bp.post("/applications/<application_id:uuid>/unlock")
@@ -215,4 +216,5 @@ async def unlock(request: Request, application_id):
 async def reject(request: Request, application_id):
     staff = await current_staff(request)
     body = parse(request, RejectIn)
-    return json(await decisions.reject(staff, application_id, body.reason, origin_of(request)))
+    ctx = request.app.ctx
+    return json(await decisions.reject(staff, application_id, body.reason, origin_of(request), ctx.settings, ctx.cache))

@@ -16,6 +16,8 @@ from decimal import Decimal, InvalidOperation
 from tortoise.transactions import in_transaction
 
 from server import clock
+from server.cache import Cache
+from server.config import Settings
 from server.errors import Invalid, NotFound
 from server.models.applications import BUSINESS_TYPES, ENTITY_TYPES, Application, Attachment, Party
 from server.models.names import RegisteredEntity
@@ -269,9 +271,11 @@ async def _replace_parties(application: Application, parties: list[PartyInput], 
     ], using_db=conn)
 
 
-async def withdraw(application: Application, applicant_id: int) -> Application:
-    """Withdraw a draft, returned or locked case; from locked_signing every open link dies and signers are told."""
-    # Imported here: the signing package reads this module.
+async def withdraw(application: Application, applicant_id: int, settings: Settings, cache: Cache) -> Application:
+    """撤回 a draft, returned or locked case; from locked_signing every open link dies and signers are told. A filing
+    the registrar had seen is then archived with the withdrawal's own retention."""
+    # Imported here: the signing and archive packages read this module.
+    from server.services.archive import bundles as archive
     from server.services.signing.exits import release_lock
 
     async with in_transaction() as conn:
@@ -279,6 +283,7 @@ async def withdraw(application: Application, applicant_id: int) -> Application:
         await lifecycle.transition(application, "withdraw", f"applicant:{applicant_id}", connection=conn)
         if locked:
             await release_lock(application, "withdraw", conn)
+    await archive.archive_after_outcome(settings, cache, application.id)
     return application
 
 
