@@ -1,4 +1,4 @@
-"""Operations: python -m server [serve|migrate|seed-demo|staff add|registry import|posters|archive …|annual-reports …]."""
+"""Operations: python -m server [serve|migrate|seed-demo|staff add|registry import|stats …|posters|archive …|annual-reports …]."""
 from __future__ import annotations
 
 import argparse
@@ -79,6 +79,26 @@ async def _registry_import(settings: Settings, args) -> int:
     print(f"registry import: {report.read} lines read, {report.imported} imported, {len(report.errors)} rejected "
           f"in {time.monotonic() - started:.1f} s")
     return 1 if report.errors else 0
+
+
+async def _stats_import_offline(settings: Settings, args) -> int:
+    from server.services.statistics.offline import import_offline
+
+    report = await _with_db(settings, lambda: import_offline(args.file))
+    for number, message in report.errors:
+        print(f"{args.file}:{number}: {message}", file=sys.stderr)
+    if report.errors:
+        print(f"offline filings: {report.read} lines read, nothing imported ({len(report.errors)} rejected)")
+        return 1
+    print(f"offline filings: {report.read} lines read, {report.imported} imported")
+    return 0
+
+
+async def _stats_weekly_report(settings: Settings, args) -> None:
+    from server.services.statistics.weekly import generate_due
+
+    made = await _with_db(settings, lambda: generate_due(settings, force_week=args.week))
+    print(f"weekly reports generated: {len(made)}")
 
 
 async def _posters(settings: Settings) -> None:
@@ -183,6 +203,11 @@ def main(argv: list[str] | None = None) -> int:
         dest="registry_command", required=True)
     registry_import = registry.add_parser("import", help="import entities from a JSON Lines file (idempotent)")
     registry_import.add_argument("file", help='lines of {"name", "credit_code", "authority_code", "entity_type", "status"}')
+    stats = commands.add_parser("stats", help="statistics").add_subparsers(dest="stats_command", required=True)
+    offline = stats.add_parser("import-offline", help="offline filings per authority and month (CSV) for 网办率")
+    offline.add_argument("file", help="CSV with the header authority_code,month,filings (month as YYYY-MM)")
+    weekly = stats.add_parser("weekly-report", help="generate the weekly reports that are due now")
+    weekly.add_argument("--week", help="YYYY-MM-DD: generate the reports of the week ending the day before this date")
     commands.add_parser("posters", help="QR codes and A4 posters (PNG, PDF) of every active service point")
     archive = commands.add_parser("archive", help="the electronic archive (电子档案)").add_subparsers(
         dest="archive_command", required=True)
@@ -222,6 +247,14 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: {args.file}: file not found", file=sys.stderr)
                 return 2
             return asyncio.run(_registry_import(settings, args))
+        elif args.command == "stats":
+            if args.stats_command == "weekly-report":
+                asyncio.run(_stats_weekly_report(settings, args))
+                return 0
+            if not os.path.isfile(args.file):
+                print(f"error: {args.file}: file not found", file=sys.stderr)
+                return 2
+            return asyncio.run(_stats_import_offline(settings, args))
         elif args.command == "posters":
             asyncio.run(_posters(settings))
         elif args.command == "archive":

@@ -17,6 +17,7 @@ from server.services.annual_reports.reminders import install_scheduler
 from server.services.documents import prepare_documents
 from server.services.documents.pades import load_certificate
 from server.services.notifications.outbox import install_sender
+from server.services.statistics.weekly import install_weekly_reports
 from server.wechat import WeChatGateway
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
@@ -69,6 +70,7 @@ def create_app(settings: Settings, name: str = "yct") -> Sanic:
     register_blueprints(app)
     install_sender(app)
     install_scheduler(app)
+    install_weekly_reports(app)
 
     @app.before_server_start
     async def open_clients(app: Sanic):

@@ -268,6 +268,15 @@ class AnnualReportsSettings(_Section):
             if day.month > 6:
                 raise ValueError(f"reminder date {item} is outside 1 January – 30 June")
         return sorted(set(value))
+class StatisticsSettings(_Section):
+    """Figures from the records (SPEC "Statistics") and the Friday weekly report (seed 001)."""
+
+    # Time one electronic signature takes (seed 000: 4,967 signatures saved ≈ 255 hours → about 3 minutes).
+    minutes_per_signature: float = Field(3.0, gt=0, le=120)
+    weekly_report_enabled: bool = True
+    weekly_report_weekday: int = Field(4, ge=0, le=6)  # 0 Monday … 4 Friday
+    weekly_report_hour: int = Field(11, ge=0, le=23)  # local time; seed 001: before the Friday morning closes
+    weekly_report_poll_seconds: float = Field(60, gt=0, le=3600)
 
 
 class Settings(_Section):
@@ -290,6 +299,7 @@ class Settings(_Section):
     notary: NotarySettings = Field(default_factory=NotarySettings)
     archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
     annual_reports: AnnualReportsSettings = Field(default_factory=AnnualReportsSettings)
+    statistics: StatisticsSettings = Field(default_factory=StatisticsSettings)
     public_base_url: str = ""
     home_province: str = Field("45", pattern=r"^\d{2}$")
     qrcode_dir: str = "qrcodes"

@@ -20,6 +20,7 @@ MODEL_MODULES = [
     "server.models.archive",
     "server.models.licenses",
     "server.models.annual_reports",
+    "server.models.statistics",
 ]
 MIGRATIONS_MODULE = "server.migrations"
 

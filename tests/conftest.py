@@ -44,6 +44,8 @@ def make_test_settings(tmp: Path, **overrides) -> Settings:
         "documents": {"dev_certificate_dir": str(tmp / "platform-certificate"), "mount_mock_tsa": True,
                       "tsa_url": f"http://127.0.0.1:{port}/_mock/tsa"},
         "qrcode_dir": str(tmp / "qrcodes"),
+        # Tests call statistics.weekly.generate_due themselves, with the clock where they want it.
+        "statistics": {"weekly_report_enabled": False},
         "public_base_url": "",
     }
     base.update(overrides)

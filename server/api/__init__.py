@@ -6,6 +6,7 @@ from server.api import console, review
 from server.api import guides
 from server.api import documents
 from server.api import annual_reports, archive, console_after_approval, licenses
+from server.api import console_stats, statistics
 
 
 def register_blueprints(app: Sanic) -> None:
@@ -29,3 +30,5 @@ def register_blueprints(app: Sanic) -> None:
     app.blueprint(licenses.applicant_bp)
     app.blueprint(annual_reports.bp)
     app.blueprint(console_after_approval.bp)
+    app.blueprint(statistics.bp)
+    app.blueprint(console_stats.bp)

@@ -39,3 +39,20 @@ def add_working_days(start: datetime, days: int, review: ReviewSettings) -> date
             counted += 1
     closes = datetime.combine(day, time(0), zone) + timedelta(hours=review.workday_end_hour)
     return closes.astimezone(start.tzinfo)
+
+
+def working_hours_between(start: datetime, end: datetime, review: ReviewSettings) -> float:
+    """Working time from `start` to `end` in hours (statistics' durations); 0 when end is not after start."""
+    zone = ZoneInfo(review.timezone)
+    moment, end = start.astimezone(zone), end.astimezone(zone)
+    total = timedelta(0)
+    while moment < end:
+        day = moment.date()
+        opens = datetime.combine(day, time(review.workday_start_hour), zone)
+        closes = datetime.combine(day, time(0), zone) + timedelta(hours=review.workday_end_hour)
+        if _is_workday(day):
+            counted_from, counted_to = max(moment, opens), min(end, closes)
+            if counted_to > counted_from:
+                total += counted_to - counted_from
+        moment = datetime.combine(day + timedelta(days=1), time(0), zone)
+    return total.total_seconds() / 3600

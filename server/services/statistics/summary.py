@@ -1,0 +1,271 @@
+"""The figures of one authority (with its subordinates) for one period, against the same period last year."""
+from __future__ import annotations
+
+import statistics as pystats
+from dataclasses import dataclass, fields as dc_fields
+from zoneinfo import ZoneInfo
+
+from server.config import Settings
+from server.errors import Invalid, NotFound
+from server.models.accounts import Staff
+from server.models.applications import BUSINESS_TYPES, ENTITY_TYPES
+from server.models.authorities import Authority
+from server.services.accounts.staff import require_role
+from server.services.authorities import scope_prefix
+from server.services.review.access import VIEWING_ROLES
+from server.services.review.views import BUSINESS_LABELS, ENTITY_LABELS
+from server.services.review.worktime import working_hours_between
+from server.services.statistics import queries
+from server.services.statistics.definitions import FIGURES, PERIOD_NOTE, hours_saved_assumption
+from server.services.statistics.periods import Period, buckets
+
+DURATIONS = ("submission_to_lock", "lock_to_signed", "submission_to_approval")
+SERIES_METRICS = ("submitted", "returned", "return_rate", "cloud_submitted", "cloud_share", "first_pass_rate",
+                  "signatures_saved", "signing_rounds", "hours_saved")
+
+
+@dataclass
+class Counts:
+    submitted: int = 0
+    cloud_submitted: int = 0
+    returned: int = 0
+    first_pass: int = 0
+    signing_rounds: int = 0
+    signatures_saved: int = 0
+
+    def add(self, row: dict) -> None:
+        for field in dc_fields(self):
+            if field.name in row:
+                setattr(self, field.name, getattr(self, field.name) + row[field.name])
+
+    def figures(self, minutes_per_signature: float) -> dict:
+        return {
+            "submitted": self.submitted, "returned": self.returned,
+            "return_rate": percent(self.returned, self.submitted),
+            "cloud_submitted": self.cloud_submitted, "cloud_share": percent(self.cloud_submitted, self.submitted),
+            "first_pass": self.first_pass, "first_pass_rate": percent(self.first_pass, self.submitted),
+            "signing_rounds": self.signing_rounds, "signatures_saved": self.signatures_saved,
+            "hours_saved": self.signatures_saved * minutes_per_signature / 60,
+        }
+
+
+def percent(part: int, whole: int) -> float | None:
+    """Exact; shown to two decimals by `shown`, so that 同比 is taken from exact rates."""
+    return part * 100 / whole if whole else None
+
+
+def change(current: float | None, last_year: float | None) -> float | None:
+    """同比: the change as a percentage of last year's value; None when last year had none."""
+    if current is None or not last_year:
+        return None
+    return shown((current - last_year) * 100 / last_year)
+
+
+def shown(value):
+    return round(value, 2) if isinstance(value, float) else value
+
+
+def shown_all(figures: dict) -> dict:
+    return {key: shown(value) for key, value in figures.items()}
+
+
+@dataclass(frozen=True)
+class Query:
+    authority: Authority
+    period: Period
+    business_type: str | None = None
+    entity_type: str | None = None
+
+    @property
+    def scope(self) -> str:
+        return scope_prefix(self.authority.code)
+
+
+async def build_query(staff: Staff, args, period: Period) -> Query:
+    """The authority (the caller's own by default; any one within their scope), period and filters of a request."""
+    require_role(staff, *VIEWING_ROLES)
+    code = args.get("authority") or staff.authority_id
+    if not (isinstance(code, str) and len(code) == 6 and code.isdigit()
+            and code.startswith(scope_prefix(staff.authority_id))):
+        raise NotFound("登记机关不存在或不在您的管辖范围内", field="authority")
+    authority = await Authority.get_or_none(code=code)
+    if authority is None:
+        raise NotFound("登记机关不存在或不在您的管辖范围内", field="authority")
+    business_type = args.get("business_type") or None
+    if business_type and business_type not in BUSINESS_TYPES:
+        raise Invalid("business_type", "business_type：业务类型取值不在允许范围内")
+    entity_type = args.get("entity_type") or None
+    if entity_type and entity_type not in ENTITY_TYPES:
+        raise Invalid("entity_type", "entity_type：主体类型取值不在允许范围内")
+    return Query(authority, period, business_type, entity_type)
+
+
+async def grouped_counts(query: Query, period: Period) -> dict[tuple[str, str], Counts]:
+    """Counts per (authority code, business type) for the period."""
+    args = (query.scope, period.start, period.end, query.business_type, query.entity_type)
+    grouped: dict[tuple[str, str], Counts] = {}
+    for row in [*await queries.application_counts(*args), *await queries.signing_rounds(*args)]:
+        grouped.setdefault((row["authority"], row["business_type"]), Counts()).add(row)
+    return grouped
+
+
+def total(grouped: dict[tuple[str, str], Counts], keep=lambda key: True) -> Counts:
+    out = Counts()
+    for key, counts in grouped.items():
+        if keep(key):
+            out.add(counts.__dict__)
+    return out
+
+
+async def subordinates(authority: Authority) -> list[Authority]:
+    """The rows of the per-authority table: the authority's own office, then each authority directly under it."""
+    children = await Authority.filter(parent_id=authority.code).order_by("code")
+    return [authority, *children]
+
+
+def _owner(code: str, rows: list[Authority]) -> str:
+    for row in rows[1:]:
+        if code.startswith(scope_prefix(row.code)):
+            return row.code
+    return rows[0].code
+
+
+def _compared(current: dict, last_year: dict) -> dict:
+    return {key: {"value": shown(value), "last_year": shown(last_year[key]),
+                  "yoy": change(value, last_year[key]) if isinstance(value, (int, float)) else None}
+            for key, value in current.items()}
+
+
+async def summary(settings: Settings, query: Query) -> dict:
+    minutes = settings.statistics.minutes_per_signature
+    last_period = query.period.same_period_last_year()
+    now_grouped = await grouped_counts(query, query.period)
+    last_grouped = await grouped_counts(query, last_period)
+
+    headline = _compared(total(now_grouped).figures(minutes), total(last_grouped).figures(minutes))
+    for key, entry in headline.items():
+        entry.update(label=FIGURES[key]["label"], unit=FIGURES[key]["unit"], definition=FIGURES[key]["definition"])
+
+    by_business_type = []
+    for business_type in BUSINESS_TYPES:
+        if query.business_type and business_type != query.business_type:
+            continue
+        current = total(now_grouped, lambda key: key[1] == business_type).figures(minutes)
+        last = total(last_grouped, lambda key: key[1] == business_type).figures(minutes)
+        by_business_type.append({"business_type": business_type, "label": BUSINESS_LABELS[business_type],
+                                 **shown_all(current), "last_year_return_rate": shown(last["return_rate"]),
+                                 "return_rate_yoy": change(current["return_rate"], last["return_rate"])})
+
+    rows = await subordinates(query.authority)
+    by_authority = []
+    for row in rows:
+        def mine(key, code=row.code):
+            return _owner(key[0], rows) == code
+        current = total(now_grouped, mine).figures(minutes)
+        last = total(last_grouped, mine).figures(minutes)
+        by_authority.append({"authority": row.code, "name": row.name + ("（本级）" if row is rows[0] and len(rows) > 1 else ""),
+                             **shown_all(current), "last_year_return_rate": shown(last["return_rate"]),
+                             "return_rate_yoy": change(current["return_rate"], last["return_rate"])})
+
+    return {
+        "authority": {"code": query.authority.code, "name": query.authority.name, "level": query.authority.level},
+        "period": query.period.as_dict(), "last_year_period": last_period.as_dict(),
+        "filters": {"business_type": query.business_type, "entity_type": query.entity_type,
+                    "business_type_label": BUSINESS_LABELS.get(query.business_type or ""),
+                    "entity_type_label": ENTITY_LABELS.get(query.entity_type or "")},
+        "figures": headline,
+        "hours_saved_assumption": hours_saved_assumption(minutes),
+        "minutes_per_signature": minutes,
+        "durations": await durations(settings, query),
+        "online": await online_rate(query),
+        "by_business_type": by_business_type,
+        "by_authority": by_authority,
+        "points": await point_figures(query),
+        "not_recorded": {"appointments": "预约记录尚未接入本系统，暂无预约、到场、爽约统计",
+                         "ratings": "本系统尚无评价记录，暂无评价统计"},
+        "period_note": PERIOD_NOTE,
+    }
+
+
+def quantile(values: list[float], q: float) -> float | None:
+    """Linear interpolation between the closest ranks (PostgreSQL percentile_cont)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return round(ordered[low] + (ordered[high] - ordered[low]) * (position - low), 2)
+
+
+async def durations(settings: Settings, query: Query) -> dict:
+    out = {}
+    for kind in DURATIONS:
+        pairs = await queries.duration_pairs(kind, query.scope, query.period.start, query.period.end,
+                                             query.business_type, query.entity_type)
+        hours = [working_hours_between(start, end, settings.review) for start, end in pairs]
+        out[kind] = {"label": FIGURES[kind]["label"], "definition": FIGURES[kind]["definition"],
+                     "unit": FIGURES[kind]["unit"], "count": len(hours), "median": quantile(hours, 0.5),
+                     "p90": quantile(hours, 0.9),
+                     "mean": round(pystats.fmean(hours), 2) if hours else None}
+    return out
+
+
+async def online_rate(query: Query) -> dict:
+    months = query.period.whole_months()
+    base = {"label": FIGURES["online_rate"]["label"], "definition": FIGURES["online_rate"]["definition"]}
+    if query.business_type or query.entity_type:
+        return {**base, "rate": None, "note": "线下办件数不分业务类型和主体类型，按类型筛选时不计算网办率"}
+    if months is None:
+        return {**base, "rate": None, "note": "统计期间不含完整月份，不计算网办率"}
+    imported = await queries.offline_filings(query.scope, months.first, months.last)
+    if not imported:
+        return {**base, "months": months.as_dict(), "rate": None,
+                "note": "尚未导入期间内的线下办件数（python -m server stats import-offline），不计算网办率"}
+    online = total(await grouped_counts(query, months)).submitted
+    offline = sum(row["filings"] for row in imported)
+    return {**base, "months": months.as_dict(), "online": online, "offline": offline,
+            "rate": shown(percent(online, online + offline))}
+
+
+async def point_figures(query: Query) -> dict:
+    points = await queries.point_scans(query.scope, query.period.first, query.period.last)
+    return {"count": len(points), "scans": sum(p["scans"] for p in points),
+            "unique_visitors": sum(p["unique_visitors"] for p in points), "items": points,
+            "definitions": {key: FIGURES[key]["definition"] for key in ("scans", "unique_visitors")}}
+
+
+async def series(settings: Settings, query: Query, metric: str, interval: str) -> dict:
+    """One figure per day, week or month of the period, and of the same buckets a year earlier."""
+    if metric not in SERIES_METRICS:
+        raise Invalid("metric", f"metric：取值应为 {', '.join(SERIES_METRICS)}")
+    if interval not in ("day", "week", "month"):
+        raise Invalid("interval", "interval：取值应为 day、week 或 month")
+    minutes = settings.statistics.minutes_per_signature
+    points = []
+    for bucket in buckets(query.period, interval):
+        last = bucket.same_period_last_year()
+        value = total(await grouped_counts(query, bucket)).figures(minutes)[metric]
+        last_value = total(await grouped_counts(query, last)).figures(minutes)[metric]
+        points.append({"from": bucket.first.isoformat(), "to": bucket.last.isoformat(), "value": shown(value),
+                       "last_year": shown(last_value), "yoy": change(value, last_value)})
+    return {"metric": metric, "label": FIGURES[metric]["label"], "unit": FIGURES[metric]["unit"],
+            "definition": FIGURES[metric]["definition"], "interval": interval,
+            "authority": query.authority.code, "period": query.period.as_dict(), "points": points}
+
+
+def zone_of(settings: Settings) -> ZoneInfo:
+    return ZoneInfo(settings.review.timezone)
+
+
+
+def trend_period(period: Period) -> Period:
+    """The months the 退件率 line shows: the period's own months, or its year so far when it lies within one month."""
+    if (period.first.year, period.first.month) != (period.last.year, period.last.month):
+        return period
+    return Period(period.last.replace(month=1, day=1), period.last, period.zone)
+
+
+async def monthly_return_rate(settings: Settings, query: Query) -> dict:
+    trend = Query(query.authority, trend_period(query.period), query.business_type, query.entity_type)
+    return await series(settings, trend, "return_rate", "month")

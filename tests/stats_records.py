@@ -1,0 +1,112 @@
+"""A hand-built set of records for the statistics tests, written straight into the tables the figures read.
+
+Times are Beijing local time. Every expected figure in tests/test_statistics.py was counted by hand from the
+list below, following the definitions in SPEC "Statistics" and issue 16.
+"""
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from server.models.accounts import Applicant
+from server.models.applications import Application, TimelineEntry
+from server.models.guides import PointScanDay, ServicePoint
+from server.models.signing import Signature, SigningRequest
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+def bj(text: str) -> datetime:
+    """'2026-01-05 09:00[:ss]' in Beijing time."""
+    return datetime.fromisoformat(text).replace(tzinfo=BEIJING)
+
+
+async def application(applicant: Applicant, authority: str, business_type: str, entity_type: str = "llc",
+                      events: list[tuple[str, str]] = (), signatures: list[str] = ()) -> Application:
+    """One application with its timeline (action, Beijing time) and the signatures (Beijing times, one party each)."""
+    record = await Application.create(applicant=applicant, authority_id=authority, business_type=business_type,
+                                      entity_type=entity_type, name="崇左统计测试有限公司", status="draft")
+    for action, at in events:
+        await TimelineEntry.create(application_id=record.id, actor="测试", action=action, at=bj(at))
+    for at in signatures:
+        party = uuid.uuid4()
+        request = await SigningRequest.create(
+            application_id=record.id, party_id=party, signer_name="签字人", signer_role="investor",
+            signer_kind="person", method="face", flow="cloud", token_hash=hashlib.sha256(party.bytes).hexdigest(),
+            materials_version=1, materials_hash="0" * 64, snapshot_hash="0" * 64, status="signed",
+            expires_at=bj(at) + timedelta(hours=48))
+        await Signature.create(request=request, application_id=record.id, party_id=party, method="face",
+                               materials_version=1, materials_hash="0" * 64, snapshot_hash="0" * 64,
+                               signed_at=bj(at), image_sha256="0" * 64, image_path="x.png", evidence_seq=0)
+    return record
+
+
+async def seed() -> None:
+    applicant = await Applicant.create(openid="stats-applicant")
+    # --- January 2026 -----------------------------------------------------------------------------------
+    # A1 江州区 设立, 云帮办: returned twice, then locked; two signatories; accepted and approved.
+    await application(applicant, "451402", "establish", events=[
+        ("submit_cloud", "2026-01-05 09:00"), ("return", "2026-01-05 11:00"),
+        ("submit_cloud", "2026-01-06 09:00"), ("return", "2026-01-06 10:00"),
+        ("submit_cloud", "2026-01-07 09:00"), ("approve_lock", "2026-01-07 12:00"),
+        ("submit_signed", "2026-01-08 10:30"), ("accept", "2026-01-08 15:00"), ("approve", "2026-01-09 10:00"),
+    ], signatures=["2026-01-07 14:00", "2026-01-08 10:00"])
+    # A2 江州区 变更, 云帮办: locked at once; three signatories.
+    await application(applicant, "451402", "change", events=[
+        ("submit_cloud", "2026-01-12 09:00"), ("approve_lock", "2026-01-12 10:00"),
+        ("submit_signed", "2026-01-13 10:00"),
+    ], signatures=["2026-01-12 11:00", "2026-01-12 13:00", "2026-01-13 09:30"])
+    # A3 扶绥县 设立 个体工商户, 一般流程: returned once, then accepted and approved.
+    await application(applicant, "451421", "establish", "individual_business", events=[
+        ("submit_general", "2026-01-14 09:00"), ("return", "2026-01-14 15:00"),
+        ("submit_general", "2026-01-15 09:00"), ("accept", "2026-01-15 11:00"), ("approve", "2026-01-16 09:00"),
+    ])
+    # A4 扶绥县 注销: submitted one second before midnight on 31 December (last year's December), accepted in January.
+    await application(applicant, "451421", "deregister", events=[
+        ("submit_general", "2025-12-31 23:59:59"), ("accept", "2026-01-02 10:00"),
+    ])
+    # A5 扶绥县 注销: submitted at midnight on 1 January, returned.
+    await application(applicant, "451421", "deregister", events=[
+        ("submit_general", "2026-01-01 00:00:00"), ("return", "2026-01-05 10:00"),
+    ])
+    # A6 崇左市本级 简易注销 个人独资企业, 云帮办: submitted in the last second of January, not decided yet.
+    await application(applicant, "451400", "simple_deregister", "sole_proprietorship", events=[
+        ("submit_cloud", "2026-01-31 23:59:59"),
+    ])
+    # A7 崇左市本级 设立: submitted in December, returned in January, resubmitted at midnight on 1 February.
+    await application(applicant, "451400", "establish", events=[
+        ("submit_cloud", "2025-12-20 10:00"), ("return", "2026-01-06 09:30"), ("submit_cloud", "2026-02-01 00:00:00"),
+    ])
+    # A8 南宁市兴宁区: outside 崇左市.
+    await application(applicant, "450102", "establish", events=[
+        ("submit_cloud", "2026-01-05 09:00"), ("return", "2026-01-05 10:00"),
+    ])
+    # A9 江州区 设立, 一般流程: accepted at once, approved the next day.
+    await application(applicant, "451402", "establish", events=[
+        ("submit_general", "2026-01-20 09:00"), ("accept", "2026-01-20 10:00"), ("approve", "2026-01-21 09:00"),
+    ])
+    # --- January 2025 (the same period last year), all 一般流程 -----------------------------------------------
+    await application(applicant, "451402", "establish", events=[  # L1 returned, then accepted
+        ("submit_general", "2025-01-06 09:00"), ("return", "2025-01-06 14:00"),
+        ("submit_general", "2025-01-07 09:00"), ("accept", "2025-01-07 11:00"),
+    ])
+    await application(applicant, "451402", "establish", events=[  # L2 returned twice
+        ("submit_general", "2025-01-08 09:00"), ("return", "2025-01-08 10:00"),
+        ("submit_general", "2025-01-09 09:00"), ("return", "2025-01-09 11:00"),
+    ])
+    await application(applicant, "451421", "establish", events=[  # L3 accepted
+        ("submit_general", "2025-01-10 09:00"), ("accept", "2025-01-10 11:00"),
+    ])
+    await application(applicant, "451421", "deregister", events=[  # L4 returned
+        ("submit_general", "2025-01-13 09:00"), ("return", "2025-01-13 11:00"),
+    ])
+    await application(applicant, "451421", "change", events=[  # L5 accepted
+        ("submit_general", "2025-01-14 09:00"), ("accept", "2025-01-14 11:00"),
+    ])
+    # --- a service point of 江州区 with three days of scans, one of them in December -------------------------
+    point = await ServicePoint.create(code="statpt01", name="江州区政务服务中心登记窗口", type="registration_window",
+                                      authority_id="451402")
+    for day, scans, visitors in ((date(2026, 1, 10), 5, 3), (date(2025, 12, 31), 7, 6), (date(2026, 1, 31), 2, 2)):
+        await PointScanDay.create(point=point, day=day, scans=scans, unique_visitors=visitors)
