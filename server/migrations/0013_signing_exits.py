@@ -4,7 +4,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('yct', '0017_after_approval')]
+    dependencies = [('yct', '0016_statistics')]
 
     initial = False
 
