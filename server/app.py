@@ -14,6 +14,7 @@ from server.cache import invalidation, make_cache
 from server.config import Settings
 from server.db import close_database, open_database
 from server.errors import install_error_handlers
+from server.faceid import TencentFaceId
 from server.services.annual_reports.reminders import install_scheduler
 from server.services.documents import prepare_documents
 from server.services.documents.pades import load_certificate
@@ -52,6 +53,12 @@ def create_app(settings: Settings, name: str = "yct") -> Sanic:
         app.ctx.wx_state = MockState(appid=settings.wechat.appid, secret=settings.wechat.secret)
         app.blueprint(create_blueprint(app.ctx.wx_state))
 
+    if settings.email.enabled and settings.email.mount_mock and not settings.email.host:
+        from mailmock import MailState, create_mail_blueprint
+
+        app.ctx.mail_state = MailState()
+        app.blueprint(create_mail_blueprint(app.ctx.mail_state))
+
     if settings.notary.mount_mock:
         from trustmock import NotaryState, create_notary_blueprint
 
@@ -76,6 +83,7 @@ def create_app(settings: Settings, name: str = "yct") -> Sanic:
         app.ctx.invalidation_listener = invalidation.start(app.ctx.cache)
         app.ctx.wechat = WeChatGateway(settings.wechat.appid, settings.wechat.secret, settings.wechat_api_base_url,
                                        settings.wechat.timeout_seconds)
+        app.ctx.faceid = _faceid(app, settings)
         if settings.mode == "production":
             # A platform certificate that cannot be read stops the start, not the first signed PDF.
             await asyncio.to_thread(load_certificate, settings)
@@ -86,10 +94,28 @@ def create_app(settings: Settings, name: str = "yct") -> Sanic:
     @app.after_server_stop
     async def close_clients(app: Sanic):
         await invalidation.stop(app.ctx.invalidation_listener)
+        if getattr(app.ctx, "faceid_server", None) is not None:
+            app.ctx.faceid_server.stop()
         await app.ctx.cache.close()
         await close_database()
 
     return app
+
+
+def _faceid(app: Sanic, settings: Settings) -> TencentFaceId | None:
+    """Tencent Cloud FaceID H5 at faceid.endpoint; without one (development), the stand-in started here."""
+    if not settings.faceid.enabled:
+        return None
+    if settings.faceid.endpoint:
+        return TencentFaceId(settings, settings.faceid.endpoint)
+    if not settings.faceid.mount_mock:
+        return None
+    from faceidmock import FaceIdServer, FaceIdState
+
+    app.ctx.faceid_state = FaceIdState(settings.faceid.secret_id, settings.faceid.secret_key)
+    app.ctx.faceid_server = FaceIdServer(app.ctx.faceid_state)
+    app.ctx.faceid_server.start()
+    return TencentFaceId(settings, f"http://{app.ctx.faceid_server.endpoint}")
 
 
 def create_bare_app() -> Sanic:

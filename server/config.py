@@ -81,6 +81,12 @@ class WeChatSettings(_Section):
     subscribe_templates: dict[str, str] = Field(default_factory=dict)
 
 
+class PhoneLimits(_Section):
+    per_minute: int = Field(ge=1)
+    per_hour: int = Field(ge=1)
+    per_day: int = Field(ge=1)
+
+
 class SmsSettings(_Section):
     provider: Literal["dev_sink", "aliyun", "tencent"] = "dev_sink"
     sign_name: str = "一窗通"
@@ -90,9 +96,15 @@ class SmsSettings(_Section):
     sdk_app_id: str = ""
     region: str = "ap-guangzhou"
     templates: dict[str, str] = Field(default_factory=dict)
+    # Per-phone limits of verification codes (the providers' own: 1/min, 5/h, 10/day).
     per_minute: int = Field(1, ge=1)
     per_hour: int = Field(5, ge=1)
     per_day: int = Field(10, ge=1)
+    # Signing links, reminders, results: their own budget, never spent by notices, claimed before them.
+    transactional: PhoneLimits = Field(default_factory=lambda: PhoneLimits(per_minute=3, per_hour=20, per_day=50))
+    # 事后确认 notices: coalesced per phone and application within notice_coalesce_seconds into one message.
+    notice: PhoneLimits = Field(default_factory=lambda: PhoneLimits(per_minute=1, per_hour=5, per_day=10))
+    notice_coalesce_seconds: int = Field(120, ge=0, le=3600)
     code_ttl_seconds: int = Field(300, ge=60)
     code_max_attempts: int = Field(5, ge=1)
     timeout_seconds: float = Field(10.0, gt=0, le=60)
@@ -129,6 +141,45 @@ class SigningSettings(_Section):
     evidence_dir: str = "data/evidence"
     # Who applies enterprises' e-seals / e-licenses (server/signing_providers); only the development one ships.
     enterprise_provider: Literal["development"] = "development"
+    # Reminders to each unsigned signatory, this many hours before the link expires (once per offset).
+    reminder_hours: list[int] = Field(default_factory=lambda: [24, 2])
+
+    @field_validator("reminder_hours")
+    @classmethod
+    def _positive_offsets(cls, value: list[int]) -> list[int]:
+        if any(hours < 1 for hours in value):
+            raise ValueError("every reminder offset must be at least 1 hour")
+        return sorted(set(value), reverse=True)
+
+
+class FaceIdSettings(_Section):
+    """Face verification from a plain phone browser: Tencent Cloud FaceID H5 (慧眼). Empty endpoint: the stand-in
+    this server starts (development); production: https://faceid.tencentcloudapi.com with the account's keys."""
+
+    enabled: bool = True
+    secret_id: str = "dev-faceid-id"
+    secret_key: str = "dev-faceid-key"
+    region: str = "ap-guangzhou"
+    rule_id: str = "1"
+    endpoint: str = ""
+    mount_mock: bool = True
+    timeout_seconds: float = Field(10.0, gt=0, le=60)
+
+
+class EmailSettings(_Section):
+    """事后确认 by e-mail (seed 004 "短信或者邮件") over SMTP; empty host: the stand-in on this server."""
+
+    enabled: bool = True
+    host: str = ""
+    port: int = Field(0, ge=0, le=65535)
+    username: str = ""
+    password: str = ""
+    use_tls: bool = False
+    start_tls: bool = False
+    sender: str = "一窗通 <noreply@yct.example.gov.cn>"
+    timeout_seconds: float = Field(10.0, gt=0, le=60)
+    # Development: an in-process SMTP stand-in (miniprogram-mock/mailmock) keeps what it receives.
+    mount_mock: bool = True
 
 
 class AuthSettings(_Section):
@@ -252,6 +303,8 @@ class Settings(_Section):
     cache: CacheSettings = Field(default_factory=CacheSettings)
     wechat: WeChatSettings = Field(default_factory=WeChatSettings)
     sms: SmsSettings = Field(default_factory=SmsSettings)
+    email: EmailSettings = Field(default_factory=EmailSettings)
+    faceid: FaceIdSettings = Field(default_factory=FaceIdSettings)
     uploads: UploadSettings = Field(default_factory=UploadSettings)
     signing: SigningSettings = Field(default_factory=SigningSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
@@ -350,4 +403,9 @@ def production_refusal(settings: Settings) -> str | None:
         return "config key 'documents.mount_mock_tsa': the stand-in time-stamping authority is refused in production"
     if settings.notary.enabled and (settings.notary.mount_mock or not settings.notary.url):
         return "config key 'notary.url': production pushes evidence to the real notary; the stand-in is refused"
+    if settings.email.enabled and (settings.email.mount_mock or not settings.email.host):
+        return "config key 'email.host': production sends e-mail through a real SMTP server; the stand-in is refused"
+    if settings.faceid.enabled and (settings.faceid.mount_mock or not settings.faceid.endpoint):
+        return ("config key 'faceid.endpoint': production verifies faces at Tencent Cloud FaceID; "
+                "the stand-in is refused")
     return None

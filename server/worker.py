@@ -14,6 +14,7 @@ import signal
 from server.cache import make_cache
 from server.config import Settings
 from server.db import close_database, open_database
+from server.mail import MailSender
 from server.notary import make_notary_client
 from server.services.notifications.outbox import OutboxSender
 from server.sms import make_sms_provider
@@ -32,7 +33,10 @@ async def run_worker(settings: Settings, grace_seconds: float = 10.0) -> None:
     notary = make_notary_client(settings)
     wechat = WeChatGateway(settings.wechat.appid, settings.wechat.secret, settings.wechat_api_base_url,
                            settings.wechat.timeout_seconds)
-    sender = OutboxSender(settings, cache, make_sms_provider(settings), wechat, notary)
+    # A worker reaches a real SMTP server only; the development mail stand-in lives in the web process.
+    mail = MailSender(settings, settings.email.host, settings.email.port or 25) \
+        if settings.email.enabled and settings.email.host else None
+    sender = OutboxSender(settings, cache, make_sms_provider(settings), wechat, notary, mail)
     try:
         sender.start()
         print(f"outbox worker sending (concurrency {settings.outbox.concurrency}); SIGTERM stops it", flush=True)

@@ -120,6 +120,8 @@ async def clean_state(server):
     server.wx.__dict__.update(fresh.__dict__)
     notary = server.app.ctx.notary_state
     notary.__dict__.update(type(notary)(hmac_key=server.settings.notary.hmac_key).__dict__)
+    server.app.ctx.faceid_state.reset()
+    server.app.ctx.mail_state.clear()
     yield
     server_clock.reset()
 

@@ -51,11 +51,19 @@ def test_missing_named_config_file_is_an_error(tmp_path):
     ({"YCT_DOCUMENTS__PKCS12": "/etc/yct/platform.p12", "YCT_DOCUMENTS__MOUNT_MOCK_TSA": "true"},
      "documents.mount_mock_tsa"),
     ({"YCT_DOCUMENTS__PKCS12": "/etc/yct/platform.p12"}, "notary.url"),
+    ({"YCT_DOCUMENTS__PKCS12": "/etc/yct/platform.p12", "YCT_NOTARY__MOUNT_MOCK": "false",
+      "YCT_NOTARY__URL": "https://notary.example/e"}, "email.host"),
+    ({"YCT_DOCUMENTS__PKCS12": "/etc/yct/platform.p12", "YCT_NOTARY__MOUNT_MOCK": "false",
+      "YCT_NOTARY__URL": "https://notary.example/e", "YCT_EMAIL__MOUNT_MOCK": "false",
+      "YCT_EMAIL__HOST": "smtp.example.gov.cn"}, "faceid.endpoint"),
 ])
 def test_production_refuses_the_development_certificate_and_stand_ins(env, key):
     with pytest.raises(ConfigError) as caught:
         load_settings(environ={"YCT_MODE": "production", **env})
     assert repr(key) in str(caught.value)
     settings = load_settings(environ={"YCT_MODE": "production", "YCT_DOCUMENTS__PKCS12": "/etc/yct/platform.p12",
-                                      "YCT_NOTARY__MOUNT_MOCK": "false", "YCT_NOTARY__URL": "https://notary.example/e"})
+                                      "YCT_NOTARY__MOUNT_MOCK": "false", "YCT_NOTARY__URL": "https://notary.example/e",
+                                      "YCT_EMAIL__MOUNT_MOCK": "false", "YCT_EMAIL__HOST": "smtp.example.gov.cn",
+                                      "YCT_FACEID__MOUNT_MOCK": "false",
+                                      "YCT_FACEID__ENDPOINT": "https://faceid.tencentcloudapi.com"})
     assert settings.mode == "production"

@@ -8,6 +8,7 @@ import io
 from pypdf import PdfReader
 
 from server.models.notifications import OutboxMessage
+from server.services.notifications.outbox import deliver_due
 
 from tests.helpers import create_staff, delivered_sms, person_form
 from wxmock.phone import PhoneClient
@@ -71,12 +72,17 @@ async def test_llc_establishment_with_three_shareholders_reaches_acceptance(clie
         signer.close()
 
     # 事后确认: every party hears of each signature; the per-phone limit (1/minute) delays some, never drops them.
+    # The applicant (经办人, 13800138010) hears of them too.
     notices = await OutboxMessage.filter(template="signed_notice").values_list("recipient", "status")
-    assert {recipient for recipient, _ in notices} == {LI["phone"], WANG["phone"], "13800138013"}
+    assert {recipient for recipient, _ in notices} == {LI["phone"], WANG["phone"], "13800138013", "13800138010"}
     assert {status for _, status in notices} <= {"pending", "sent"}
 
-    submitted = await run(phone.submit, app_id, "cloud", "e2e-submit-2")
-    assert submitted["status"] == "submitted" and submitted["notice"] == "云帮办所有签名已完成"
+    # The last signature submitted the case by itself, and the applicant was told at once.
+    assert (await run(phone.application, app_id))["status"] == "submitted"
+    await deliver_due(server.app.ctx)
+    assert any(m["template"] == "signing_complete" for m in await run(phone.sms_inbox, "13800138010"))
+    again = await run(phone.call, "POST", f"/api/v1/applications/{app_id}/submit", json={"flow": "cloud"})
+    assert again.status_code == 409
     verified = (await client.get("/api/v1/evidence/verify", headers=reviewer["headers"])).json()
     assert verified["ok"] is True and verified["entries"] == 2
     steps = [step["action"] for step in await run(phone.timeline, app_id)]

@@ -21,6 +21,8 @@ from tests.helpers import create_staff, delivered_sms
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULT = {"name": "云帆（崇左）科技有限公司", "business": "设立登记", "result": "已核准"}
+# A 事后确认 notice: its class keeps the providers' own per-phone limits (1 a minute).
+NOTICE = {"name": "云帆（崇左）科技有限公司", "business": "设立登记", "hash": "3f2a9c1d", "signers": "张三于2026-11-23 10:00"}
 
 
 def phone(n: int) -> str:
@@ -82,8 +84,8 @@ async def test_enqueue_refuses_unknown_template_or_missing_parameter():
 
 
 async def test_second_message_to_a_phone_is_held_by_the_limit_then_delivered(client, server, paused_outbox):
-    first = await enqueue_sms(phone(4), "application_result", RESULT)
-    second = await enqueue_sms(phone(4), "application_result", {**RESULT, "result": "已受理"})
+    first = await enqueue_sms(phone(4), "signed_notice", NOTICE)
+    second = await enqueue_sms(phone(4), "signed_notice", {**NOTICE, "signers": "李四于2026-11-23 10:05"})
     await deliver_due(server.app.ctx)
 
     assert [sms["id"] for sms in await delivered_sms(client, server)] == [str(first.id)]
@@ -298,13 +300,14 @@ async def test_retries_are_bounded_then_the_message_fails(server, paused_outbox)
 
 async def test_admin_lists_messages_with_masked_phones_and_filters_by_status(client, server, paused_outbox):
     admin = await create_staff(client, "admin1", role="admin")
-    await enqueue_sms("13912345678", "application_result", RESULT)
+    await enqueue_sms("13912345678", "signed_notice", NOTICE)
     await deliver_due(server.app.ctx)
-    await enqueue_sms("13912345678", "application_result", RESULT)
+    await enqueue_sms("13912345678", "signed_notice", NOTICE)
     await deliver_due(server.app.ctx)
 
     listed = (await client.get("/api/v1/admin/messages", headers=admin["headers"])).json()
     assert listed["total"] == 2 and listed["counts"]["sent"] == 1 and listed["counts"]["pending"] == 1
+    assert {item["kind"] for item in listed["items"]} == {"notice"}
     assert {item["recipient"] for item in listed["items"]} == {"139****5678"}
     assert "13912345678" not in str(listed) and "params" not in listed["items"][0]
 

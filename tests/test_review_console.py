@@ -57,7 +57,7 @@ async def test_reviewer_returns_an_application_with_two_comments_in_the_browser(
     await page.close()
 
 
-async def test_reviewer_approves_and_locks_with_the_keyboard(client, server, browser):
+async def test_reviewer_approves_and_locks_with_the_keyboard(client, server, browser, tmp_path):
     await create_staff(client, "keyboard", "reviewer", "451402")
     application = await waiting_application(client, server)
     page = await browser.new_page(base_url=server.base_url)
@@ -73,6 +73,13 @@ async def test_reviewer_approves_and_locks_with_the_keyboard(client, server, bro
     await page.wait_for_url(re.compile(r"done=approve-lock"))
     assert (await Application.get(id=application.id)).status == "locked_signing"
     assert "SHA-256" in await page.content()
+    # 撤销锁定: the way out of the lock, with a reason.
+    await page.get_by_label("撤销锁定理由").fill("申请人来电：住所门牌号填错")
+    await page.screenshot(path=str(tmp_path / "console-locked.png"), full_page=True)
+    await page.get_by_role("button", name="撤销锁定（退回修改，原签名作废）").click()
+    await page.wait_for_url(re.compile(r"done=unlock"))
+    assert "已退回修改" in await page.locator("#status").inner_text()
+    assert "申请人来电：住所门牌号填错" in await page.locator("#timeline").inner_text()
     await page.close()
 
 
@@ -173,3 +180,21 @@ async def test_console_accepts_with_the_all_signed_notice_then_approves(client, 
         page = await http.get(approved.headers["location"])
     stored = await Application.get(id=application.id)
     assert stored.status == "approved" and stored.credit_code in page.text
+
+
+async def test_console_unlocks_a_locked_case_with_a_reason(client, server):
+    await create_staff(client, "console-http")
+    application = await waiting_application(client, server)
+    async with console_session(server) as http:
+        page = await http.get(f"/console/applications/{application.id}")
+        await http.post(f"/console/applications/{application.id}/approve-lock", data={"csrf_token": csrf_of(page)})
+        page = await http.get(f"/console/applications/{application.id}")
+        assert "撤销锁定" in page.text
+        token = csrf_of(page)
+        refused = await http.post(f"/console/applications/{application.id}/unlock", data={"csrf_token": token})
+        assert refused.status_code == 422 and "撤销锁定须填写理由" in refused.text
+        done = await http.post(f"/console/applications/{application.id}/unlock",
+                               data={"csrf_token": token, "reason": "申请人来电：住所门牌号填错"})
+        assert done.status_code == 303
+    stored = await Application.get(id=application.id)
+    assert stored.status == "returned" and stored.snapshot_hash is None

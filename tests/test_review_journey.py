@@ -83,6 +83,8 @@ async def test_cloud_journey_all_sign_then_accept_and_approve(client, server):
     locked = await client.post(f"{review}/approve-lock", headers=reviewer["headers"])
     assert {r["name"] for r in locked.json()["signing_requests"]} == {"李明", "王芳"}
 
+    # This applicant confirms the submission themselves once everyone has signed.
+    await asyncio.to_thread(phone.set_auto_submit, app_id, False)
     links = await asyncio.to_thread(phone.request_signatures, app_id)
     await asyncio.to_thread(phone.sign_link, links[0]["link"])
     with pytest.raises(RuntimeError, match="signatures_incomplete"):
@@ -121,4 +123,45 @@ async def test_general_flow_needs_one_signature_on_the_current_materials(client,
     await edit_address(application.id, "崇左市江州区友谊大道2号")
     with pytest.raises(RuntimeError, match="signature_required"):
         await asyncio.to_thread(phone.submit, app_id, "general")
+    phone.close()
+
+
+async def test_a_decline_fixed_and_locked_again_reaches_submitted_with_nobody_submitting_twice(client, server):
+    """王芳 declines ("出资比例应为50/50"); the case comes back, the applicant fixes the shares, 云帮办 locks again,
+    both sign, and the last signature submits the case: one submit_signed, by the system."""
+    reviewer = await create_staff(client, "journey-reviewer", "reviewer", "451402")
+    phone = PhoneClient(server.base_url, "openid-decline")
+    me = (await asyncio.to_thread(phone.login))["applicant"]
+    application = await create_review_application(me["id"], uploads_dir=server.settings.uploads.dir)
+    app_id, review = str(application.id), f"/api/v1/review/applications/{application.id}"
+    await asyncio.to_thread(phone.submit, app_id, "cloud")
+    assert (await client.post(f"{review}/approve-lock", headers=reviewer["headers"])).status_code == 200
+    links = {item["name"]: item["link"] for item in await asyncio.to_thread(phone.request_signatures, app_id)}
+    await asyncio.to_thread(phone.sign_link, links["李明"])
+    await asyncio.to_thread(phone.decline_link, links["王芳"], "出资比例应为50/50")
+
+    returned = await asyncio.to_thread(phone.application, app_id)
+    assert returned["status"] == "returned"
+    decline = [s for s in await asyncio.to_thread(phone.timeline, app_id) if s["action"] == "decline"][-1]
+    assert "出资比例应为50/50" in str(decline["comments"])
+    parties = returned["parties"]
+    for party in parties:
+        if party["role"] == "investor":
+            party["share_percent"] = "50"
+    await asyncio.to_thread(phone.save_form, app_id, parties=parties)
+    await asyncio.to_thread(phone.submit, app_id, "cloud")
+    relocked = await client.post(f"{review}/approve-lock", headers=reviewer["headers"])
+    assert relocked.status_code == 200, relocked.text
+    # The first lock's signature was voided: 李明 signs again, on the new snapshot.
+    links = {item["name"]: item["link"] for item in await asyncio.to_thread(phone.request_signatures, app_id)}
+    assert sorted(links) == ["李明", "王芳"]
+    await asyncio.to_thread(phone.sign_link, links["王芳"])
+    await asyncio.to_thread(phone.sign_link, links["李明"])
+
+    stored = await Application.get(id=application.id)
+    assert stored.status == "submitted" and stored.snapshot_hash == relocked.json()["snapshot_hash"]
+    steps = await asyncio.to_thread(phone.timeline, app_id)
+    actions = [s["action"] for s in steps]
+    assert actions.count("submit_signed") == 1 and actions[-1] == "submit_signed"
+    assert actions.count("submit_cloud") == 2 and "decline" in actions
     phone.close()

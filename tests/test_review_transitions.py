@@ -14,6 +14,7 @@ STAFF_ACTIONS = {
     "accept": ("accept", None),
     "approve": ("approve", None),
     "reject": ("reject", {"reason": "材料不符合法定形式"}),
+    "unlock": ("unlock", {"reason": "申请人来电更正材料"}),
 }
 CASES = [(action, status) for action in STAFF_ACTIONS for status in STATUSES]
 

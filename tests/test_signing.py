@@ -7,6 +7,7 @@ from server.models.applications import TimelineEntry
 from server.models.notifications import OutboxMessage
 from server.models.signing import EvidenceEntry, FaceVerification, Signature, SigningRequest
 from server.services import signing
+from server.services.notifications import messages
 from server.clock import now
 from tests.helpers import (
     create_application,
@@ -328,6 +329,10 @@ async def test_general_flow_signature_is_void_once_the_materials_change(client):
     await application.refresh_from_db()
     assert await signing.has_valid_signature_on_current_materials(application) is False
     assert (await client.get(f"/api/v1/sign/{token_of(links['李四']['link'])}")).status_code == 410
+    # The dead links' reminders and expiry notices are withdrawn with them.
+    assert not await OutboxMessage.filter(template__in=["signing_reminder", "signing_expired"],
+                                          status="pending").exists()
+    assert await OutboxMessage.filter(template="signing_reminder", status="cancelled").exists()
     statuses = (await client.get(f"/api/v1/applications/{application.id}/signatories", headers=login["headers"])).json()
     assert {s["name"]: s["status"] for s in statuses}["张三"] == "not_requested"
     await client.get(f"/api/v1/applications/{application.id}/signatories", headers=login["headers"])
@@ -342,8 +347,9 @@ async def test_wechat_url_link_goes_with_the_sms_where_configured(client, server
     finally:
         server.settings.signing.wechat_url_link = False
     assert links["张三"]["wechat_link"].startswith("https://wxaurl.cn/")
-    sms = await OutboxMessage.get(template="signing_link")
+    sms = await OutboxMessage.get(template="signing_link_wechat")
     assert sms.params["wxlink"] == links["张三"]["wechat_link"]
+    assert links["张三"]["wechat_link"] in messages.render(sms.template, sms.params)
     assert server.wx.url_links[0]["path"] == server.settings.signing.miniprogram_sign_page
 
 
@@ -372,3 +378,23 @@ async def test_face_attempts_per_link_are_limited(client, server):
     result = await face_result(client, "张三", ZHANG_ID)
     limited = await client.post(f"/api/v1/sign/{token}/face", json={"verify_result": result})
     assert limited.status_code == 429 and limited.json()["error"]["retry_after"] > 0
+
+
+async def test_enterprise_methods_follow_rule_3_and_4(client):
+    """A home-province enterprise chooses e-seal or e-license; an other-province one only has its e-license."""
+    parties = [person("张三", role="legal_rep", id_number=ZHANG_ID, phone="13800000001"),
+               {**enterprise("广州乙科技有限公司", origin="other_province", share="100"),
+                "phone": "13800000005", "contact_name": "王五"}]
+    _, _, links = await _locked(client, parties)
+    assert links["广州乙科技有限公司"]["method"] == "e_license"
+    sms = await OutboxMessage.get(template="signing_link", recipient="13800000005")
+    assert sms.params["signer"] == "王五（广州乙科技有限公司联系人）"
+    token = token_of(links["广州乙科技有限公司"]["link"])
+    view = (await client.get(f"/api/v1/sign/{token}")).json()
+    assert [m["method"] for m in view["signer"]["methods"]] == ["e_license"]
+    await read_application_form(client, token)
+    refused = await client.post(f"/api/v1/sign/{token}", json={"method": "e_seal"})
+    assert refused.status_code == 422 and refused.json()["error"]["field"] == "method"
+    assert await Signature.all().count() == 0
+    signed = await client.post(f"/api/v1/sign/{token}", json={"method": "e_license"})
+    assert signed.status_code == 200 and json.loads(signed.json()["evidence"]["payload"])["method"] == "e_license"

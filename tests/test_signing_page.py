@@ -77,3 +77,46 @@ async def test_enterprise_signer_confirms_with_e_seal(client, phone_page):
 async def test_unknown_link_shows_a_404_page(server, phone_page):
     response = await phone_page.goto(server.base_url + "/s/not-a-real-token")
     assert response.status == 404 and "无效" in await phone_page.inner_text("#title")
+
+
+async def test_signer_in_a_plain_browser_passes_face_by_faceid_h5_and_signs(client, server, phone_page, tmp_path):
+    """As from the SMS in the phone's browser, in production (no WeChat stand-in): only the H5 path is offered; it
+    goes to Tencent's page and back, then the signer draws and confirms."""
+    application, _, links = await _locked(client)
+    page = phone_page
+    server.settings.wechat.mount_mock = False
+    try:
+        await page.goto(links["张三"]["link"])
+    finally:
+        server.settings.wechat.mount_mock = True
+    assert not await page.is_visible("#face-button")
+    assert await page.inner_text("#face-h5-button") == "开始人脸核验"
+    await page.screenshot(path=str(tmp_path / "h5-1-link.png"), full_page=True)
+    await page.click("#face-h5-button")
+    await page.wait_for_selector("text=开始刷脸")
+    assert "张*" in await page.content()
+    await page.screenshot(path=str(tmp_path / "h5-2-tencent.png"), full_page=True)
+    await page.click("text=开始刷脸")
+    await page.wait_for_selector("#step-sign.active")
+    assert "?token=" not in page.url
+    await _open_application_form(page)
+    await _draw_signature(page)
+    await page.click("#sign-button")
+    await page.wait_for_selector("#step-done.active")
+    await page.screenshot(path=str(tmp_path / "h5-3-done.png"), full_page=True)
+    signature = await Signature.get(party_id=links["张三"]["party_id"])
+    assert (await signature.request).status == "signed"
+
+
+async def test_home_province_enterprise_may_choose_its_e_license(client, phone_page, tmp_path):
+    _, _, links = await _locked(client)
+    page = phone_page
+    await page.goto(links["崇左甲贸易有限公司"]["link"])
+    labels = await page.inner_text("fieldset.methods")
+    assert "企业电子印章" in labels and "电子营业执照" in labels
+    await page.check("input[name=method][value=e_license]")
+    await page.screenshot(path=str(tmp_path / "enterprise.png"), full_page=True)
+    await _open_application_form(page)
+    await page.click("#sign-button")
+    await page.wait_for_selector("#step-done.active")
+    assert (await Signature.get(party_id=links["崇左甲贸易有限公司"]["party_id"])).method == "e_license"

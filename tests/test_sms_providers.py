@@ -15,7 +15,7 @@ from tests.sms_standin import aliyun_signature_ok, start_standin, tencent_signat
 
 SECRET = "stand-in-secret-key"
 PHONE = "13800138000"
-SIGNED = {"name": "云帆（崇左）科技有限公司", "business": "设立登记", "signer": "张三", "at": "2026-11-23 10:00"}
+SIGNED = {"name": "云帆（崇左）科技有限公司", "business": "设立登记", "hash": "3f2a9c1d", "signers": "张三于2026-11-23 10:00"}
 
 
 @pytest.fixture(scope="module")
@@ -158,8 +158,8 @@ async def test_tencent_request_carries_template_positional_params_phone_session_
     assert body["PhoneNumberSet"] == ["+86" + PHONE]
     assert body["SmsSdkAppId"] == "1400787878" and body["SignName"] == "一窗通" and body["TemplateId"] == "2001"
     # The template's {1}, {2} … are our named parameters in the order the text uses them.
-    assert template_params("signed_notice") == ["name", "business", "signer", "at"]
-    assert body["TemplateParamSet"] == [SIGNED["name"], SIGNED["business"], SIGNED["signer"], SIGNED["at"]]
+    assert template_params("signed_notice") == ["name", "business", "hash", "signers"]
+    assert body["TemplateParamSet"] == [SIGNED["name"], SIGNED["business"], SIGNED["hash"], SIGNED["signers"]]
     assert body["SessionContext"] == str(row.id)
     assert request.headers["authorization"].startswith("TC3-HMAC-SHA256 Credential=stand-in-key-id/")
     assert tencent_signature_ok(request, SECRET)

@@ -64,6 +64,14 @@ class PhoneClient:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         return self.ok("POST", f"/api/v1/applications/{application_id}/submit", json={"flow": flow}, headers=headers)
 
+    def set_auto_submit(self, application_id: str, auto_submit: bool) -> dict:
+        """签名完成后自动提交 (default) or 我来确认提交: PUT …/auto-submit."""
+        return self.ok("PUT", f"/api/v1/applications/{application_id}/auto-submit", json={"auto_submit": auto_submit})
+
+    def withdraw(self, application_id: str) -> dict:
+        """撤回: a draft, returned or locked case (every open signing link then stops working)."""
+        return self.ok("POST", f"/api/v1/applications/{application_id}/withdraw")
+
     def timeline(self, application_id: str) -> list:
         """办理进度: every step, with the registrar's comments after a return."""
         return self.ok("GET", f"/api/v1/applications/{application_id}/timeline")
@@ -84,7 +92,8 @@ class PhoneClient:
 
     def signing_links(self, phone: str) -> list[str]:
         """The signing links texted to a phone, newest first."""
-        return [m["params"]["link"] for m in self.sms_inbox(phone) if m.get("template") == "signing_link"]
+        return [m["params"]["link"] for m in self.sms_inbox(phone)
+                if m.get("template") in ("signing_link", "signing_link_wechat")]
 
     @staticmethod
     def _token(link: str) -> str:
@@ -110,14 +119,28 @@ class PhoneClient:
             raise RuntimeError(f"document {kind} → {response.status_code} {response.text}")
         return response.content
 
-    def sign_link(self, link: str) -> dict:
-        """Open a link, read the 申请书, and sign as its signatory: face and a drawn signature, or the e-seal."""
+    def pass_face_in_browser(self, link: str, outcome: str = "ok") -> httpx.Response:
+        """A link opened in the phone's browser: Tencent Cloud FaceID H5 — start, do the check on Tencent's page,
+        follow it back to the signing page, and post the BizToken it brings."""
+        token = self._token(link)
+        start = self.http.post(f"/api/v1/sign/{token}/face/h5", json={})
+        if start.status_code >= 400:
+            return start
+        page = httpx.post(start.json()["url"].replace("/h5?", "/h5/complete?") + f"&outcome={outcome}",
+                          follow_redirects=False, timeout=self.http.timeout)
+        back = httpx.URL(page.headers["location"])
+        return self.http.post(f"/api/v1/sign/{token}/face/h5/result", json={"biz_token": back.params["token"]})
+
+    def sign_link(self, link: str, browser: bool = False, method: str | None = None) -> dict:
+        """Open a link, read the 申请书, and sign as its signatory: face (in the mini-program, or with `browser` by
+        FaceID H5) and a drawn signature, or the enterprise's e-seal / e-license (`method` chooses)."""
         view = self.open_link(link)
         self.read_document(link, self.documents(link)["must_open"])
         signer = view["signer"]
-        body: dict = {}
+        body: dict = {"method": method} if method else {}
         if signer["method"] == "face":
-            passed = self.pass_face(link, signer["name"], signer["id_number"])
+            passed = (self.pass_face_in_browser(link) if browser
+                      else self.pass_face(link, signer["name"], signer["id_number"]))
             if passed.status_code >= 400:
                 raise RuntimeError(f"face verification refused: {passed.text}")
             body["signature_png_base64"] = _drawn_signature()
@@ -236,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("applications", help="log in and list my applications")
     sign = commands.add_parser("sign", help="open a signing link and sign it as its signatory (no login)")
     sign.add_argument("link")
+    sign.add_argument("--browser", action="store_true", help="face by Tencent FaceID H5, as from the SMS in a browser")
+    sign.add_argument("--method", choices=["e_seal", "e_license"], help="an enterprise's choice")
     check = commands.add_parser("check-name", help="自主核名: check a proposed name")
     check.add_argument("name")
     check.add_argument("--entity-type", default="llc")
@@ -246,10 +271,16 @@ def main(argv: list[str] | None = None) -> int:
     submit.add_argument("--idempotency-key")
     timeline = commands.add_parser("timeline", help="log in and show an application's 办理进度")
     timeline.add_argument("application_id")
+    auto = commands.add_parser("auto-submit", help="log in and choose: submit by itself once all have signed, or not")
+    auto.add_argument("application_id")
+    auto.add_argument("choice", choices=["on", "off"])
+    withdraw = commands.add_parser("withdraw", help="log in and withdraw an application (also a locked one)")
+    withdraw.add_argument("application_id")
     args = parser.parse_args(argv)
     with PhoneClient(args.server, args.openid) as client:
         if args.command == "sign":
-            json.dump(client.sign_link(args.link), sys.stdout, ensure_ascii=False, indent=2)
+            json.dump(client.sign_link(args.link, browser=args.browser, method=args.method), sys.stdout,
+                      ensure_ascii=False, indent=2)
             print()
             return 0
         result = client.login()
@@ -263,6 +294,10 @@ def main(argv: list[str] | None = None) -> int:
             result = client.submit(args.application_id, args.flow, args.idempotency_key)
         elif args.command == "timeline":
             result = client.timeline(args.application_id)
+        elif args.command == "auto-submit":
+            result = client.set_auto_submit(args.application_id, args.choice == "on")
+        elif args.command == "withdraw":
+            result = client.withdraw(args.application_id)
         json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
         print()
     return 0

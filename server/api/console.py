@@ -28,7 +28,8 @@ bp = Blueprint("console", url_prefix="/console")
 SESSION_COOKIE = "yct_staff"
 LOGIN_CSRF_COOKIE = "yct_login_csrf"
 DONE_MESSAGES = {"approve-lock": "已云帮办通过，材料已锁定，已通知申请人签名", "return": "已退回修改，已通知申请人",
-                 "accept": "已受理", "approve": "已核准", "reject": "已驳回"}
+                 "accept": "已受理", "approve": "已核准", "reject": "已驳回",
+                 "unlock": "已撤销锁定并退回修改，已通知申请人和签字人"}
 
 
 def csrf_token_for(request: Request, session_token: str) -> str:
@@ -174,8 +175,8 @@ def _return_comments(request: Request) -> list[dict]:
     return comments
 
 
-@bp.post("/applications/<application_id:uuid>/<action:approve-lock|return|accept|approve|reject>")
-@openapi.summary("Console: approve-and-lock, return, accept, approve or reject (form)")
+@bp.post("/applications/<application_id:uuid>/<action:approve-lock|return|unlock|accept|approve|reject>")
+@openapi.summary("Console: approve-and-lock, return, 撤销锁定, accept, approve or reject (form)")
 async def act(request: Request, application_id, action: str):
     staff = await _staff(request)
     if staff is None:
@@ -188,6 +189,8 @@ async def act(request: Request, application_id, action: str):
                                              request.app.ctx.wechat)
         elif action == "return":
             await decisions.return_for_changes(staff, application_id, _return_comments(request), origin)
+        elif action == "unlock":
+            await decisions.unlock(staff, application_id, request.form.get("reason") or "", origin)
         elif action == "accept":
             await decisions.accept(staff, application_id, origin)
         elif action == "approve":

@@ -35,6 +35,14 @@ class RejectIn(RequestModel):
     reason: str = Field(max_length=decisions.MAX_COMMENT_LENGTH)
 
 
+class UnlockIn(RequestModel):
+    reason: str = Field(max_length=decisions.MAX_COMMENT_LENGTH)
+
+
+class AutoSubmitIn(RequestModel):
+    auto_submit: bool
+
+
 def origin_of(request: Request) -> Origin:
     return Origin(client_ip(request), request.headers.get("user-agent", ""))
 
@@ -50,6 +58,19 @@ def int_arg(request: Request, name: str, default: int) -> int:
 
 
 # --- applicant -------------------------------------------------------------------------------------------
+
+@applicant_bp.put("/<application_id:uuid>/auto-submit")
+@openapi.summary("When the last signature arrives: submit by itself (default) or wait for the applicant's submit")
+@openapi.body({"application/json": AutoSubmitIn})
+@openapi.secured("bearer")
+@openapi.response(200, description="{id, auto_submit}")
+@openapi.response(404, description="not found, or not mine")
+@openapi.response(409, description="already submitted")
+async def auto_submit(request: Request, application_id):
+    me = await current_applicant(request)
+    body = parse(request, AutoSubmitIn)
+    return json(await submission.set_auto_submit(me.id, application_id, body.auto_submit))
+
 
 @applicant_bp.post("/<application_id:uuid>/submit")
 @openapi.summary("Submit: 云帮办 (no signature) or 一般流程 (≥1 valid signature); Idempotency-Key makes a retry harmless")
@@ -173,6 +194,18 @@ async def approve(request: Request, application_id):
     staff = await current_staff(request)
     ctx = request.app.ctx
     return json(await decisions.approve(staff, application_id, origin_of(request), ctx.settings, ctx.cache))
+
+
+@bp.post("/applications/<application_id:uuid>/unlock")
+@openapi.summary("撤销锁定 with a reason: locked_signing → returned, signatures voided, open links dead")
+@openapi.body({"application/json": UnlockIn})
+@openapi.secured("bearer")
+@openapi.response(409, description="not locked for signing")
+@openapi.response(422, description="empty reason")
+async def unlock(request: Request, application_id):
+    staff = await current_staff(request)
+    body = parse(request, UnlockIn)
+    return json(await decisions.unlock(staff, application_id, body.reason, origin_of(request)))
 
 
 @bp.post("/applications/<application_id:uuid>/reject")

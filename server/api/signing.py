@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
@@ -18,7 +19,7 @@ from server.services.applications import service as applications
 from server.services.authorities import scope_prefix
 from server.services.documents import service as documents
 from server.services.signing import evidence
-from server.services.signing.face import verify_face
+from server.services.signing.face import start_h5, verify_face, verify_h5
 
 bp = Blueprint("signing")
 
@@ -31,6 +32,10 @@ class FaceIn(RequestModel):
     verify_result: str = Field(min_length=1, max_length=512)
 
 
+class FaceH5ResultIn(RequestModel):
+    biz_token: str = Field(min_length=1, max_length=128)
+
+
 class GeolocationIn(RequestModel):
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
@@ -40,6 +45,8 @@ class GeolocationIn(RequestModel):
 class SignIn(RequestModel):
     signature_png_base64: str | None = Field(None, max_length=4_000_000)
     geolocation: GeolocationIn | None = None
+    # Enterprises: e_seal or e_license where rule 3 lets a home-province enterprise choose.
+    method: Literal["e_seal", "e_license"] | None = None
 
 
 class DeclineIn(RequestModel):
@@ -109,6 +116,37 @@ async def sign_face(request: Request, token: str):
                  "verified_at": verification.created_at.isoformat()})
 
 
+@bp.post("/api/v1/sign/<token>/face/h5")
+@openapi.summary("Start face verification from a plain phone browser (Tencent Cloud FaceID H5) → {url}")
+@openapi.description("The browser goes to `url`; Tencent sends it back to /s/{token}?token=BizToken, whose page "
+                     "then posts the BizToken to …/face/h5/result.")
+@openapi.response(404, description="unknown link")
+@openapi.response(409, description="this signatory signs with an e-seal / e-license")
+@openapi.response(410, description="link no longer valid")
+@openapi.response(429, description="too many attempts on this link")
+@openapi.response(503, description="FaceID not configured or unreachable")
+async def sign_face_h5(request: Request, token: str):
+    signing_request = await signing.live_request(token)
+    ctx = request.app.ctx
+    return json(await start_h5(signing_request, token, ctx.settings, ctx.cache, ctx.faceid))
+
+
+@bp.post("/api/v1/sign/<token>/face/h5/result")
+@openapi.summary("Check the FaceID H5 result (BizToken) against the signer")
+@openapi.body({"application/json": FaceH5ResultIn})
+@openapi.response(404, description="unknown link")
+@openapi.response(410, description="link no longer valid")
+@openapi.response(422, description="not passed: unfinished, failed, stale, replayed, or someone else (error.code)")
+@openapi.response(503, description="FaceID unreachable")
+async def sign_face_h5_result(request: Request, token: str):
+    signing_request = await signing.live_request(token)
+    body = parse(request, FaceH5ResultIn)
+    ctx = request.app.ctx
+    verification = await verify_h5(signing_request, body.biz_token, ctx.settings, ctx.cache, ctx.faceid)
+    return json({"passed": True, "verification_id": str(verification.id),
+                 "verified_at": verification.created_at.isoformat()})
+
+
 @bp.post("/api/v1/sign/<token>")
 @openapi.summary("Sign (persons: after face verification, with a handwritten PNG; enterprises: e-seal / e-license)")
 @openapi.body({"application/json": SignIn})
@@ -125,7 +163,7 @@ async def sign(request: Request, token: str):
     return json(await signing.sign(
         signing_request, ctx.settings, ctx.cache, signature_png_base64=body.signature_png_base64,
         geolocation=body.geolocation.model_dump() if body.geolocation else None,
-        ip=client_ip(request), user_agent=_user_agent(request)))
+        ip=client_ip(request), user_agent=_user_agent(request), method=body.method))
 
 
 @bp.post("/api/v1/sign/<token>/decline")
@@ -194,4 +232,5 @@ async def signing_page(request: Request, token: str):
     expires_local = signing_request.expires_at.astimezone(ZoneInfo(ctx.settings.review.timezone))
     return html(page.render(view=view, token=token, expires_local=expires_local.strftime("%Y-%m-%d %H:%M"),
                             reading=reading, form_opened=form_opened,
-                            face_mode="stand_in" if ctx.settings.wechat.mount_mock else "miniprogram"))
+                            face_mode="stand_in" if ctx.settings.wechat.mount_mock else "miniprogram",
+                            face_h5=ctx.faceid is not None))

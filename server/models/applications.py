@@ -24,6 +24,8 @@ class Application(Model):
     materials_version = fields.IntField(default=1)
     snapshot = fields.JSONField(null=True)
     snapshot_hash = fields.CharField(max_length=64, null=True)
+    # When the last required signature arrives: move to submitted by itself (True), or wait for the applicant's submit.
+    auto_submit = fields.BooleanField(default=True)
     resubmission = fields.BooleanField(default=False)
     first_submitted_at = fields.DatetimeField(null=True)
     submitted_at = fields.DatetimeField(null=True)
@@ -47,6 +49,10 @@ class Party(Model):
     id_type = fields.CharField(max_length=32, null=True)
     id_number = fields.CharField(max_length=32, null=True)
     phone = fields.CharField(max_length=20, null=True)
+    # Optional: 事后确认 also goes by e-mail (seed 004 "短信或者邮件").
+    email = fields.CharField(max_length=254, null=True)
+    # An enterprise acts through a contact person, whose phone (above) receives the signing link.
+    contact_name = fields.CharField(max_length=64, null=True)
     origin = fields.CharField(max_length=24, null=True)
     credit_code = fields.CharField(max_length=18, null=True)
     share_percent = fields.DecimalField(max_digits=7, decimal_places=4, null=True)

@@ -2,16 +2,25 @@
 from tortoise import fields
 from tortoise.models import Model
 
-# pending → sending → sent | failed | refused, or back to pending for a retry; sent/failed/refused are final.
-OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "refused")
-FINAL_STATUSES = ("sent", "failed", "refused")
-CHANNELS = ("sms", "wechat", "notary")
+# pending → sending → sent | failed | refused, or back to pending for a retry; a scheduled message no longer due
+# (a reminder after the signature) is cancelled. sent/failed/refused/cancelled are final.
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "refused", "cancelled")
+FINAL_STATUSES = ("sent", "failed", "refused", "cancelled")
+CHANNELS = ("sms", "wechat", "email", "notary")
+# Message classes, in the order the sender claims them; each has its own per-phone limits (sms.limits).
+# code: verification codes; transactional: signing links, reminders, results; notice: 事后确认 (coalesced).
+KINDS = ("code", "transactional", "notice")
 
 
 class OutboxMessage(Model):
     id = fields.UUIDField(pk=True)
-    channel = fields.CharField(max_length=16)  # sms | wechat | notary
-    recipient = fields.CharField(max_length=64)  # phone number, openid, or "notary"
+    channel = fields.CharField(max_length=16)  # sms | wechat | email | notary
+    kind = fields.CharField(max_length=16, default="transactional")
+    # The claim order: the index of kind in KINDS (codes first, notices last).
+    priority = fields.SmallIntField(default=1)
+    # What a scheduled message is about ("signing_request:<id>"), so it can be cancelled when no longer due.
+    reference = fields.CharField(max_length=64, null=True, db_index=True)
+    recipient = fields.CharField(max_length=254)  # phone number, openid, e-mail address, or "notary"
     template = fields.CharField(max_length=48)
     params = fields.JSONField(default=dict)
     page = fields.CharField(max_length=255, null=True)
@@ -30,7 +39,7 @@ class OutboxMessage(Model):
 
     class Meta:
         table = "outbox_message"
-        indexes = (("status", "next_attempt_at"),)
+        indexes = (("status", "next_attempt_at"), ("status", "priority", "next_attempt_at"))
 
 
 class DevSms(Model):

@@ -2,7 +2,8 @@
 from tortoise import fields
 from tortoise.models import Model
 
-REQUEST_STATUSES = ("pending", "signed", "declined", "replaced")
+# cancelled: the case left locked_signing (a decline, 撤销锁定, a withdrawal) while the link was open.
+REQUEST_STATUSES = ("pending", "signed", "declined", "replaced", "cancelled")
 METHODS = ("face", "e_seal", "e_license", "none")
 
 
@@ -41,11 +42,16 @@ class SigningRequest(Model):
         indexes = (("application_id", "party_id"),)
 
 
+FACE_PROVIDERS = ("wechat", "tencent_h5")
+
+
 class FaceVerification(Model):
-    """Every WeChat face-verification result checked. A unique hash of each result makes a replay impossible."""
+    """Every face-verification result checked (WeChat's verify_result, or a Tencent FaceID H5 BizToken). A unique
+    hash of each result makes a replay impossible."""
 
     id = fields.UUIDField(pk=True)
     request = fields.ForeignKeyField("yct.SigningRequest", related_name="face_verifications", on_delete=fields.CASCADE)
+    provider = fields.CharField(max_length=16, default="wechat")
     verify_result_hash = fields.CharField(max_length=64, unique=True)
     passed = fields.BooleanField()
     reason = fields.CharField(max_length=32, null=True)

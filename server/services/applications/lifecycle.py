@@ -15,12 +15,15 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     "submit_cloud": {"draft": "cloud_review", "returned": "cloud_review"},
     "submit_general": {"draft": "submitted", "returned": "submitted"},
     "approve_lock": {"cloud_review": "locked_signing"},
+    # The exits from locked_signing (SPEC "No dead ends"): completion, a decline, 撤销锁定, a withdrawal.
     "submit_signed": {"locked_signing": "submitted"},
+    "decline": {"locked_signing": "returned"},
+    "unlock": {"locked_signing": "returned"},
     "return": {"cloud_review": "returned", "submitted": "returned", "accepted": "returned"},
     "accept": {"submitted": "accepted"},
     "approve": {"accepted": "approved"},
     "reject": {"accepted": "rejected"},
-    "withdraw": {"draft": "withdrawn", "returned": "withdrawn"},
+    "withdraw": {"draft": "withdrawn", "returned": "withdrawn", "locked_signing": "withdrawn"},
 }
 
 # Only these states let the applicant change the materials.
@@ -33,7 +36,7 @@ STATUS_LABELS = {
 
 ACTION_LABELS = {
     "create": "创建申请", "submit_cloud": "云帮办提交", "submit_general": "一般流程提交", "approve_lock": "云帮办通过（材料锁定）",
-    "submit_signed": "全部签名完成后提交", "return": "退回修改", "accept": "受理", "approve": "核准", "reject": "驳回",
+    "submit_signed": "全部签名完成后提交", "unlock": "撤销锁定", "return": "退回修改", "accept": "受理", "approve": "核准", "reject": "驳回",
     "withdraw": "撤回", "sign": "签名", "decline": "拒绝签名", "signatures_voided": "材料变更，原签名作废",
 }
 
@@ -78,6 +81,11 @@ async def claim_materials_write(application_id, connection) -> None:
     )
     if changed != 1:
         raise Conflict("申请材料已锁定或已提交，不能修改")
+    # Links sent for the old materials die with the change, and so do their reminders. Imported here: signing
+    # reads this module.
+    from server.services.signing.exits import close_open_links
+
+    await close_open_links(application_id, connection)
 
 
 class _same:

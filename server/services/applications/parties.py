@@ -5,6 +5,7 @@ counts and share totals of server/data/materials.yaml, are reported as `missing`
 """
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -23,9 +24,11 @@ ROLES = ("investor", "legal_rep", "director", "supervisor", "manager", "liaison"
 KINDS = ("person", "enterprise")
 ORIGINS = ("home_province", "other_province", "foreign")
 MAX_PARTIES = 10200
-_PERSON_ONLY = ("id_type", "id_number", "phone")
-_ENTERPRISE_ONLY = ("origin", "credit_code")
-_KNOWN = {"id", "role", "kind", "name", "id_type", "id_number", "phone", "origin", "credit_code", "share_percent"}
+_PERSON_ONLY = ("id_type", "id_number")
+# An enterprise acts through a contact person: their name here, their phone in `phone` (the signing link goes there).
+_ENTERPRISE_ONLY = ("origin", "credit_code", "contact_name")
+_KNOWN = {"id", "role", "kind", "name", "id_type", "id_number", "phone", "email", "contact_name", "origin", "credit_code",
+          "share_percent"}
 
 
 @dataclass
@@ -40,6 +43,11 @@ class PartyInput:
     origin: str | None = None
     credit_code: str | None = None
     share_percent: Decimal | None = None
+    email: str | None = None
+    contact_name: str | None = None
+
+
+EMAIL_PATTERN = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 
 
 def _text(value, field: str, max_length: int) -> str | None:
@@ -102,6 +110,7 @@ def validate_party(raw, index: int, business_type: str, entity_type: str) -> Par
         _person_fields(party, raw, prefix)
     else:
         _enterprise_fields(party, raw, prefix)
+    _contact_fields(party, raw, prefix)
     party.share_percent = _share(raw.get("share_percent"), f"{prefix}.share_percent")
     if party.share_percent is not None and role != "investor":
         raise Invalid(f"{prefix}.share_percent", "只有投资人填写出资比例")
@@ -123,10 +132,20 @@ def _person_fields(party: PartyInput, raw: dict, prefix: str) -> None:
         problem = id_number_problem(id_type, id_number)
         if problem:
             raise Invalid(f"{prefix}.id_number", problem)
+    party.id_type, party.id_number = id_type, id_number
+
+
+def _contact_fields(party: PartyInput, raw: dict, prefix: str) -> None:
+    """The phone that receives the signing link and 事后确认, and an optional e-mail address for the latter."""
     phone = _text(raw.get("phone"), f"{prefix}.phone", 20)
     if phone is not None and mobile_problem(phone):
         raise Invalid(f"{prefix}.phone", mobile_problem(phone))
-    party.id_type, party.id_number, party.phone = id_type, id_number, phone
+    email = _text(raw.get("email"), f"{prefix}.email", 254)
+    if email is not None and not EMAIL_PATTERN.fullmatch(email):
+        raise Invalid(f"{prefix}.email", "电子邮箱格式不正确")
+    party.phone, party.email = phone, email
+    if party.kind == "enterprise":
+        party.contact_name = _text(raw.get("contact_name"), f"{prefix}.contact_name", 64)
 
 
 def _enterprise_fields(party: PartyInput, raw: dict, prefix: str) -> None:
@@ -202,4 +221,10 @@ def missing_for_parties(parties: list, business_type: str, entity_type: str) -> 
                 missing.append({"field": f"{prefix}.origin", "message": f"请选择{party.name}的企业来源（本省、外省或境外）"})
             if party.origin != "foreign" and not party.credit_code:
                 missing.append({"field": f"{prefix}.credit_code", "message": f"请填写{party.name}的统一社会信用代码"})
+            if party.origin != "foreign":
+                # An enterprise (an investor) signs by e-seal or e-license: its contact person receives the link.
+                if not party.contact_name:
+                    missing.append({"field": f"{prefix}.contact_name", "message": f"请填写{party.name}的联系人姓名"})
+                if not party.phone:
+                    missing.append({"field": f"{prefix}.phone", "message": f"请填写{party.name}联系人的手机号码"})
     return missing

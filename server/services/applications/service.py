@@ -269,16 +269,24 @@ async def _replace_parties(application: Application, parties: list[PartyInput], 
     await Party.bulk_create([
         Party(id=party.id or uuid.uuid4(), application_id=application.id, position=index, role=party.role,
               kind=party.kind, name=party.name, id_type=party.id_type, id_number=party.id_number, phone=party.phone,
+              email=party.email, contact_name=party.contact_name,
               origin=party.origin, credit_code=party.credit_code, share_percent=party.share_percent)
         for index, party in enumerate(parties)
     ], using_db=conn)
 
 
 async def withdraw(application: Application, applicant_id: int, settings: Settings, cache: Cache) -> Application:
-    """撤回; a filing the registrar had seen is then archived with the withdrawal's own retention."""
+    """撤回 a draft, returned or locked case; from locked_signing every open link dies and signers are told. A filing
+    the registrar had seen is then archived with the withdrawal's own retention."""
+    # Imported here: the signing and archive packages read this module.
     from server.services.archive import bundles as archive
+    from server.services.signing.exits import release_lock
 
-    application = await lifecycle.transition(application, "withdraw", f"applicant:{applicant_id}")
+    async with in_transaction() as conn:
+        locked = application.status == "locked_signing"
+        await lifecycle.transition(application, "withdraw", f"applicant:{applicant_id}", connection=conn)
+        if locked:
+            await release_lock(application, "withdraw", conn)
     await archive.archive_after_outcome(settings, cache, application.id)
     return application
 
@@ -374,7 +382,8 @@ async def flow_options(application: Application, missing_items: list | None = No
 def party_view(party: Party) -> dict:
     return {
         "id": str(party.id), "role": party.role, "kind": party.kind, "name": party.name, "id_type": party.id_type,
-        "id_number": party.id_number, "phone": party.phone, "origin": party.origin, "credit_code": party.credit_code,
+        "id_number": party.id_number, "phone": party.phone, "email": party.email, "contact_name": party.contact_name,
+        "origin": party.origin, "credit_code": party.credit_code,
         "share_percent": None if party.share_percent is None else format(party.share_percent.normalize(), "f"),
     }
 
@@ -396,6 +405,7 @@ async def application_view(application: Application) -> dict:
         "attachments": [attachment_view(attachment) for attachment in attachments],
         "missing": await missing(application),
         "materials_version": application.materials_version,
+        "auto_submit": application.auto_submit,
     }
 
 

@@ -11,7 +11,7 @@ import math
 import secrets
 import string
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tortoise.expressions import Q
 from tortoise.functions import Count
@@ -19,8 +19,9 @@ from tortoise.functions import Count
 from server.cache import Cache
 from server.config import Settings
 from server.errors import Invalid, RateLimited
+from server.models.accounts import Applicant
+from server.models.notifications import CHANNELS, KINDS, OUTBOX_STATUSES, DevSms, OutboxMessage
 from server.services.pagination import decode_cursor, encode_cursor, total_of
-from server.models.notifications import CHANNELS, OUTBOX_STATUSES, DevSms, OutboxMessage
 from server.clock import now
 from server.services.applications.identifiers import filing_reference, mask_phone, mobile_problem
 
@@ -30,16 +31,26 @@ TEMPLATES = {
     "cloud_approved": "您提交的「{name}」{business}申请已通过云帮办审核，材料已锁定，请通知全部有权签字人完成电子签名。",
     "cloud_returned": "您提交的「{name}」{business}申请已退回修改，请在一窗通小程序“办理进度”中查看意见并修改。",
     "signing_link": "{signer}您好：「{name}」{business}申请请您以{role}身份电子签名，链接{hours}小时内有效：{link}",
-    "signed_notice": "「{name}」{business}申请：{signer}已于{at}完成电子签名。如非本人操作，请立即联系登记机关。",
-    "sign_declined": "「{name}」{business}申请：{signer}拒绝签名，理由：{reason}。",
+    # With a WeChat URL Link (signing.wechat_url_link): the same, plus the way straight into the mini-program.
+    "signing_link_wechat": "{signer}您好：「{name}」{business}申请请您以{role}身份电子签名，链接{hours}小时内有效：{link} 微信中打开：{wxlink}",
+    "signing_reminder": "{signer}您好：「{name}」{business}申请尚待您以{role}身份电子签名，链接将于{deadline}失效：{link}",
+    "signing_expired": "「{name}」{business}申请：{signer}的签名链接已于{deadline}过期未签名，请在一窗通小程序中重新发送签名链接。",
+    "signing_cancelled": "{signer}您好：「{name}」{business}申请{cause}，此前发给您的签名链接已失效，无需签名。",
+    "signing_complete": "「{name}」{business}申请：全部有权签字人已完成电子签名，{next}。",
+    "signed_notice": "「{name}」{business}申请（材料摘要{hash}）：{signers}完成电子签名。如非本人操作，请立即联系登记机关。",
+    "sign_declined": "「{name}」{business}申请：{signer}拒绝签名，理由：{reason}。申请已退回修改，原签名作废。",
+    "cloud_unlocked": "您提交的「{name}」{business}申请已撤销锁定并退回修改，理由：{reason}。原签名作废，请修改后重新提交。",
     "application_result": "您提交的「{name}」{business}申请{result}。",
     "license_ready": "「{name}」的营业执照已打印，请携带身份证件到{place}登记窗口领取。",
     "license_handed_over": "「{name}」的营业执照（编号{serial}）已由{collector}在{place}领取。如非本人委托，请立即联系登记机关。",
     "license_posted": "「{name}」的营业执照已邮寄，{carrier}运单号{tracking}，请注意查收。",
     "annual_report_reminder": "「{name}」请于{deadline}前通过国家企业信用信息公示系统报送{year}年度年度报告，逾期将被列入经营异常名录。",
 }
+EMAIL_SUBJECTS = {"signed_notice": "电子签名确认通知（事后确认）"}
 # Parameters that must not outlive delivery in the outbox table (the code itself is kept only hashed).
-SECRET_PARAMS = {"sms_code": ("code",)}
+SECRET_PARAMS = {"sms_code": ("code",), "signing_reminder": ("link",)}
+# The class of each template (models.notifications.KINDS); anything not named is transactional.
+TEMPLATE_KINDS = {"sms_code": "code", "signed_notice": "notice"}
 SMS_CODE_DIGITS = 6
 
 # Per-phone windows like the providers' own: (config key, seconds).
@@ -69,10 +80,21 @@ def _sms_params(template: str, params: dict) -> dict[str, str]:
     return values
 
 
-async def enqueue_sms(phone: str, template: str, params: dict, *, connection=None) -> OutboxMessage:
+def kind_of(template: str) -> str:
+    return TEMPLATE_KINDS.get(template, "transactional")
+
+
+def _class_fields(template: str) -> dict:
+    kind = kind_of(template)
+    return {"kind": kind, "priority": KINDS.index(kind)}
+
+
+async def enqueue_sms(phone: str, template: str, params: dict, *, connection=None, at=None,
+                      reference: str | None = None) -> OutboxMessage:
+    """An SMS, due now or at `at` (a reminder); `reference` lets cancel_scheduled withdraw it."""
     return await OutboxMessage.create(channel="sms", recipient=phone, template=template,
-                                      params=_sms_params(template, params), next_attempt_at=now(),
-                                      using_db=connection)
+                                      params=_sms_params(template, params), next_attempt_at=at or now(),
+                                      reference=reference, using_db=connection, **_class_fields(template))
 
 
 def sms_row(phone: str, template: str, params: dict, *, not_before=None, created_at=None) -> dict:
@@ -86,11 +108,49 @@ def sms_row(phone: str, template: str, params: dict, *, not_before=None, created
 
 
 async def enqueue_wechat(openid: str, template: str, data: dict, page: str | None = None, *,
-                         connection=None) -> OutboxMessage:
+                         connection=None, at=None, reference: str | None = None) -> OutboxMessage:
     """A subscribe message; `data` maps the template's keys (thing1, time2 …) to plain values."""
     return await OutboxMessage.create(channel="wechat", recipient=openid, template=template,
-                                      params={k: str(v) for k, v in data.items()}, page=page, next_attempt_at=now(),
-                                      using_db=connection)
+                                      params={k: str(v) for k, v in data.items()}, page=page,
+                                      next_attempt_at=at or now(), reference=reference, using_db=connection,
+                                      **_class_fields(template))
+
+
+async def notify_applicant(application, template: str, params: dict, *, connection) -> None:
+    """The applicant (经办人): an SMS when they bound a phone, and a WeChat subscribe message."""
+    applicant = await Applicant.get(id=application.applicant_id).using_db(connection)
+    if applicant.phone:
+        await enqueue_sms(applicant.phone, template, params, connection=connection)
+    await enqueue_wechat(applicant.openid, template, params, page=f"pages/application/detail?id={application.id}",
+                         connection=connection)
+
+
+async def enqueue_notice(channel: str, recipient: str, topic: str, params: dict, signer: str, window_seconds: int,
+                         *, connection) -> OutboxMessage:
+    """事后确认: one message per recipient and topic (an application) within the window, listing every signer.
+
+    The first notice waits `window_seconds` for the others; a later one joins it while it is still waiting
+    (a guarded update on the pending row), or starts a new message once the first has gone out.
+    """
+    reference = f"notice:{topic}"
+    waiting = await (OutboxMessage.filter(channel=channel, recipient=recipient, reference=reference, status="pending")
+                     .select_for_update().using_db(connection).first())
+    if waiting is not None:
+        signers = f"{waiting.params['signers']}、{signer}"
+        joined = await OutboxMessage.filter(id=waiting.id, status="pending").using_db(connection).update(
+            params={**waiting.params, "signers": signers})
+        if joined:
+            return waiting
+    values = _sms_params("signed_notice", {**params, "signers": signer})
+    return await OutboxMessage.create(channel=channel, recipient=recipient, template="signed_notice", params=values,
+                                      next_attempt_at=now() + timedelta(seconds=window_seconds), reference=reference,
+                                      using_db=connection, **_class_fields("signed_notice"))
+
+
+async def cancel_scheduled(reference: str, *, connection) -> int:
+    """Withdraw the messages about `reference` not yet sent (reminders of a link that was signed, declined …)."""
+    return await OutboxMessage.filter(reference=reference, status="pending").using_db(connection).update(
+        status="cancelled", params={}, last_error="不再需要发送（已签名、已拒绝、已重新发送或已撤销）")
 
 
 NOTARY_RECIPIENT = "notary"
@@ -116,10 +176,20 @@ def subscribe_template_id(settings: Settings, template: str) -> str | None:
 
 # --- Per-phone limits -------------------------------------------------------------------------------------------
 
-async def take_phone_quota(cache: Cache, settings: Settings, phone: str) -> float:
-    """Count one SMS to this phone in all three windows at once; 0 when allowed, else seconds to wait."""
+def phone_limits(settings: Settings, kind: str):
+    """The per-phone limits of a message class: codes keep the top-level sms.per_* keys."""
+    return settings.sms if kind == "code" else getattr(settings.sms, kind)
+
+
+async def take_phone_quota(cache: Cache, settings: Settings, phone: str, kind: str = "code") -> float:
+    """Count one SMS of this class to this phone in all three windows at once; 0 when allowed, else seconds to wait.
+
+    Each class has its own budget, so a flood of notices never holds back a signing link or a code.
+    """
+    limits = phone_limits(settings, kind)
+    scope = "" if kind == "code" else f"{kind}:"
     # The braces keep a phone's three keys in one Redis Cluster slot, as the atomic script needs.
-    windows = [(f"sms-quota:{{{phone}}}:{seconds}", getattr(settings.sms, key), seconds)
+    windows = [(f"sms-quota:{{{phone}}}:{scope}{seconds}", getattr(limits, key), seconds)
                for key, seconds in PHONE_WINDOWS]
     return await cache.take_windows(windows)
 
@@ -150,7 +220,7 @@ async def send_sms_code(cache: Cache, settings: Settings, phone: str) -> dict:
     await cache.delete(f"sms-code-tries:{phone}")
     await OutboxMessage.create(channel="sms", recipient=phone, template="sms_code",
                                params={"code": code, "minutes": str(ttl // 60)}, next_attempt_at=now(),
-                               quota_counted=True)
+                               quota_counted=True, **_class_fields("sms_code"))
     return {"expires_in": ttl}
 
 
@@ -187,6 +257,9 @@ async def verify_sms_code(cache: Cache, settings: Settings, phone: str, code: st
 def _masked_recipient(message: OutboxMessage) -> str:
     if message.channel == "sms":
         return mask_phone(message.recipient)
+    if message.channel == "email":
+        local, _, domain = message.recipient.partition("@")
+        return f"{local[:1]}***@{domain}"
     if message.channel == "notary":
         return message.recipient
     return message.recipient[:6] + "****" if len(message.recipient) > 6 else "****"
@@ -196,7 +269,7 @@ def message_view(message: OutboxMessage) -> dict:
     """For staff: never the parameters (a verification code, a signing link), and the phone masked."""
     return {
         "id": str(message.id), "channel": message.channel, "recipient": _masked_recipient(message),
-        "template": message.template, "status": message.status, "attempts": message.attempts,
+        "template": message.template, "kind": message.kind, "status": message.status, "attempts": message.attempts,
         "last_error": message.last_error, "next_attempt_at": message.next_attempt_at.isoformat(),
         "created_at": message.created_at.isoformat(),
         "sent_at": message.sent_at.isoformat() if message.sent_at else None,
@@ -210,7 +283,7 @@ async def messages_for_staff(status: str | None = None, channel: str | None = No
     if status is not None and status not in OUTBOX_STATUSES:
         raise Invalid("status", f"status 应为 {'、'.join(OUTBOX_STATUSES)} 之一")
     if channel is not None and channel not in CHANNELS:
-        raise Invalid("channel", "channel 应为 sms、wechat 或 notary")
+        raise Invalid("channel", f"channel 应为 {'、'.join(CHANNELS)} 之一")
     query = OutboxMessage.all()
     if status:
         query = query.filter(status=status)

@@ -30,7 +30,9 @@ from server.models.signing import EvidenceEntry
 from server.notary import NotaryClient, make_notary_client
 from server.clock import now
 from server.services.applications.identifiers import mask_phone
+from server.mail import MailSender
 from server.services.notifications.messages import (
+    EMAIL_SUBJECTS,
     SECRET_PARAMS,
     render,
     subscribe_template_id,
@@ -70,12 +72,13 @@ def _wechat_failure(exc: WeChatError) -> DeliveryError:
 
 class OutboxSender:
     def __init__(self, settings: Settings, cache: Cache, sms: SmsProvider, wechat: WeChatGateway | None,
-                 notary: NotaryClient | None = None):
+                 notary: NotaryClient | None = None, mail: MailSender | None = None):
         self.settings = settings
         self.cache = cache
         self.sms = sms
         self.wechat = wechat
         self.notary = notary
+        self.mail = mail
         # One pass at a time in this process: deliver_due() called by a test waits for the loop's pass to end.
         self._pass = asyncio.Lock()
         self._task: asyncio.Task | None = None
@@ -140,7 +143,8 @@ class OutboxSender:
         token = secrets.token_hex(16)
         due = Q(status="pending", next_attempt_at__lte=moment) | Q(status="sending", lease_until__lt=moment)
         async with in_transaction() as connection:
-            candidates = await (OutboxMessage.filter(due).order_by("next_attempt_at").limit(cfg.concurrency)
+            # Codes first, then transactional messages, notices last: a queue of notices never delays a link.
+            candidates = await (OutboxMessage.filter(due).order_by("priority", "next_attempt_at").limit(cfg.concurrency)
                                 .select_for_update(skip_locked=True).only("id").using_db(connection))
             if not candidates:
                 return []
@@ -153,7 +157,8 @@ class OutboxSender:
     async def _deliver(self, row: OutboxMessage) -> dict:
         """One message to its provider; the row's next state (written later, with the whole round's)."""
         try:
-            senders = {"sms": self._send_sms, "wechat": self._send_wechat, "notary": self._send_notary}
+            senders = {"sms": self._send_sms, "wechat": self._send_wechat, "email": self._send_email,
+                       "notary": self._send_notary}
             provider_id = await senders[row.channel](row)
         except Throttled as exc:
             return self._held(row, exc.retry_after, f"{exc.code}: {exc.message}")
@@ -186,12 +191,23 @@ class OutboxSender:
         if row.attempts > self.settings.outbox.max_attempts:
             raise PermanentFailure("attempts_exhausted", "发送尝试次数已用完")
         if not row.quota_counted:
-            wait = await take_phone_quota(self.cache, self.settings, row.recipient)
+            wait = await take_phone_quota(self.cache, self.settings, row.recipient, row.kind)
             if wait:
                 raise Throttled("phone_limit", "该号码已达发送频率上限，顺延发送", wait)
             row.quota_counted = True
         accepted = await self.sms.send(message)
         return accepted.provider_id
+
+    async def _send_email(self, row: OutboxMessage) -> str:
+        if self.mail is None:
+            raise PermanentFailure("email_disabled", "email.enabled 未开启")
+        if row.attempts > self.settings.outbox.max_attempts:
+            raise PermanentFailure("attempts_exhausted", "发送尝试次数已用完")
+        try:
+            text = render(row.template, row.params)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise PermanentFailure("bad_template", f"邮件模板或参数无效：{exc}") from None
+        return await self.mail.send(str(row.id), row.recipient, EMAIL_SUBJECTS.get(row.template, "一窗通通知"), text)
 
     async def _send_wechat(self, row: OutboxMessage) -> str | None:
         if self.wechat is None:
@@ -280,7 +296,8 @@ def install_sender(app: Sanic) -> None:
     @app.after_server_start
     async def start_outbox_sender(app: Sanic):
         app.ctx.notary = make_notary_client(settings)
-        app.ctx.outbox = OutboxSender(settings, app.ctx.cache, app.ctx.sms, app.ctx.wechat, app.ctx.notary)
+        app.ctx.outbox = OutboxSender(settings, app.ctx.cache, app.ctx.sms, app.ctx.wechat, app.ctx.notary,
+                                      _mail_sender(app, settings))
         if settings.outbox.enabled and settings.mode == "development":
             app.ctx.outbox.start()
 
@@ -289,3 +306,20 @@ def install_sender(app: Sanic) -> None:
         await app.ctx.outbox.stop()
         if app.ctx.notary is not None:
             await app.ctx.notary.close()
+        if getattr(app.ctx, "mail_server", None) is not None:
+            app.ctx.mail_server.stop()
+
+
+def _mail_sender(app: Sanic, settings: Settings) -> MailSender | None:
+    """SMTP to email.host; without one (development), to the stand-in this process starts."""
+    if not settings.email.enabled:
+        return None
+    if settings.email.host:
+        return MailSender(settings, settings.email.host, settings.email.port or 25)
+    if not settings.email.mount_mock:
+        return None
+    from mailmock import MailServer
+
+    app.ctx.mail_server = MailServer(app.ctx.mail_state)
+    app.ctx.mail_server.start()
+    return MailSender(settings, app.ctx.mail_server.host, app.ctx.mail_server.port)

@@ -23,6 +23,7 @@ from server.services.licenses import service as licenses
 from server.services.notifications import messages as notifications
 from server.services.review import access, audit, views
 from server.services.review.audit import Origin
+from server.services.signing.exits import release_lock
 
 # GB 32100-2015 登记管理部门 9 (市场监管) + 机构类别: 1 企业, 2 个体工商户, 3 农民专业合作社.
 CREDIT_CATEGORIES = {"individual_business": "92", "cooperative": "93"}
@@ -31,13 +32,9 @@ MAX_COMMENT_LENGTH = 500
 
 async def _notify_applicant(application: Application, template: str, params: dict, connection) -> None:
     """SMS when the applicant has bound a phone, and a WeChat subscribe message, both through the outbox."""
-    applicant = await Applicant.get(id=application.applicant_id).using_db(connection)
     text = {"name": application.name or "未命名", "business": views.BUSINESS_LABELS.get(application.business_type, ""),
             **params}
-    if applicant.phone:
-        await notifications.enqueue_sms(applicant.phone, template, text, connection=connection)
-    await notifications.enqueue_wechat(applicant.openid, template, text,
-                                       page=f"pages/application/detail?id={application.id}", connection=connection)
+    await notifications.notify_applicant(application, template, text, connection=connection)
 
 
 def _result(application: Application, **extra) -> dict:
@@ -125,6 +122,34 @@ async def return_for_changes(staff: Staff, application_id, comments: list[dict],
     return _result(application, comments=checked)
 
 
+async def unlock(staff: Staff, application_id, reason: str, origin: Origin) -> dict:
+    """撤销锁定 with a reason (e.g. the applicant phoned in a mistake): locked_signing → returned, the lock released,
+    every signature voided, every open link dead; the applicant and the signatories are told."""
+    reason = _checked_reason(reason, "撤销锁定")
+    async with in_transaction() as conn:
+        application = await access.application_for_staff(staff, application_id, connection=conn, for_update=True,
+                                                         acting=True)
+        lifecycle.target_status("unlock", application.status)
+        before = application.status
+        comment = {"field": None, "attachment_id": None, "attachment_kind": None, "message": reason}
+        await lifecycle.transition(application, "unlock", access.staff_actor(staff), comments=[comment],
+                                   connection=conn, snapshot=None, snapshot_hash=None, due_at=None)
+        await release_lock(application, "unlock", conn)
+        await _notify_applicant(application, "cloud_unlocked", {"reason": reason}, conn)
+        await audit.record(staff, origin, "unlock", application, from_status=before, to_status=application.status,
+                           detail={"reason": reason}, connection=conn)
+    return _result(application, reason=reason)
+
+
+def _checked_reason(reason: str | None, what: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("reason", f"{what}须填写理由")
+    if len(reason) > MAX_COMMENT_LENGTH:
+        raise Invalid("reason", f"{what}理由不超过{MAX_COMMENT_LENGTH}字")
+    return reason
+
+
 async def accept(staff: Staff, application_id, origin: Origin) -> dict:
     """受理. A 云帮办 application must still be exactly the materials that were locked and signed."""
     async with in_transaction() as conn:
@@ -199,11 +224,7 @@ async def approve(staff: Staff, application_id, origin: Origin, settings: Settin
 
 async def reject(staff: Staff, application_id, reason: str, origin: Origin, settings: Settings, cache: Cache) -> dict:
     """驳回 with a reason the applicant reads on the timeline; once committed, the filing is archived."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise Invalid("reason", "驳回须填写理由")
-    if len(reason) > MAX_COMMENT_LENGTH:
-        raise Invalid("reason", f"驳回理由不超过{MAX_COMMENT_LENGTH}字")
+    reason = _checked_reason(reason, "驳回")
     async with in_transaction() as conn:
         application = await access.application_for_staff(staff, application_id, connection=conn, for_update=True,
                                                          acting=True)

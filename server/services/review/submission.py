@@ -11,10 +11,13 @@ from server.services import signing
 from server.clock import now
 from server.services.applications import lifecycle, names
 from server.services.applications import service as applications
+from server.services.notifications import messages as notifications
 from server.services.review import access, views, worktime
 from server.services.review.access import as_uuid
+from server.services.signing.exits import close_open_links
 
 APPLICANT_ACTOR = "申请人"
+SYSTEM_ACTOR = "系统"
 
 
 def submit_action(application: Application, flow: str) -> str:
@@ -61,6 +64,45 @@ def _due_at(settings: Settings, action: str, resubmission: bool, moment):
     return worktime.add_working_days(moment, settings.review.registration_working_days, settings.review)
 
 
+def _submission_updates(settings: Settings, application: Application, action: str) -> dict:
+    moment = now()
+    resubmission = action != "submit_signed" and application.status == "returned"
+    return {"submitted_at": moment, "due_at": _due_at(settings, action, resubmission, moment),
+            "resubmission": resubmission, "first_submitted_at": application.first_submitted_at or moment}
+
+
+async def complete_signing(settings: Settings, application: Application, connection) -> None:
+    """The last required signature of a locked case is in (called inside the signature's transaction).
+
+    The applicant is told at once; the case moves to submitted by itself unless the applicant chose to confirm
+    it (auto_submit false: their POST …/submit then does it, as before).
+    """
+    if application.auto_submit:
+        await lifecycle.transition(application, "submit_signed", SYSTEM_ACTOR, connection=connection,
+                                   comments=[{"message": views.CLOUD_ALL_SIGNED}],
+                                   **_submission_updates(settings, application, "submit_signed"))
+        next_step = "申请已自动提交登记机关，请等待受理"
+    else:
+        next_step = "请在一窗通小程序中确认提交"
+    await notifications.notify_applicant(application, "signing_complete", {
+        "name": application.name or "未命名", "business": views.BUSINESS_LABELS.get(application.business_type, ""),
+        "next": next_step}, connection=connection)
+
+
+async def set_auto_submit(applicant_id: int, application_id, auto_submit: bool) -> dict:
+    """The applicant's choice, until the case is submitted: submit by itself once all have signed, or confirm."""
+    application = await applications.get_for_applicant(applicant_id, application_id)
+    changed = await Application.filter(id=application.id, status__in=AUTO_SUBMIT_STATUSES).update(
+        auto_submit=auto_submit)
+    if changed != 1:
+        raise access.conflict("already_submitted", "申请已提交，不能再更改签名完成后的提交方式")
+    return {"id": str(application.id), "auto_submit": auto_submit}
+
+
+# Until submission the applicant may change how completion is handled.
+AUTO_SUBMIT_STATUSES = ("draft", "cloud_review", "returned", "locked_signing")
+
+
 async def submit(settings: Settings, applicant_id: int, application_id, flow: str) -> dict:
     await applications.get_for_applicant(applicant_id, application_id)
     async with in_transaction() as conn:
@@ -68,13 +110,13 @@ async def submit(settings: Settings, applicant_id: int, application_id, flow: st
         application = await Application.select_for_update().using_db(conn).get(id=as_uuid(application_id))
         action = submit_action(application, flow)
         await _check_preconditions(application, action, flow)
-        moment = now()
-        resubmission = action != "submit_signed" and application.status == "returned"
-        updates = {"submitted_at": moment, "due_at": _due_at(settings, action, resubmission, moment),
-                   "resubmission": resubmission, "first_submitted_at": application.first_submitted_at or moment}
+        updates = _submission_updates(settings, application, action)
         if action != "submit_signed":
             updates["flow"] = flow
         await lifecycle.transition(application, action, APPLICANT_ACTOR, connection=conn, **updates)
+        if action == "submit_general":
+            # Signatories not yet signed are no longer needed: their links and reminders end.
+            await close_open_links(application.id, conn)
     return {
         "id": str(application.id), "status": application.status, "flow": application.flow,
         "status_label": lifecycle.STATUS_LABELS[application.status], "resubmission": application.resubmission,

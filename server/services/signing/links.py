@@ -8,11 +8,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from tortoise.transactions import in_transaction
 
 from server.config import Settings
 from server.errors import Conflict, Gone, NotFound
+from server.models.accounts import Applicant
 from server.models.applications import Application, Party
 from server.models.signing import Signature, SigningRequest
 from server.clock import now
@@ -27,6 +29,18 @@ LINK_UNKNOWN = "签名链接无效，请核对短信中的链接"
 LINK_GONE = "签名链接已失效（已使用、已过期或已重新发送），如需签名请联系申请人重新发送"
 
 BUSINESS_LABELS = {"establish": "设立登记", "change": "变更登记", "deregister": "注销登记", "simple_deregister": "简易注销登记"}
+
+
+def addressee(party: Party) -> str:
+    """Whom the link's SMS greets: the person, or the enterprise's contact person on its behalf."""
+    if party.kind == "enterprise" and party.contact_name:
+        return f"{party.contact_name}（{party.name}联系人）"
+    return party.name
+
+
+def reference_of(request: SigningRequest) -> str:
+    """What the link's scheduled messages (reminders, the expiry notice) are filed under in the outbox."""
+    return f"signing_request:{request.id}"
 
 
 def hash_token(token: str) -> str:
@@ -54,7 +68,7 @@ def is_current(signature_version: int, signature_snapshot: str | None, applicati
 
 
 async def current_signed_party_ids(application: Application, connection=None) -> set[str]:
-    rows = await Signature.filter(application_id=application.id).using_db(connection).values_list(
+    rows = await Signature.filter(application_id=application.id, voided_at=None).using_db(connection).values_list(
         "party_id", "materials_version", "snapshot_hash")
     return {str(party_id) for party_id, version, snapshot in rows if is_current(version, snapshot, application)}
 
@@ -101,8 +115,13 @@ async def create_signing_requests(application: Application, settings: Settings, 
     wechat_links = await _wechat_links(settings, wechat, tokens)
 
     async def write(conn) -> list[dict]:
-        await SigningRequest.filter(application_id=application.id, party_id__in=list(tokens), status="pending").using_db(
-            conn).update(status="replaced", closed_at=now())
+        replaced = await SigningRequest.filter(application_id=application.id, party_id__in=list(tokens),
+                                               status="pending").using_db(conn)
+        await SigningRequest.filter(id__in=[r.id for r in replaced], status="pending").using_db(conn).update(
+            status="replaced", closed_at=now())
+        for old in replaced:
+            await notifications.cancel_scheduled(reference_of(old), connection=conn)
+        applicant = await Applicant.get(id=application.applicant_id).using_db(conn)
         answer = []
         for signatory in signatories:
             party = parties[signatory["party_id"]]
@@ -116,12 +135,14 @@ async def create_signing_requests(application: Application, settings: Settings, 
                 materials_hash=signed_hash, expires_at=expires_at, using_db=conn)
             link = link_for(settings, token)
             if party.phone:
-                await notifications.enqueue_sms(party.phone, "signing_link", {
-                    "signer": party.name, "name": application.name or "", "role": ROLE_LABELS[signatory["role"]],
+                template = "signing_link_wechat" if signatory["party_id"] in wechat_links else "signing_link"
+                await notifications.enqueue_sms(party.phone, template, {
+                    "signer": addressee(party), "name": application.name or "", "role": ROLE_LABELS[signatory["role"]],
                     "business": BUSINESS_LABELS.get(application.business_type, ""),
                     "hours": settings.signing.link_ttl_hours, "link": link,
                     "wxlink": wechat_links.get(signatory["party_id"], ""),
                 }, connection=conn)
+            await _schedule(settings, application, applicant, request, link, conn)
             item = {"id": str(request.id), "party_id": str(party.id), "name": party.name, "method": request.method,
                     "status": "pending", "expires_at": expires_at.isoformat(), "link": link}
             if signatory["party_id"] in wechat_links:
@@ -133,6 +154,32 @@ async def create_signing_requests(application: Application, settings: Settings, 
         return await write(connection)
     async with in_transaction() as conn:
         return await write(conn)
+
+
+async def _schedule(settings: Settings, application: Application, applicant: Applicant, request: SigningRequest,
+                    link: str, conn) -> None:
+    """The link's reminders (signing.reminder_hours before expiry) and, at expiry, the applicant's notice.
+
+    Filed in the outbox now with their send times, under the request's reference: signing, declining, a resend or
+    the end of the lock cancels them. The link's lifetime itself never changes.
+    """
+    reference = reference_of(request)
+    deadline = request.expires_at.astimezone(ZoneInfo(settings.review.timezone)).strftime("%Y-%m-%d %H:%M")
+    common = {"name": application.name or "", "business": BUSINESS_LABELS.get(application.business_type, ""),
+              "signer": request.signer_name, "deadline": deadline}
+    if request.phone:
+        for hours in settings.signing.reminder_hours:
+            at = request.expires_at - timedelta(hours=hours)
+            if at > now():
+                await notifications.enqueue_sms(request.phone, "signing_reminder", {
+                    **common, "role": ROLE_LABELS[request.signer_role], "link": link}, at=at, reference=reference,
+                    connection=conn)
+    if applicant.phone:
+        await notifications.enqueue_sms(applicant.phone, "signing_expired", common, at=request.expires_at,
+                                        reference=reference, connection=conn)
+    await notifications.enqueue_wechat(applicant.openid, "signing_expired", common,
+                                       page=f"pages/application/detail?id={application.id}", at=request.expires_at,
+                                       reference=reference, connection=conn)
 
 
 async def _wechat_links(settings: Settings, wechat, tokens: dict[str, str]) -> dict[str, str]:

@@ -9,7 +9,8 @@ also the legal representative) signs once; the entry lists all their roles.
 For each signatory:
 1. natural person with a 居民身份证 → required, by face verification (method face);
 2. natural person with any other ID → no signature needed (method none);
-3. enterprise registered in the home province (config home_province) → required, electronic seal (e_seal);
+3. enterprise registered in the home province (config home_province) → required, electronic seal (e_seal) or
+   electronic business license (e_license), its choice when signing;
 4. enterprise registered elsewhere → required, electronic business license (e_license). A foreign enterprise
    (origin foreign) is treated the same way, although such an application is not eligible for 云帮办 at all.
 The origin is what the applicant declares; the credit code's division only serves as a hint (home_mismatch).
@@ -27,9 +28,15 @@ ROLE_LABELS = {
 METHOD_LABELS = {"face": "人脸核验后手写签名", "e_seal": "企业电子印章", "e_license": "电子营业执照", "none": "无需签名"}
 
 
+def enterprise_methods(origin: str | None) -> tuple[str, ...]:
+    """Rule 3 and 4 (seed 000 附件3): a home-province enterprise chooses its e-seal or its e-license; any other, the
+    e-license. The first is what the signatory list shows."""
+    return ("e_seal", "e_license") if origin == "home_province" else ("e_license",)
+
+
 def signing_method(party: Party) -> str:
     if party.kind == "enterprise":
-        return "e_seal" if party.origin == "home_province" else "e_license"
+        return enterprise_methods(party.origin)[0]
     return "face" if party.id_type == "resident_id" else "none"
 
 

@@ -24,8 +24,9 @@ from server.services.applications.service import canonical_materials
 from server.services.notifications import messages as notifications
 from server.services.signing import evidence
 from server.services.signing.face import passed_verification
-from server.services.signing.links import BUSINESS_LABELS, LINK_GONE
-from server.services.signing.signatories import METHOD_LABELS, ROLE_LABELS, signatories_of
+from server.services.signing.exits import release_lock
+from server.services.signing.links import BUSINESS_LABELS, LINK_GONE, reference_of
+from server.services.signing.signatories import METHOD_LABELS, ROLE_LABELS, enterprise_methods, signatories_of
 from server.signing_providers import make_provider
 
 ENTITY_LABELS = {
@@ -112,6 +113,8 @@ async def signing_view(request: SigningRequest, settings: Settings) -> dict:
             "name": request.signer_name, "role": request.signer_role, "roles": request.signer_roles,
             "role_labels": [ROLE_LABELS.get(role, role) for role in request.signer_roles],
             "kind": request.signer_kind, "method": request.method, "method_label": METHOD_LABELS[request.method],
+            "methods": [{"method": m, "label": METHOD_LABELS[m]} for m in (
+                enterprise_methods(request.origin) if request.signer_kind == "enterprise" else (request.method,))],
             "id_type": request.id_type, "id_number": request.id_number, "credit_code": request.credit_code,
         },
         "flow": request.flow,
@@ -167,9 +170,38 @@ def _actor(request: SigningRequest) -> str:
     return f"签字人 {request.signer_name}"[:64]
 
 
-async def _party_phones(application_id, connection) -> list[str]:
-    phones = await Party.filter(application_id=application_id).using_db(connection).values_list("phone", flat=True)
-    return list(dict.fromkeys(phone for phone in phones if phone))
+async def _tell_everyone(settings: Settings, application: Application, request: SigningRequest, signed_at,
+                         conn) -> None:
+    """事后确认 (seed 004): every party with a phone or e-mail address and the applicant (经办人) learn at once who
+    signed, when, and what (the snapshot hash prefix), so a false signature is noticed. Notices to one recipient
+    within sms.notice_coalesce_seconds become one message listing every signer."""
+    at = signed_at.astimezone(ZoneInfo(settings.review.timezone)).strftime("%Y-%m-%d %H:%M")
+    params = {"name": application.name or "", "business": BUSINESS_LABELS.get(application.business_type, ""),
+              "hash": request.materials_hash[:8]}
+    signer = f"{request.signer_name}于{at}"
+    parties = await Party.filter(application_id=application.id).using_db(conn).values_list("phone", "email")
+    applicant = await Applicant.get(id=application.applicant_id).using_db(conn)
+    phones = [phone for phone, _ in parties if phone] + ([applicant.phone] if applicant.phone else [])
+    recipients = [("sms", phone) for phone in dict.fromkeys(phones)]
+    if settings.email.enabled:
+        recipients += [("email", email) for email in dict.fromkeys(email for _, email in parties if email)]
+    window = settings.sms.notice_coalesce_seconds
+    for channel, recipient in recipients:
+        await notifications.enqueue_notice(channel, recipient, str(application.id), params, signer, window,
+                                           connection=conn)
+
+
+async def _complete_if_last(settings: Settings, application: Application, conn) -> None:
+    """The last required signature is in: the applicant is told at once, and the case is submitted by itself
+    unless the applicant chose to confirm it (auto_submit false)."""
+    current = await Application.get(id=application.id).using_db(conn)
+    if current.status != "locked_signing" or not await all_required_signed(current, settings.home_province, conn):
+        return
+    # Imported here: review's submission reads this package.
+    from server.services.review import submission
+
+    await submission.complete_signing(settings, current, conn)
+    application.status = current.status
 
 
 def _signer_evidence(request: SigningRequest) -> dict:
@@ -182,18 +214,31 @@ def _signer_evidence(request: SigningRequest) -> dict:
     }
 
 
+def _enterprise_method(request: SigningRequest, chosen: str | None) -> str:
+    allowed = enterprise_methods(request.origin)
+    method = chosen or request.method
+    if method not in allowed:
+        raise Invalid("method", f"该企业应使用{'或'.join(METHOD_LABELS[m] for m in allowed)}签署")
+    return method
+
+
 async def sign(request: SigningRequest, settings: Settings, cache: Cache, *, signature_png_base64: str | None,
-               geolocation: dict | None, ip: str, user_agent: str) -> dict:
-    """Sign once: after face verification (persons) or through the e-seal / e-license provider (enterprises)."""
+               geolocation: dict | None, ip: str, user_agent: str, method: str | None = None) -> dict:
+    """Sign once: after face verification (persons) or through the e-seal / e-license provider (enterprises,
+    which may choose between the two where rule 3 allows)."""
     application = request.application
     verification = seal = None
+    if request.signer_kind == "enterprise":
+        method = _enterprise_method(request, method)
+    else:
+        method = request.method
     if request.method == "face":
         verification = await passed_verification(request, settings.wechat.face_result_max_age_seconds)
         if verification is None:
             raise FaceRequired()
         image = signature_png(signature_png_base64, settings.signing.signature_max_bytes)
     else:
-        seal = await make_provider(settings).seal(method=request.method, credit_code=request.credit_code or "",
+        seal = await make_provider(settings).seal(method=method, credit_code=request.credit_code or "",
                                                   enterprise_name=request.signer_name,
                                                   document_hash=request.materials_hash)
         image = seal.image_png
@@ -212,11 +257,12 @@ async def sign(request: SigningRequest, settings: Settings, cache: Cache, *, sig
             raise Gone(LINK_GONE)
         entry = await evidence.append(conn, application.id, "signature", {
             "request_id": str(request.id), "party_id": str(request.party_id), "signer": _signer_evidence(request),
-            "method": request.method, "flow": request.flow, "materials_version": request.materials_version,
+            "method": method, "flow": request.flow, "materials_version": request.materials_version,
             "snapshot_hash": request.snapshot_hash, "materials_hash": request.materials_hash,
             "server_time": signed_at.isoformat(), "ip": ip, "user_agent": user_agent, "geolocation": geolocation,
             "face_verification": None if verification is None else {
-                "id": str(verification.id), "identify_time": verification.identify_time,
+                "id": str(verification.id), "provider": verification.provider,
+                "identify_time": verification.identify_time,
                 "openid": verification.openid, "user_id_key": verification.user_id_key,
             },
             "seal": None if seal is None else {"reference": seal.reference, "signature_value": seal.signature_value},
@@ -225,7 +271,7 @@ async def sign(request: SigningRequest, settings: Settings, cache: Cache, *, sig
             "documents_opened": opened,
         }, notary=settings.notary.enabled)
         signature = await Signature.create(
-            request_id=request.id, application_id=application.id, party_id=request.party_id, method=request.method,
+            request_id=request.id, application_id=application.id, party_id=request.party_id, method=method,
             materials_version=request.materials_version, snapshot_hash=request.snapshot_hash,
             materials_hash=request.materials_hash, signed_at=signed_at, image_sha256=image_sha256,
             image_path=image_path, seal_reference=seal.reference if seal else None, evidence_seq=entry.seq,
@@ -233,12 +279,10 @@ async def sign(request: SigningRequest, settings: Settings, cache: Cache, *, sig
         roles = "、".join(ROLE_LABELS.get(role, role) for role in request.signer_roles)
         await lifecycle.record(application.id, _actor(request), "sign",
                                [{"message": f"{request.signer_name}（{roles}）已完成电子签名"}], connection=conn)
-        # 事后确认: every party learns at once, so a false signature is noticed.
-        for phone in await _party_phones(application.id, conn):
-            await notifications.enqueue_sms(phone, "signed_notice", {
-                "name": application.name or "", "business": BUSINESS_LABELS.get(application.business_type, ""),
-                "signer": request.signer_name, "at": signed_at.astimezone(ZoneInfo(settings.review.timezone)).strftime("%Y-%m-%d %H:%M"),
-            }, connection=conn)
+        await notifications.cancel_scheduled(reference_of(request), connection=conn)
+        await _tell_everyone(settings, application, request, signed_at, conn)
+        if request.flow == "cloud":
+            await _complete_if_last(settings, application, conn)
         return signature, entry
 
     signature, entry = await evidence.appending(cache, write)
@@ -265,32 +309,42 @@ async def decline(request: SigningRequest, settings: Settings, cache: Cache, rea
             "reason": reason, "server_time": declined_at.isoformat(), "ip": ip, "user_agent": user_agent,
             "snapshot_hash": request.snapshot_hash, "materials_hash": request.materials_hash,
         }, notary=settings.notary.enabled)
-        await lifecycle.record(application.id, _actor(request), "decline",
-                               [{"message": f"{request.signer_name}拒绝签名：{reason}"}], connection=conn)
-        applicant = await Applicant.get(id=application.applicant_id).using_db(conn)
-        params = {"name": application.name or "", "business": BUSINESS_LABELS.get(application.business_type, ""),
-                  "signer": request.signer_name, "reason": reason}
-        if applicant.phone:
-            await notifications.enqueue_sms(applicant.phone, "sign_declined", params, connection=conn)
-        await notifications.enqueue_wechat(applicant.openid, "sign_declined", params,
-                                           page=f"pages/application/detail?id={application.id}", connection=conn)
+        await notifications.cancel_scheduled(reference_of(request), connection=conn)
+        message = f"{request.signer_name}拒绝签名：{reason}"
+        if request.flow == "cloud":
+            # The decline is an exit from locked_signing: the reason is the return comment, the lock is released.
+            current = await Application.get(id=application.id).using_db(conn)
+            await lifecycle.transition(current, "decline", _actor(request), connection=conn,
+                                       comments=[{"field": None, "attachment_id": None, "attachment_kind": None,
+                                                  "message": message}],
+                                       snapshot=None, snapshot_hash=None, due_at=None)
+            await release_lock(current, "decline", conn)
+        else:
+            await lifecycle.record(application.id, _actor(request), "decline", [{"message": message}],
+                                   connection=conn)
+        await notifications.notify_applicant(application, "sign_declined", {
+            "name": application.name or "", "business": BUSINESS_LABELS.get(application.business_type, ""),
+            "signer": request.signer_name, "reason": reason}, connection=conn)
         return entry
 
     entry = await evidence.appending(cache, write)
     return {"status": "declined", "declined_at": declined_at.isoformat(), "evidence": {"seq": entry.seq}}
 
 
-async def all_required_signed(application: Application) -> bool:
-    """云帮办: every required signatory has signed the current locked snapshot (and materials version)."""
+async def all_required_signed(application: Application, home_province: str | None = None, connection=None) -> bool:
+    """云帮办: every required signatory has signed the current locked snapshot (and materials version), with a
+    signature no exit from the lock has voided."""
     if not application.snapshot_hash:
         return False
-    parties = await Party.filter(application_id=application.id)
-    required = {s["party_id"] for s in signatories_of(parties) if s["required"]}
+    parties = await Party.filter(application_id=application.id).using_db(connection)
+    required = {s["party_id"] for s in signatories_of(parties, home_province) if s["required"]}
     signed = await Signature.filter(application_id=application.id, snapshot_hash=application.snapshot_hash,
-                                    materials_version=application.materials_version).values_list("party_id", flat=True)
+                                    materials_version=application.materials_version, voided_at=None).using_db(
+        connection).values_list("party_id", flat=True)
     return required <= {str(party_id) for party_id in signed}
 
 
 async def has_valid_signature_on_current_materials(application: Application) -> bool:
     """一般流程: at least one signature made on this materials version; any change to the materials voids them."""
-    return await Signature.exists(application_id=application.id, materials_version=application.materials_version)
+    return await Signature.exists(application_id=application.id, materials_version=application.materials_version,
+                                  voided_at=None)
