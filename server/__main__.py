@@ -16,7 +16,12 @@ def _serve(settings: Settings, args) -> None:
     from sanic.worker.loader import AppLoader
 
     from server.app import create_app
+    from server.services.review.worktime import require_year
 
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    require_year(settings, datetime.now(ZoneInfo(settings.review.timezone)).year)
     server = settings.server.model_copy(update={"host": args.host or settings.server.host,
                                                 "port": args.port or settings.server.port})
     settings = settings.model_copy(update={"server": server})
@@ -151,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_registry_import(settings, args))
         elif args.command == "posters":
             asyncio.run(_posters(settings))
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except DomainError as exc:
         print(f"error: {exc.field + ': ' if exc.field else ''}{exc.message}", file=sys.stderr)
         return 1
