@@ -18,10 +18,9 @@ def _serve(settings: Settings, args) -> None:
     from server.app import create_app
     from server.services.review.worktime import require_year
 
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
+    from server.clock import today
 
-    require_year(settings, datetime.now(ZoneInfo(settings.review.timezone)).year)
+    require_year(settings, today().year)
     server = settings.server.model_copy(update={"host": args.host or settings.server.host,
                                                 "port": args.port or settings.server.port})
     settings = settings.model_copy(update={"server": server})

@@ -123,3 +123,10 @@ def test_working_hours_and_lunch_break_are_configurable():
 def test_working_hours_that_make_no_sense_are_refused(hours):
     with pytest.raises(ConfigError):
         load_settings(environ={}, calendar={"working_hours": hours})
+
+
+def test_holidays_are_told_apart_from_ordinary_weekends():
+    assert CALENDAR.is_holiday(date(2026, 10, 3))  # 国庆, a Saturday
+    assert CALENDAR.is_holiday(date(2026, 2, 16))  # 春节, a Monday
+    assert not CALENDAR.is_holiday(date(2026, 11, 28))  # an ordinary Saturday
+    assert not CALENDAR.is_holiday(date(2026, 10, 10))  # the make-up Saturday

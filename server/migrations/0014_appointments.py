@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
                 ('capacity', fields.IntField()),
                 ('booked', fields.IntField(default=0)),
             ],
-            options={'table': 'appointment_slot', 'app': 'yct', 'unique_together': (('point', 'starts_at'),), 'pk_attr': 'id', 'table_description': 'One bookable period at a point; `booked` only moves by a guarded UPDATE, so it never passes `capacity`.'},
+            options={'table': 'appointment_slot', 'app': 'yct', 'unique_together': (('point', 'starts_at'),), 'pk_attr': 'id', 'table_description': 'One bookable period at a point, whose booked count only moves by a guarded UPDATE, so it never passes capacity.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -79,7 +79,7 @@ class Migration(migrations.Migration):
                 ('responded_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'rating_follow_up', 'app': 'yct', 'indexes': [Index(fields=['authority_id', 'status'])], 'pk_attr': 'id', 'table_description': "A bad rating (1 or 2) opens an item for the point's (or authority's) admin, answered in writing."},
+            options={'table': 'rating_follow_up', 'app': 'yct', 'indexes': [Index(fields=['authority_id', 'status'])], 'pk_attr': 'id', 'table_description': "A bad rating (1 or 2) opens an item for the admins of the point's authority, answered in writing."},
             bases=['Model'],
         ),
         ops.AddField(

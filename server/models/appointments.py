@@ -18,7 +18,7 @@ FOLLOW_UP_STATUSES = {"open": "待整改回复", "closed": "已回复"}
 
 
 class AppointmentSlot(Model):
-    """One bookable period at a point; `booked` only moves by a guarded UPDATE, so it never passes `capacity`."""
+    """One bookable period at a point, whose booked count only moves by a guarded UPDATE, so it never passes capacity."""
 
     id = fields.IntField(pk=True)
     point = fields.ForeignKeyField("yct.ServicePoint", related_name="slots", on_delete=fields.CASCADE)
@@ -84,7 +84,7 @@ class Rating(Model):
 
 
 class RatingFollowUp(Model):
-    """A bad rating (1 or 2) opens an item for the point's (or authority's) admin, answered in writing."""
+    """A bad rating (1 or 2) opens an item for the admins of the point's authority, answered in writing."""
 
     id = fields.IntField(pk=True)
     rating = fields.OneToOneField("yct.Rating", related_name="follow_up", on_delete=fields.CASCADE)

@@ -60,6 +60,19 @@ class WorkingCalendar:
         except NotImplementedError:
             raise CalendarYearUnknown(day.year) from None
 
+    def is_holiday(self, day: date) -> bool:
+        """A statutory holiday (with its 调休 days off) or a local closure, not an ordinary weekend: help points
+        close even where they open on weekends."""
+        if day in self.closed_days:
+            return True
+        if day in self.extra_working_days or day.year in self.override_years:
+            return False
+        try:
+            on_holiday, holiday = chinese_calendar.get_holiday_detail(day)
+        except NotImplementedError:
+            raise CalendarYearUnknown(day.year) from None
+        return on_holiday and holiday is not None
+
     def is_makeup_working_day(self, day: date) -> bool:
         """A weekend day worked in exchange for a holiday (调休上班)."""
         return day.weekday() >= 5 and self.is_working_day(day)
