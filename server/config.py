@@ -162,6 +162,17 @@ class CalendarSettings(_Section):
         return [period.replace(" ", "") for period in periods]
 
 
+class AppointmentsSettings(_Section):
+    """Booking a slot at a help point."""
+
+    booking_days_ahead: int = Field(14, ge=1, le=90)
+    check_in_minutes_before: int = Field(60, ge=0, le=240)
+    reminder_hour: int = Field(9, ge=0, le=23)  # the day before, local time
+    no_show_limit: int = Field(3, ge=1)          # this many no-shows …
+    no_show_window_days: int = Field(30, ge=1)   # … within this many days …
+    block_days: int = Field(7, ge=1)             # … block booking for this many days
+
+
 class GuidesSettings(_Section):
     landing_cache_seconds: float = Field(60, ge=0, le=3600)
     scan_flush_seconds: float = Field(60, gt=0, le=3600)
@@ -217,6 +228,7 @@ class Settings(_Section):
     names: NamesSettings = Field(default_factory=NamesSettings)
     review: ReviewSettings = Field(default_factory=ReviewSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
+    appointments: AppointmentsSettings = Field(default_factory=AppointmentsSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     guides: GuidesSettings = Field(default_factory=GuidesSettings)
     documents: DocumentsSettings = Field(default_factory=DocumentsSettings)

@@ -29,6 +29,8 @@ TEMPLATES = {
     "signed_notice": "「{name}」{business}申请：{signer}已于{at}完成电子签名。如非本人操作，请立即联系登记机关。",
     "sign_declined": "「{name}」{business}申请：{signer}拒绝签名，理由：{reason}。",
     "application_result": "您提交的「{name}」{business}申请{result}。",
+    "appointment_booked": "您已预约{point}{time}办理{business}，签到码{code}，地址：{address}。如需取消请在小程序中操作。",
+    "appointment_reminder": "提醒：您预约了{time}在{point}办理{business}，签到码{code}，地址：{address}。",
 }
 # Parameters that must not outlive delivery in the outbox table (the code itself is kept only hashed).
 SECRET_PARAMS = {"sms_code": ("code",)}
@@ -61,9 +63,11 @@ def _sms_params(template: str, params: dict) -> dict[str, str]:
     return values
 
 
-async def enqueue_sms(phone: str, template: str, params: dict, *, connection=None) -> OutboxMessage:
+async def enqueue_sms(phone: str, template: str, params: dict, *, connection=None,
+                      not_before=None) -> OutboxMessage:
+    """`not_before` holds a message (a reminder) until its time; the sender leaves it alone until then."""
     return await OutboxMessage.create(channel="sms", recipient=phone, template=template,
-                                      params=_sms_params(template, params), next_attempt_at=now(),
+                                      params=_sms_params(template, params), next_attempt_at=not_before or now(),
                                       using_db=connection)
 
 
