@@ -5,7 +5,7 @@ from server.api import accounts, applications, health, names, notifications, sig
 from server.api import console, review
 from server.api import guides
 from server.api import documents
-from server.api import appointments
+from server.api import appointments, ratings
 
 
 def register_blueprints(app: Sanic) -> None:
@@ -27,3 +27,5 @@ def register_blueprints(app: Sanic) -> None:
     app.blueprint(appointments.public)
     app.blueprint(appointments.applicant_bp)
     app.blueprint(appointments.helper_bp)
+    app.blueprint(ratings.applicant_bp)
+    app.blueprint(ratings.admin_bp)
