@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import httpx
 
-from server.models.accounts import Staff
-from tests.helpers import create_staff, login_applicant
+from server.services.accounts.staff import add_staff
+from tests.helpers import STAFF_PASSWORD, create_staff, login_applicant
 
 
 async def admin_login(client: httpx.AsyncClient, authority: str = "451400") -> dict:
@@ -23,9 +23,10 @@ async def create_point(client: httpx.AsyncClient, admin: dict, **fields) -> dict
 async def helper_at(client: httpx.AsyncClient, point: dict, username: str = "helper1", name: str = "黄丽",
                     landline: str = "0771-7821234") -> dict:
     """A helper (帮办员) tied to the point, logged in."""
-    helper = await create_staff(client, username, "helper", point["authority"]["code"])
-    await Staff.filter(username=username).update(point_id=point["id"], display_name=name, landline=landline)
-    return helper
+    await add_staff(username, STAFF_PASSWORD, "helper", point["authority"]["code"], name, point["code"], landline)
+    response = await client.post("/api/v1/staff/login", json={"username": username, "password": STAFF_PASSWORD})
+    assert response.status_code == 200, response.text
+    return {**response.json(), "headers": {"Authorization": f"Bearer {response.json()['token']}"}}
 
 
 async def applicant_with_phone(client: httpx.AsyncClient, openid: str, phone: str | None = None) -> dict:

@@ -233,3 +233,19 @@ async def test_bad_bookings_are_refused_by_field_and_change_nothing(client, cloc
         assert response.json()["error"]["field"] == field, (change, response.text)
     assert await Appointment.all().count() == 0
     assert (await client.post("/api/v1/appointments", json={})).status_code == 401
+
+
+async def test_a_helper_is_tied_only_to_a_point_of_their_authority(client):
+    from server.errors import Invalid
+    from server.services.accounts.staff import add_staff
+
+    point = await create_point(client, await admin_login(client))
+    for username, role, authority in [("h-elsewhere", "helper", "450100"), ("r-at-point", "reviewer", "451400")]:
+        try:
+            await add_staff(username, "correct-horse-42", role, authority, "某人", point["code"])
+        except Invalid as error:
+            assert error.field == "point"
+        else:
+            raise AssertionError(f"{username} was tied to the point")
+    helper = await add_staff("h-here", "correct-horse-42", "helper", "451400", "黄丽", point["code"], "0771-7821234")
+    assert helper.point_id == point["id"] and helper.landline == "0771-7821234"
