@@ -249,3 +249,19 @@ async def test_a_helper_is_tied_only_to_a_point_of_their_authority(client):
             raise AssertionError(f"{username} was tied to the point")
     helper = await add_staff("h-here", "correct-horse-42", "helper", "451400", "黄丽", point["code"], "0771-7821234")
     assert helper.point_id == point["id"] and helper.landline == "0771-7821234"
+
+
+async def test_a_new_capacity_applies_to_slots_not_yet_started(client, clock):
+    clock.set(at("2026-11-30T08:00"))
+    admin = await admin_login(client)
+    point = await create_point(client, admin, slot_capacity=1)
+    start = "2026-12-01T09:00:00+08:00"
+    assert (await book(client, await login_applicant(client, "openid-cap-1"), point, start)).status_code == 201
+    second = await login_applicant(client, "openid-cap-2")
+    assert (await book(client, second, point, start)).status_code == 409
+    patched = await client.patch(f"/api/v1/admin/points/{point['id']}", headers=admin["headers"],
+                                 json={"slot_capacity": 2})
+    assert patched.status_code == 200, patched.text
+    assert (await book(client, second, point, start)).status_code == 201
+    slots = (await client.get(f"/api/v1/points/{point['code']}/slots", params={"date": "2026-12-01"})).json()
+    assert slots[0]["capacity"] == 2 and slots[0]["remaining"] == 0

@@ -87,6 +87,7 @@ async def points_page(request: Request):
 async def booking_page(request: Request, code: str):
     settings = request.app.ctx.settings
     point = await booking.active_point(code, field="code")
+    await point.fetch_related("authority")
     rows = await directory.published_helpers([point.id])
     calendar = calendar_for(settings)
     today = clock.today(calendar.zone)

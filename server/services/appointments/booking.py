@@ -49,7 +49,7 @@ def checkin_code(settings: Settings, appointment_id: int) -> str:
 
 
 async def active_point(code: str, field: str = "point_code") -> ServicePoint:
-    point = await ServicePoint.get_or_none(code=code, active=True).prefetch_related("authority")
+    point = await ServicePoint.get_or_none(code=code, active=True)
     if point is None:
         raise NotFound("网点不存在或已停用", field=field)
     return point
@@ -208,8 +208,7 @@ async def book(settings: Settings, applicant: Applicant, point_code: str, start:
 
 
 async def get_for_applicant(applicant_id: int, appointment_id: int) -> Appointment:
-    appointment = await Appointment.get_or_none(id=appointment_id, applicant_id=applicant_id).prefetch_related(
-        "point", "point__authority")
+    appointment = await Appointment.get_or_none(id=appointment_id, applicant_id=applicant_id).prefetch_related("point")
     if appointment is None:
         raise NotFound("预约不存在")
     return appointment
@@ -238,8 +237,7 @@ async def reschedule(settings: Settings, applicant: Applicant, appointment_id: i
 
 async def mine(applicant_id: int) -> list[Appointment]:
     await sweep_no_shows()
-    return await Appointment.filter(applicant_id=applicant_id).order_by("-starts_at").prefetch_related(
-        "point", "point__authority")
+    return await Appointment.filter(applicant_id=applicant_id).order_by("-starts_at").prefetch_related("point")
 
 
 # --- helpers at the point ---------------------------------------------------------------------------------------
@@ -253,7 +251,7 @@ def _require_helper(staff: Staff) -> int:
 async def _at_helpers_point(staff: Staff, appointment_id: int) -> Appointment:
     point_id = _require_helper(staff)
     appointment = await Appointment.get_or_none(id=appointment_id, point_id=point_id).prefetch_related(
-        "point", "point__authority", "applicant")
+        "point", "applicant")
     if appointment is None:
         raise NotFound("本网点没有该预约")
     return appointment

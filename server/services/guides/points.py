@@ -13,6 +13,7 @@ from server import clock
 from server.config import Settings
 from server.errors import Invalid, NotFound, Unavailable
 from server.models.accounts import Staff
+from server.models.appointments import AppointmentSlot
 from server.models.authorities import Authority
 from server.models.guides import POINT_TYPES, SIX_HAS, ServicePoint
 from server.services.appointments import schedule
@@ -115,8 +116,12 @@ async def update_point(settings: Settings, staff: Staff, point_id: int, changes:
         point.authority = await _authority_in_scope(staff, changes.pop("authority_code"))
     for key, value in changes.items():
         setattr(point, key, value)
-    async with in_transaction():
-        await point.save()
+    async with in_transaction() as conn:
+        await point.save(using_db=conn)
+        if "slot_capacity" in changes:
+            # Slots not yet started take the new capacity; places already booked stay booked.
+            await AppointmentSlot.filter(point_id=point.id, starts_at__gt=clock.now()).using_db(conn).update(
+                capacity=point.slot_capacity)
     page_cache.forget(point.code)
     if reprint:
         await make_poster(settings, point)
