@@ -16,7 +16,11 @@ def _serve(settings: Settings, args) -> None:
     from sanic.worker.loader import AppLoader
 
     from server.app import create_app
+    from server.services.review.worktime import require_year
 
+    from server.clock import today
+
+    require_year(settings, today().year)
     server = settings.server.model_copy(update={"host": args.host or settings.server.host,
                                                 "port": args.port or settings.server.port})
     settings = settings.model_copy(update={"server": server})
@@ -63,7 +67,8 @@ async def _staff_add(settings: Settings, args) -> None:
     from server.services.accounts.staff import add_staff
 
     password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else __import__("getpass").getpass("password: ")
-    staff = await _with_db(settings, lambda: add_staff(args.username, password, args.role, args.authority, args.name or ""))
+    staff = await _with_db(settings, lambda: add_staff(args.username, password, args.role, args.authority, args.name or "",
+                                                                    args.point or "", args.landline or ""))
     print(f"staff {staff.username} ({staff.role}) added to authority {args.authority}")
 
 
@@ -202,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--role", required=True, choices=["reviewer", "helper", "admin"])
     add.add_argument("--authority", required=True, help="6-digit authority code")
     add.add_argument("--name", help="display name")
+    add.add_argument("--point", help="a helper's service point code (the directory publishes name and landline)")
+    add.add_argument("--landline", help="a helper's landline, published in the directory")
     registry = commands.add_parser("registry", help="the registry of existing entities").add_subparsers(
         dest="registry_command", required=True)
     registry_import = registry.add_parser("import", help="import entities from a JSON Lines file (idempotent)")
@@ -278,6 +285,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: {args.file}: file not found", file=sys.stderr)
                 return 2
             return asyncio.run(_annual_reports(settings, args))
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except DomainError as exc:
         print(f"error: {exc.field + ': ' if exc.field else ''}{exc.message}", file=sys.stderr)
         return 1

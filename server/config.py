@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from datetime import time
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -194,21 +195,50 @@ class NamesSettings(_Section):
 
 
 class ReviewSettings(_Section):
-    cloud_review_working_hours: float = Field(4.0, gt=0)
+    cloud_review_working_hours: float = Field(3.0, gt=0)
     registration_working_days: int = Field(3, ge=1)
-    workday_start_hour: int = Field(9, ge=0, le=23)
-    workday_end_hour: int = Field(17, ge=1, le=24)
     timezone: str = "Asia/Shanghai"
 
     @model_validator(mode="after")
-    def _working_day_is_real(self) -> "ReviewSettings":
-        if self.workday_end_hour <= self.workday_start_hour:
-            raise ValueError("workday_end_hour must be after workday_start_hour")
+    def _zone_is_real(self) -> "ReviewSettings":
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {self.timezone}") from None
         return self
+
+
+class CalendarSettings(_Section):
+    """The working calendar: working hours of a working day (the gap between periods is the lunch break)."""
+
+    working_hours: list[str] = Field(default_factory=lambda: ["09:00-12:00", "14:30-17:30"], min_length=1)
+    # Empty: server/data/calendar.yaml (holidays of a year chinese-calendar does not know yet, local closures).
+    overrides_file: str = ""
+
+    @field_validator("working_hours")
+    @classmethod
+    def _periods_in_order(cls, periods: list[str]) -> list[str]:
+        previous_end = None
+        for period in periods:
+            try:
+                opens, closes = (time.fromisoformat(part.strip()) for part in period.split("-"))
+            except ValueError:
+                raise ValueError(f"{period!r}: a period is HH:MM-HH:MM") from None
+            if closes <= opens or (previous_end and opens < previous_end):
+                raise ValueError(f"{period!r}: periods must end after they start, in order, without overlap")
+            previous_end = closes
+        return [period.replace(" ", "") for period in periods]
+
+
+class AppointmentsSettings(_Section):
+    """Booking a slot at a help point."""
+
+    booking_days_ahead: int = Field(14, ge=1, le=90)
+    check_in_minutes_before: int = Field(60, ge=0, le=240)
+    reminder_hour: int = Field(9, ge=0, le=23)  # the day before, local time
+    no_show_limit: int = Field(3, ge=1)          # this many no-shows …
+    no_show_window_days: int = Field(30, ge=1)   # … within this many days …
+    block_days: int = Field(7, ge=1)             # … block booking for this many days
 
 
 class GuidesSettings(_Section):
@@ -310,6 +340,8 @@ class Settings(_Section):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     names: NamesSettings = Field(default_factory=NamesSettings)
     review: ReviewSettings = Field(default_factory=ReviewSettings)
+    calendar: CalendarSettings = Field(default_factory=CalendarSettings)
+    appointments: AppointmentsSettings = Field(default_factory=AppointmentsSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     guides: GuidesSettings = Field(default_factory=GuidesSettings)
     documents: DocumentsSettings = Field(default_factory=DocumentsSettings)

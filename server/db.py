@@ -20,6 +20,7 @@ MODEL_MODULES = [
     "server.models.review",
     "server.models.guides",
     "server.models.documents",
+    "server.models.appointments",
     "server.models.archive",
     "server.models.licenses",
     "server.models.annual_reports",

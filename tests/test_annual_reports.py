@@ -87,7 +87,7 @@ async def test_each_date_sends_once_per_unreported_entity_and_never_to_one_that_
 
     rows = {r.credit_code: r for r in await AnnualReportReminder.all()}
     assert set(rows) == {codes[f"unreported{i}"] for i in range(5)} | {codes["nanning"]}
-    # 崇左's reminders spread over its working day (09:00–17:00): six candidates with a phone, five due.
+    # 崇左's reminders spread over its working day (09:00–17:30, the working calendar's hours): six candidates with a phone, five due.
     chongzuo = sorted(r.send_at.astimezone(CST) for r in rows.values() if r.city_code == "451400")
     assert chongzuo[0] == at("2027-03-01", 9) and chongzuo[-1] < at("2027-03-01", 17)
     assert len(set(chongzuo)) == 5 and chongzuo[-1] - chongzuo[0] >= timedelta(hours=5)

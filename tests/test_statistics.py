@@ -77,12 +77,14 @@ async def test_durations_in_working_hours(client, city):
     # Submission → lock: A1 09:00→12:00 = 3 h, A2 09:00→10:00 = 1 h.
     assert durations["submission_to_lock"] | {} == {**durations["submission_to_lock"], "count": 2, "median": 2.0,
                                                     "p90": 2.8}
-    # Lock → last signature: A1 Wed 12:00 → Thu 10:00 = 5 + 1 h; A2 Mon 10:00 → Tue 09:30 = 7 + 0.5 h.
+    # Working hours 09:00–12:00 and 14:30–17:30 (6 h a day; 5 January 2026 on are ordinary working days).
+    # Lock → last signature: A1 Wed 12:00 → Thu 10:00 = 3 + 1 h; A2 Mon 10:00 → Tue 09:30 = 2 + 3 + 0.5 h.
     lock = durations["lock_to_signed"]
-    assert (lock["count"], lock["median"], lock["p90"]) == (2, 6.75, 7.35)
-    # Submission → approval: A1 Mon 09:00 → Fri 10:00 = 33 h, A3 Wed 09:00 → Fri 09:00 = 16 h, A9 = 8 h.
+    assert (lock["count"], lock["median"], lock["p90"]) == (2, 4.75, 5.35)
+    # Submission → approval: A1 Mon 09:00 → Fri 10:00 = 4 × 6 + 1 = 25 h, A3 Wed 09:00 → Fri 09:00 = 12 h,
+    # A9 Tue 09:00 → Wed 09:00 = 6 h; p90 = 12 + 0.8 × (25 − 12).
     approval = durations["submission_to_approval"]
-    assert (approval["count"], approval["median"], approval["p90"]) == (3, 16.0, 29.6)
+    assert (approval["count"], approval["median"], approval["p90"]) == (3, 12.0, 22.4)
 
 
 async def test_filters_scope_and_midnight_boundary(client, city):

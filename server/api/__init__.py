@@ -5,6 +5,7 @@ from server.api import accounts, applications, health, names, notifications, sig
 from server.api import console, review
 from server.api import guides
 from server.api import documents
+from server.api import appointments, ratings
 from server.api import annual_reports, archive, console_after_approval, licenses
 from server.api import console_stats, statistics
 
@@ -25,6 +26,11 @@ def register_blueprints(app: Sanic) -> None:
     app.blueprint(console.bp)
     app.blueprint(guides.admin)
     app.blueprint(guides.public)
+    app.blueprint(appointments.public)
+    app.blueprint(appointments.applicant_bp)
+    app.blueprint(appointments.helper_bp)
+    app.blueprint(ratings.applicant_bp)
+    app.blueprint(ratings.admin_bp)
     app.blueprint(archive.bp)
     app.blueprint(licenses.bp)
     app.blueprint(licenses.applicant_bp)

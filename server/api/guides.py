@@ -45,6 +45,13 @@ class PointIn(RequestModel):
     has_guide: bool = False
     has_hotline: bool = False
     has_public_notice: bool = False
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+    appointment_hours: dict[str, list[str]] | None = Field(
+        None, description='hours per ISO weekday, {"1": ["09:00-12:00", "14:30-17:30"]}; null: the working calendar')
+    slot_minutes: int = Field(30, ge=5, le=240)
+    slot_capacity: int = Field(1, ge=1, le=100)
+    closed_days: list[str] = Field(default_factory=list, max_length=366)
 
 
 class PointPatch(RequestModel):
@@ -63,6 +70,12 @@ class PointPatch(RequestModel):
     has_hotline: bool = None
     has_public_notice: bool = None
     active: bool = None
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+    appointment_hours: dict[str, list[str]] | None = None
+    slot_minutes: int = Field(None, ge=5, le=240)
+    slot_capacity: int = Field(None, ge=1, le=100)
+    closed_days: list[str] = Field(None, max_length=366)
 
 
 class GuideIn(RequestModel):

@@ -23,6 +23,10 @@ class Staff(Model):
     role = fields.CharField(max_length=16)  # reviewer | helper | admin
     authority = fields.ForeignKeyField("yct.Authority", related_name="staff", on_delete=fields.RESTRICT)
     active = fields.BooleanField(default=True)
+    # A helper (帮办员) works at one point; the directory publishes their name and landline (seed 002).
+    point = fields.ForeignKeyField("yct.ServicePoint", null=True, related_name="helpers", on_delete=fields.SET_NULL,
+                                   db_index=True)
+    landline = fields.CharField(max_length=40, default="")
     failed_logins = fields.IntField(default=0)
     locked_until = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -38,6 +38,15 @@ class ServicePoint(Model):
     has_hotline = fields.BooleanField(default=False)
     has_public_notice = fields.BooleanField(default=False)
     active = fields.BooleanField(default=True)
+    # The public directory: where the point is (WGS-84), for "nearest first".
+    latitude = fields.FloatField(null=True)
+    longitude = fields.FloatField(null=True)
+    # Appointments: hours per ISO weekday {"1": ["09:00-12:00", "14:30-17:30"], …}; null → the working calendar's
+    # hours on working days. Statutory holidays close the point; closed_days are its own extra closures.
+    appointment_hours = fields.JSONField(null=True)
+    slot_minutes = fields.IntField(default=30)
+    slot_capacity = fields.IntField(default=1)  # helpers on duty
+    closed_days = fields.JSONField(default=list)
     poster_generated_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)

@@ -12,7 +12,8 @@ from server.config import Settings
 from server.errors import Conflict, Forbidden, Invalid, Unauthorized
 from server.models.accounts import Staff
 from server.services.accounts import sessions
-from server.services.authorities import get_authority
+from server.models.guides import ServicePoint
+from server.services.authorities import get_authority, scope_prefix
 from server.services.ratelimit import hit_window
 
 ROLES = {"reviewer": "审核员", "helper": "帮办员", "admin": "管理员"}
@@ -21,7 +22,9 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
-async def add_staff(username: str, password: str, role: str, authority_code: str, display_name: str = "") -> Staff:
+async def add_staff(username: str, password: str, role: str, authority_code: str, display_name: str = "",
+                    point_code: str = "", landline: str = "") -> Staff:
+    """A helper (帮办员) may be tied to a point of their authority; the directory publishes their name and landline."""
     username = (username or "").strip()
     if not username or len(username) > 64:
         raise Invalid("username", "用户名不能为空且不超过64个字符")
@@ -30,10 +33,20 @@ async def add_staff(username: str, password: str, role: str, authority_code: str
     if len(password or "") < 8:
         raise Invalid("password", "密码至少8位")
     authority = await get_authority(authority_code, field="authority")
+    point = None
+    if point_code:
+        if role != "helper":
+            raise Invalid("point", "只有帮办员（helper）归属网点")
+        point = await ServicePoint.get_or_none(code=point_code, authority_id__startswith=scope_prefix(authority))
+        if point is None:
+            raise Invalid("point", "本登记机关辖区内没有该网点")
+    if len(landline or "") > 40:
+        raise Invalid("landline", "座机号码不超过40个字符")
     if await Staff.exists(username=username):
         raise Conflict("用户名已存在", field="username")
     return await Staff.create(username=username, display_name=display_name or username, role=role,
-                              authority=authority, password_hash=_hasher.hash(password))
+                              authority=authority, password_hash=_hasher.hash(password), point=point,
+                              landline=landline or "")
 
 
 async def login(settings: Settings, cache: Cache, username: str, password: str, client_ip: str) -> dict:

@@ -29,6 +29,7 @@ from server.services.accounts.staff import require_role
 from server.services.applications.identifiers import mask_phone
 from server.services.authorities import scope_prefix
 from server.services.notifications.messages import sms_row
+from server.services.review.worktime import calendar_for
 
 log = logging.getLogger(__name__)
 TEMPLATE = "annual_report_reminder"
@@ -38,9 +39,9 @@ LOCK = "annual-report-reminders"
 
 def _window(settings: Settings, day: date) -> tuple[datetime, datetime]:
     """The part of the working day still ahead (the next day's if this one is over): when SMS may go out."""
-    zone = ZoneInfo(settings.review.timezone)
-    start = datetime.combine(day, time(settings.review.workday_start_hour), tzinfo=zone)
-    end = datetime.combine(day, time(0), tzinfo=zone) + timedelta(hours=settings.review.workday_end_hour)
+    calendar = calendar_for(settings)  # working hours come from the one working calendar
+    start = datetime.combine(day, calendar.periods[0][0], tzinfo=calendar.zone)
+    end = datetime.combine(day, calendar.periods[-1][1], tzinfo=calendar.zone)
     moment = clock.now()
     if moment >= end:
         start, end = start + timedelta(days=1), end + timedelta(days=1)

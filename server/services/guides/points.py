@@ -13,8 +13,10 @@ from server import clock
 from server.config import Settings
 from server.errors import Invalid, NotFound, Unavailable
 from server.models.accounts import Staff
+from server.models.appointments import AppointmentSlot
 from server.models.authorities import Authority
 from server.models.guides import POINT_TYPES, SIX_HAS, ServicePoint
+from server.services.appointments import schedule
 from server.services.authorities import get_authority, scope_prefix
 from server.services.guides import page_cache
 from server.services.guides.fonts import FontMissing, missing_glyphs
@@ -65,6 +67,13 @@ def _validate(settings: Settings, changes: dict) -> None:
     for field in ("name", "address", "hotline", "opening_hours"):
         if changes.get(field):
             _check_text(settings, field, changes[field])
+    if "appointment_hours" in changes:
+        schedule.validate_hours(changes["appointment_hours"])
+    if "closed_days" in changes:
+        changes["closed_days"] = schedule.validate_closed_days(changes["closed_days"] or [])
+    for field in ("slot_minutes", "slot_capacity"):
+        if field in changes and changes[field] is None:
+            raise Invalid(field, "不能为空")
 
 
 async def _authority_in_scope(staff: Staff, code: str, field: str = "authority_code") -> Authority:
@@ -107,8 +116,12 @@ async def update_point(settings: Settings, staff: Staff, point_id: int, changes:
         point.authority = await _authority_in_scope(staff, changes.pop("authority_code"))
     for key, value in changes.items():
         setattr(point, key, value)
-    async with in_transaction():
-        await point.save()
+    async with in_transaction() as conn:
+        await point.save(using_db=conn)
+        if "slot_capacity" in changes:
+            # Slots not yet started take the new capacity; places already booked stay booked.
+            await AppointmentSlot.filter(point_id=point.id, starts_at__gt=clock.now()).using_db(conn).update(
+                capacity=point.slot_capacity)
     await page_cache.forget(point.code)
     if reprint:
         await make_poster(settings, point)
@@ -168,6 +181,10 @@ def point_view(settings: Settings, point: ServicePoint) -> dict:
         **{key: getattr(point, key) for key in SIX_HAS},
         "six_has_complete": all(getattr(point, key) for key in SIX_HAS),
         "active": point.active,
+        "latitude": point.latitude, "longitude": point.longitude,
+        "appointment_hours": point.appointment_hours, "slot_minutes": point.slot_minutes,
+        "slot_capacity": point.slot_capacity, "closed_days": point.closed_days,
+        "booking_url": f"{settings.base_url}/points/{point.code}",
         "landing_url": landing_url(settings, point),
         "files": files_view(settings, point) if point.poster_generated_at else None,
         "poster_generated_at": point.poster_generated_at.isoformat() if point.poster_generated_at else None,

@@ -41,6 +41,8 @@ TEMPLATES = {
     "sign_declined": "「{name}」{business}申请：{signer}拒绝签名，理由：{reason}。申请已退回修改，原签名作废。",
     "cloud_unlocked": "您提交的「{name}」{business}申请已撤销锁定并退回修改，理由：{reason}。原签名作废，请修改后重新提交。",
     "application_result": "您提交的「{name}」{business}申请{result}。",
+    "appointment_booked": "您已预约{point}{time}办理{business}，签到码{code}，地址：{address}。如需取消请在小程序中操作。",
+    "appointment_reminder": "提醒：您预约了{time}在{point}办理{business}，签到码{code}，地址：{address}。",
     "license_ready": "「{name}」的营业执照已打印，请携带身份证件到{place}登记窗口领取。",
     "license_handed_over": "「{name}」的营业执照（编号{serial}）已由{collector}在{place}领取。如非本人委托，请立即联系登记机关。",
     "license_posted": "「{name}」的营业执照已邮寄，{carrier}运单号{tracking}，请注意查收。",
@@ -50,7 +52,7 @@ EMAIL_SUBJECTS = {"signed_notice": "电子签名确认通知（事后确认）"}
 # Parameters that must not outlive delivery in the outbox table (the code itself is kept only hashed).
 SECRET_PARAMS = {"sms_code": ("code",), "signing_reminder": ("link",)}
 # The class of each template (models.notifications.KINDS); anything not named is transactional.
-TEMPLATE_KINDS = {"sms_code": "code", "signed_notice": "notice"}
+TEMPLATE_KINDS = {"sms_code": "code", "signed_notice": "notice", "annual_report_reminder": "notice"}
 SMS_CODE_DIGITS = 6
 
 # Per-phone windows like the providers' own: (config key, seconds).
@@ -101,7 +103,8 @@ def sms_row(phone: str, template: str, params: dict, *, not_before=None, created
     """Every column of one pending SMS outbox row, for callers that insert many at once (annual-report reminders);
     `not_before` holds it until then."""
     moment = now()
-    return {"id": uuid.uuid4(), "channel": "sms", "recipient": phone, "template": template,
+    return {"id": uuid.uuid4(), "channel": "sms", **_class_fields(template), "reference": None, "recipient": phone,
+            "template": template,
             "params": _sms_params(template, params), "page": None, "status": "pending", "attempts": 0,
             "next_attempt_at": not_before or moment, "lease_until": None, "claim_token": None, "quota_counted": False,
             "last_error": None, "provider_message_id": None, "created_at": created_at or moment, "sent_at": None}

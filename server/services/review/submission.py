@@ -60,8 +60,8 @@ async def _check_preconditions(application: Application, action: str, flow: str)
 def _due_at(settings: Settings, action: str, resubmission: bool, moment):
     """云帮办 reviews and resubmissions: within working hours; 受理/核准 within working days (条例 §19)."""
     if action == "submit_cloud" or resubmission:
-        return worktime.add_working_hours(moment, settings.review.cloud_review_working_hours, settings.review)
-    return worktime.add_working_days(moment, settings.review.registration_working_days, settings.review)
+        return worktime.add_working_hours(moment, settings.review.cloud_review_working_hours, settings)
+    return worktime.add_working_days(moment, settings.review.registration_working_days, settings)
 
 
 def _submission_updates(settings: Settings, application: Application, action: str) -> dict:

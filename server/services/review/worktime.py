@@ -1,58 +1,178 @@
-"""Due times counted in working time: working hours of working days (Monday to Friday) in the authority's zone."""
+"""The working calendar: which days are working days and which hours are working hours.
+
+Statutory holidays and 调休 make-up working days come from the `chinese-calendar` package, corrected and extended by
+the overrides file (a year the package does not know yet, a local closure); working hours, lunch break included,
+from config `calendar.working_hours`. Every due time and every "working day" in the product is counted here.
+"""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+import functools
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from server.config import ReviewSettings
+import chinese_calendar
+import yaml
+
+from server.config import ConfigError, Settings
+from server.errors import Unavailable
+
+DEFAULT_OVERRIDES_FILE = Path(__file__).resolve().parents[2] / "data" / "calendar.yaml"
 
 
-def _is_workday(day) -> bool:
-    return day.weekday() < 5
+class CalendarYearUnknown(Unavailable):
+    code = "calendar_year_unknown"
+
+    def __init__(self, year: int):
+        super().__init__(f"{year}年的节假日安排尚未载入工作日历，暂无法计算工作日，请联系管理员更新", field=None)
+        self.year = year
 
 
-def add_working_hours(start: datetime, hours: float, review: ReviewSettings) -> datetime:
-    """The moment `hours` of working time after `start`; time outside working hours does not count."""
-    zone = ZoneInfo(review.timezone)
-    moment = start.astimezone(zone)
-    remaining = timedelta(hours=hours)
-    while True:
-        day = moment.date()
-        opens = datetime.combine(day, time(review.workday_start_hour), zone)
-        closes = datetime.combine(day, time(0), zone) + timedelta(hours=review.workday_end_hour)
-        if _is_workday(day) and moment < closes:
-            moment = max(moment, opens)
-            if moment + remaining <= closes:
-                return (moment + remaining).astimezone(start.tzinfo)
-            remaining -= closes - moment
-        moment = datetime.combine(day + timedelta(days=1), time(0), zone)
+@dataclass(frozen=True)
+class WorkingCalendar:
+    zone: ZoneInfo
+    # Working periods of a working day, e.g. ((09:00, 12:00), (14:30, 17:30)); the gap is the lunch break.
+    periods: tuple[tuple[time, time], ...]
+    closed_days: frozenset[date]
+    extra_working_days: frozenset[date]
+    # Years whose whole arrangement is in the overrides file (the package does not know them).
+    override_years: frozenset[int]
 
+    def knows_year(self, year: int) -> bool:
+        if year in self.override_years:
+            return True
+        try:
+            chinese_calendar.is_workday(date(year, 6, 1))
+        except NotImplementedError:
+            return False
+        return True
 
-def add_working_days(start: datetime, days: int, review: ReviewSettings) -> datetime:
-    """The close of the `days`-th working day after the day of `start` (the start day itself is not counted)."""
-    zone = ZoneInfo(review.timezone)
-    day = start.astimezone(zone).date()
-    counted = 0
-    while counted < days:
+    def is_working_day(self, day: date) -> bool:
+        if day in self.closed_days:
+            return False
+        if day in self.extra_working_days:
+            return True
+        if day.year in self.override_years:
+            return day.weekday() < 5
+        try:
+            return chinese_calendar.is_workday(day)
+        except NotImplementedError:
+            raise CalendarYearUnknown(day.year) from None
+
+    def is_holiday(self, day: date) -> bool:
+        """A statutory holiday (with its 调休 days off) or a local closure, not an ordinary weekend: help points
+        close even where they open on weekends."""
+        if day in self.closed_days:
+            return True
+        if day in self.extra_working_days or day.year in self.override_years:
+            return False
+        try:
+            on_holiday, holiday = chinese_calendar.get_holiday_detail(day)
+        except NotImplementedError:
+            raise CalendarYearUnknown(day.year) from None
+        return on_holiday and holiday is not None
+
+    def is_makeup_working_day(self, day: date) -> bool:
+        """A weekend day worked in exchange for a holiday (调休上班)."""
+        return day.weekday() >= 5 and self.is_working_day(day)
+
+    def working_periods(self, day: date) -> list[tuple[datetime, datetime]]:
+        if not self.is_working_day(day):
+            return []
+        return [(datetime.combine(day, opens, self.zone), datetime.combine(day, closes, self.zone))
+                for opens, closes in self.periods]
+
+    def next_working_day(self, day: date) -> date:
         day += timedelta(days=1)
-        if _is_workday(day):
-            counted += 1
-    closes = datetime.combine(day, time(0), zone) + timedelta(hours=review.workday_end_hour)
-    return closes.astimezone(start.tzinfo)
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return day
 
-
-def working_hours_between(start: datetime, end: datetime, review: ReviewSettings) -> float:
-    """Working time from `start` to `end` in hours (statistics' durations); 0 when end is not after start."""
-    zone = ZoneInfo(review.timezone)
-    moment, end = start.astimezone(zone), end.astimezone(zone)
-    total = timedelta(0)
-    while moment < end:
+    def add_working_hours(self, start: datetime, hours: float) -> datetime:
+        """The moment `hours` of working time after `start`; nights, lunch breaks and days off do not count."""
+        moment = start.astimezone(self.zone)
+        remaining = timedelta(hours=hours)
         day = moment.date()
-        opens = datetime.combine(day, time(review.workday_start_hour), zone)
-        closes = datetime.combine(day, time(0), zone) + timedelta(hours=review.workday_end_hour)
-        if _is_workday(day):
-            counted_from, counted_to = max(moment, opens), min(end, closes)
-            if counted_to > counted_from:
-                total += counted_to - counted_from
-        moment = datetime.combine(day + timedelta(days=1), time(0), zone)
-    return total.total_seconds() / 3600
+        while True:
+            for opens, closes in self.working_periods(day):
+                if moment >= closes:
+                    continue
+                moment = max(moment, opens)
+                if moment + remaining <= closes:
+                    return (moment + remaining).astimezone(start.tzinfo)
+                remaining -= closes - moment
+                moment = closes
+            day += timedelta(days=1)
+
+    def add_working_days(self, start: datetime, days: int) -> datetime:
+        """The close of the `days`-th working day after the day of `start` (the start day itself is not counted)."""
+        day = start.astimezone(self.zone).date()
+        for _ in range(days):
+            day = self.next_working_day(day)
+        return datetime.combine(day, self.periods[-1][1], self.zone).astimezone(start.tzinfo)
+
+    def working_hours_between(self, start: datetime, end: datetime) -> float:
+        """Working time from `start` to `end`, in hours (0 when end is not after start)."""
+        total = timedelta()
+        day, last = start.astimezone(self.zone).date(), end.astimezone(self.zone).date()
+        while day <= last:
+            for opens, closes in self.working_periods(day):
+                overlap = min(closes, end) - max(opens, start)
+                if overlap > timedelta():
+                    total += overlap
+            day += timedelta(days=1)
+        return total.total_seconds() / 3600
+
+
+def _dates(section: dict | None, path: Path, key: str) -> frozenset[date]:
+    days = set()
+    for value in (section or {}):
+        try:
+            days.add(value if isinstance(value, date) else date.fromisoformat(str(value)))
+        except ValueError:
+            raise ConfigError(f"{path}: {key}: {value!r} is not a date (YYYY-MM-DD)") from None
+    return frozenset(days)
+
+
+@functools.lru_cache(maxsize=8)
+def _load(overrides_file: str, working_hours: tuple[str, ...], timezone: str) -> WorkingCalendar:
+    path = Path(overrides_file) if overrides_file else DEFAULT_OVERRIDES_FILE
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"config key 'calendar.overrides_file': cannot read {path} ({exc.__class__.__name__})") from None
+    periods = tuple(tuple(time.fromisoformat(part) for part in period.split("-")) for period in working_hours)
+    try:
+        years = frozenset(int(year) for year in (data.get("years") or []))
+    except (TypeError, ValueError):
+        raise ConfigError(f"{path}: years: a list of years such as 2027") from None
+    return WorkingCalendar(zone=ZoneInfo(timezone), periods=periods,
+                           closed_days=_dates(data.get("closed_days"), path, "closed_days"),
+                           extra_working_days=_dates(data.get("working_days"), path, "working_days"),
+                           override_years=years)
+
+
+def calendar_for(settings: Settings) -> WorkingCalendar:
+    return _load(settings.calendar.overrides_file, tuple(settings.calendar.working_hours), settings.review.timezone)
+
+
+def require_year(settings: Settings, year: int) -> None:
+    """At start: a year neither chinese-calendar nor the overrides file knows is an error, never a weekday guess."""
+    if not calendar_for(settings).knows_year(year):
+        raise ConfigError(
+            f"working calendar: {year} is unknown to chinese-calendar {chinese_calendar.__version__} and to the "
+            f"overrides file; add its holidays and 调休 working days under 'years' / 'closed_days' / 'working_days' "
+            f"of {settings.calendar.overrides_file or DEFAULT_OVERRIDES_FILE}, or upgrade chinesecalendar")
+
+
+def add_working_hours(start: datetime, hours: float, settings: Settings) -> datetime:
+    return calendar_for(settings).add_working_hours(start, hours)
+
+
+def add_working_days(start: datetime, days: int, settings: Settings) -> datetime:
+    return calendar_for(settings).add_working_days(start, days)
+
+
+def working_hours_between(start: datetime, end: datetime, settings: Settings) -> float:
+    return calendar_for(settings).working_hours_between(start, end)

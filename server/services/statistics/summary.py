@@ -203,7 +203,7 @@ async def durations(settings: Settings, query: Query) -> dict:
     for kind in DURATIONS:
         pairs = await queries.duration_pairs(kind, query.scope, query.period.start, query.period.end,
                                              query.business_type, query.entity_type)
-        hours = [working_hours_between(start, end, settings.review) for start, end in pairs]
+        hours = [working_hours_between(start, end, settings) for start, end in pairs]
         out[kind] = {"label": FIGURES[kind]["label"], "definition": FIGURES[kind]["definition"],
                      "unit": FIGURES[kind]["unit"], "count": len(hours), "median": quantile(hours, 0.5),
                      "p90": quantile(hours, 0.9),
