@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 from server.cache import Cache
 from server.config import Settings
 from server.errors import Invalid
-from server.models.accounts import Applicant, Staff
+from server.models.accounts import Staff
 from server.models.applications import Application, Attachment, Party
 from server.services import signing
 from server.clock import now
