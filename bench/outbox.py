@@ -19,7 +19,7 @@ from server.cache import make_cache
 from server.config import load_settings
 from server.db import close_database, migrate, open_database
 from server.models.notifications import DevSms, OutboxMessage
-from server.services.accounts.sessions import now
+from server.clock import now
 from server.services.notifications.outbox import OutboxSender
 from server.sms.dev_sink import DevSinkProvider
 

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from tortoise import Tortoise, connections
 
+from server import clock as server_clock
 from server.app import create_app
 from server.cache import MemoryCache, RedisCache
 from server.config import Settings, load_settings
@@ -118,6 +119,14 @@ async def clean_state(server):
     notary = server.app.ctx.notary_state
     notary.__dict__.update(type(notary)(hmac_key=server.settings.notary.hmac_key).__dict__)
     yield
+    server_clock.reset()
+
+
+@pytest.fixture
+def clock():
+    """The server's one clock (it runs in the test's process): set/advance it instead of sleeping."""
+    yield server_clock
+    server_clock.reset()
 
 
 @pytest.fixture(params=["memory", "redis"])

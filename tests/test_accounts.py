@@ -1,4 +1,6 @@
 """Applicant login through wechatpy against the stand-in WeChat server, sessions and phone binding."""
+from datetime import timedelta
+
 from tests.helpers import login_applicant, wx_login_code
 
 
@@ -79,15 +81,14 @@ async def test_token_is_stored_only_hashed(client):
     assert login["token"] not in stored and len(stored) == 1 and len(stored[0]) == 64
 
 
-async def test_expired_session_is_refused(client):
-    from datetime import datetime, timedelta, timezone
-
-    from server.models.accounts import AuthSession
-
+async def test_session_ends_when_its_lifetime_is_over(client, clock, settings):
     login = await login_applicant(client, "openid-frank")
-    await AuthSession.all().update(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1))
+    assert login["expires_in"] == settings.auth.session_ttl_hours * 3600
+    clock.advance(timedelta(seconds=login["expires_in"] - 60))
+    assert (await client.get("/api/v1/applications", headers=login["headers"])).status_code == 200
+    clock.advance(timedelta(seconds=61))  # the session was just cached: the cache must not outlive it
     response = await client.get("/api/v1/applications", headers=login["headers"])
-    assert response.status_code == 401
+    assert response.status_code == 401 and response.json()["error"]["message"] == "登录已失效，请重新登录"
 
 
 async def test_phone_bound_from_getphonenumber_code(client):

@@ -20,7 +20,7 @@ from server.models.applications import Attachment
 from server.models.documents import GeneratedDocument, NotaryReceipt
 from server.models.notifications import OutboxMessage
 from server.models.signing import EvidenceEntry
-from server.services.accounts.sessions import now
+from server.clock import now
 from server.services.documents import pades
 from server.services.notifications.outbox import deliver_due
 from tests.helpers import (

@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 
 from server.app import create_app
 from server.models.notifications import DevSms, OutboxMessage
-from server.services.accounts.sessions import now
+from server.clock import now
 from server.services.notifications.messages import enqueue_sms, enqueue_wechat
 from server.services.notifications.outbox import OutboxSender, deliver_due
 from server.sms import SmsMessage

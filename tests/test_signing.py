@@ -7,7 +7,7 @@ from server.models.applications import TimelineEntry
 from server.models.notifications import OutboxMessage
 from server.models.signing import EvidenceEntry, FaceVerification, Signature, SigningRequest
 from server.services import signing
-from server.services.accounts.sessions import now
+from server.clock import now
 from tests.helpers import (
     create_application,
     create_locked_application,

@@ -7,7 +7,7 @@ import pytest
 
 from server.config import ConfigError
 from server.models.notifications import OutboxMessage
-from server.services.accounts.sessions import now
+from server.clock import now
 from server.services.notifications.messages import enqueue_sms, template_params
 from server.services.notifications.outbox import OutboxSender
 from server.sms import make_sms_provider

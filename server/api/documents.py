@@ -15,7 +15,7 @@ from server.api.http import RequestModel, client_ip, current_staff, json_body
 from server.errors import Invalid, Malformed, NotFound
 from server.models.applications import Attachment
 from server.services import signing
-from server.services.accounts.sessions import now
+from server.clock import now
 from server.services.accounts.staff import require_role
 from server.services.applications import materials
 from server.services.documents import service as documents

@@ -1,6 +1,7 @@
 """Applicant accounts: WeChat login (jscode2session), phone binding, logout."""
 from __future__ import annotations
 
+from server import clock
 from server.cache import Cache
 from server.config import Settings
 from server.errors import Invalid, RateLimited, Unavailable
@@ -26,7 +27,7 @@ async def login(settings: Settings, cache: Cache, wechat: WeChatGateway, code: s
     except WeChatError as exc:
         raise _wechat_error(exc) from None
     applicant, _ = await Applicant.get_or_create(openid=info.openid, defaults={"unionid": info.unionid})
-    applicant.last_login_at = sessions.now()
+    applicant.last_login_at = clock.now()
     await applicant.save(update_fields=["last_login_at"])
     token, expires_in = await sessions.issue(applicant=applicant, ttl_hours=settings.auth.session_ttl_hours)
     return {"token": token, "expires_in": expires_in, "applicant": applicant_view(applicant)}

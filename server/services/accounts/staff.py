@@ -6,6 +6,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from server import clock
 from server.cache import Cache
 from server.config import Settings
 from server.errors import Conflict, Forbidden, Invalid, Unauthorized
@@ -42,13 +43,13 @@ async def login(settings: Settings, cache: Cache, username: str, password: str, 
     if staff is None:
         _verify(_DUMMY_HASH, password)
         raise Unauthorized("用户名或密码错误")
-    if staff.locked_until and staff.locked_until > sessions.now():
+    if staff.locked_until and staff.locked_until > clock.now():
         raise Forbidden("登录失败次数过多，账号已暂时锁定，请稍后再试")
     if not _verify(staff.password_hash, password):
         failed = staff.failed_logins + 1
         locked_until = None
         if failed >= settings.auth.staff_max_failed_logins:
-            locked_until = sessions.now() + timedelta(minutes=settings.auth.staff_lockout_minutes)
+            locked_until = clock.now() + timedelta(minutes=settings.auth.staff_lockout_minutes)
             failed = 0
         await Staff.filter(id=staff.id).update(failed_logins=failed, locked_until=locked_until)
         raise Unauthorized("用户名或密码错误")

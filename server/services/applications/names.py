@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from functools import lru_cache
 
 from pypinyin import lazy_pinyin
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from server import clock
 from server.errors import Conflict, Invalid
 from server.models.applications import ENTITY_TYPES, Party
 from server.models.names import NameReservation
@@ -303,7 +304,7 @@ async def check(name: str, entity_type: str, authority_code: str, applicant_id=N
         rows = await name_conflicts.candidates(city, parsed.trade_name, pinyin_key(parsed.trade_name),
                                                name_conflicts.near_synonym_variants(parsed.trade_name), connection)
         verdict = name_conflicts.judge(rows, parsed.trade_name, parsed.industry, name, entity_type, applicant_id,
-                                       exclude_credit_code, investors or [], datetime.now(timezone.utc))
+                                       exclude_credit_code, investors or [], clock.now())
         decisions += verdict.warnings
         decisions += [_decision("conflict", "error", f"与“{conflict['name']}”冲突：{conflict['reason']}", conflict["rule"])
                       for conflict in verdict.conflicts]
@@ -381,7 +382,7 @@ async def reserve(applicant_id: int, name: str, entity_type: str, authority_code
     name = result["name"]
     parsed = parse(name, entity_type, authority_code)
     city = authorities.city_code(authority_code)
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     try:
         async with in_transaction() as conn:
             if conn.capabilities.dialect == "postgres":
@@ -419,7 +420,7 @@ def reservation_view(reservation: NameReservation) -> dict:
 
 
 async def reservations_of(applicant_id: int) -> list[dict]:
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     rows = await NameReservation.filter(applicant_id=applicant_id, expires_at__gt=now).order_by("-created_at")
     return [reservation_view(row) for row in rows]
 

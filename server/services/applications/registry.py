@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tortoise.transactions import in_transaction
 
+from server import clock
 from server.errors import Invalid
 from server.models.applications import ENTITY_TYPES
 from server.models.names import REGISTRY_STATUSES, RegisteredEntity, RetiredName
@@ -24,7 +25,7 @@ _LINE_FIELDS = {"name", "credit_code", "authority_code", "entity_type", "status"
 def _status_date(value, status: str, field_name: str = "status_date") -> datetime | None:
     if value is None:
         # Without a date, an exit is taken as today's: the name stays protected for the full year.
-        return None if status == "registered" else datetime.now(timezone.utc)
+        return None if status == "registered" else clock.now()
     try:
         day = date.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
@@ -78,7 +79,7 @@ def entity_row(name, credit_code, authority_code, entity_type, status, status_da
         name=name, credit_code=credit_code, authority_code=authority_code,
         city_code=authorities.city_code(authority_code), entity_type=entity_type, status=status,
         status_date=_status_date(status_date, status), investors=_investors(investors),
-        updated_at=datetime.now(timezone.utc), **names.parsed_for_registry(name, entity_type, authority_code),
+        updated_at=clock.now(), **names.parsed_for_registry(name, entity_type, authority_code),
     )
     row.status_date_given = status_date is not None
     return row
@@ -119,7 +120,7 @@ async def upsert_entity(name: str, credit_code: str, authority_code: str, entity
 async def _retire(existing: RegisteredEntity, conn) -> None:
     await RetiredName.create(credit_code=existing.credit_code, name=existing.name, trade_name=existing.trade_name,
                              trade_pinyin=existing.trade_pinyin, industry=existing.industry,
-                             city_code=existing.city_code, retired_at=datetime.now(timezone.utc), using_db=conn)
+                             city_code=existing.city_code, retired_at=clock.now(), using_db=conn)
 
 
 @dataclass

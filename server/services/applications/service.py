@@ -10,11 +10,12 @@ import hashlib
 import json
 import re
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from tortoise.transactions import in_transaction
 
+from server import clock
 from server.errors import Invalid, NotFound
 from server.models.applications import BUSINESS_TYPES, ENTITY_TYPES, Application, Attachment, Party
 from server.models.names import RegisteredEntity
@@ -248,7 +249,7 @@ async def update(application: Application, patch: dict) -> Application:
         await lifecycle.claim_materials_write(application.id, conn)
         if new_parties is not None:
             await _replace_parties(application, new_parties, conn)
-        updates["updated_at"] = datetime.now(timezone.utc)
+        updates["updated_at"] = clock.now()
         await Application.filter(id=application.id).using_db(conn).update(**updates)
     return await Application.get(id=application.id)
 
@@ -330,7 +331,7 @@ def _deregistration_facts(application: Application, entity: dict) -> list[dict]:
 
 
 def _today() -> date:
-    return datetime.now(timezone.utc).date()
+    return clock.today()
 
 
 # --- flow options (SPEC Eligibility) -------------------------------------------------------------------------------

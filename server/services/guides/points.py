@@ -4,12 +4,12 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
-from datetime import datetime, timezone
 from pathlib import Path
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from server import clock
 from server.config import Settings
 from server.errors import Invalid, NotFound, Unavailable
 from server.models.accounts import Staff
@@ -144,7 +144,7 @@ async def make_poster(settings: Settings, point: ServicePoint) -> dict:
         names = await asyncio.to_thread(render_files, settings, point)
     except FontMissing as exc:
         raise Unavailable(str(exc)) from None
-    point.poster_generated_at = datetime.now(timezone.utc)
+    point.poster_generated_at = clock.now()
     await ServicePoint.filter(id=point.id).update(poster_generated_at=point.poster_generated_at)
     return files_view(settings, point, names)
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from sanic.log import logger
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
+from server import clock
 from server.cache import Cache
 from server.config import Settings
 from server.errors import Invalid
@@ -28,7 +29,7 @@ _dirty: set[tuple[int, str]] = set()
 
 
 def local_today(settings: Settings) -> date:
-    return datetime.now(ZoneInfo(settings.review.timezone)).date()
+    return clock.today(ZoneInfo(settings.review.timezone))
 
 
 def _keys(point_id: int, day: str) -> tuple[str, str]:

@@ -17,7 +17,7 @@ from server.cache import Cache
 from server.config import Settings
 from server.errors import Invalid, RateLimited
 from server.models.notifications import CHANNELS, OUTBOX_STATUSES, DevSms, OutboxMessage
-from server.services.accounts.sessions import now
+from server.clock import now
 from server.services.applications.identifiers import filing_reference, mask_phone, mobile_problem
 
 # Template name → the text the development sink renders (real providers map names to template codes in config).

@@ -27,7 +27,7 @@ from server.models.documents import NotaryReceipt
 from server.models.notifications import OutboxMessage
 from server.models.signing import EvidenceEntry
 from server.notary import NotaryClient, make_notary_client
-from server.services.accounts.sessions import now
+from server.clock import now
 from server.services.applications.identifiers import mask_phone
 from server.services.notifications.messages import (
     SECRET_PARAMS,

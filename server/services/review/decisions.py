@@ -12,7 +12,7 @@ from server.errors import Invalid
 from server.models.accounts import Applicant, Staff
 from server.models.applications import Application, Attachment, Party
 from server.services import signing
-from server.services.accounts.sessions import now
+from server.clock import now
 from server.services.applications import lifecycle, names, registry
 from server.services.applications.identifiers import new_credit_code
 from server.services.applications.service import canonical_materials, materials_hash, missing

@@ -11,7 +11,7 @@ from tortoise.exceptions import IntegrityError
 
 from server.errors import Invalid
 from server.models.review import IdempotencyRecord
-from server.services.accounts.sessions import now
+from server.clock import now
 from server.services.review.access import conflict
 
 MAX_KEY_LENGTH = 128

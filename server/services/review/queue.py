@@ -6,7 +6,7 @@ from tortoise.expressions import Case, When
 from server.errors import Invalid, NotFound
 from server.models.accounts import Applicant, Staff
 from server.models.applications import BUSINESS_TYPES, STATUSES, Party
-from server.services.accounts.sessions import now
+from server.clock import now
 from server.services.authorities import scope_prefix
 from server.services.review import access, views
 

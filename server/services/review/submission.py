@@ -8,7 +8,7 @@ from server.config import Settings
 from server.errors import Invalid
 from server.models.applications import Application
 from server.services import signing
-from server.services.accounts.sessions import now
+from server.clock import now
 from server.services.applications import lifecycle, names
 from server.services.applications import service as applications
 from server.services.review import access, views, worktime

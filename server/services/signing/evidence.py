@@ -21,7 +21,7 @@ from tortoise.transactions import in_transaction
 
 from server.cache import Cache
 from server.models.signing import EvidenceEntry, Signature
-from server.services.accounts.sessions import now
+from server.clock import now
 from server.services.notifications import messages as notifications
 
 GENESIS = "0" * 64

@@ -14,7 +14,7 @@ from server.cache import Cache
 from server.config import Settings
 from server.errors import Conflict, Invalid, Unavailable
 from server.models.signing import FaceVerification, SigningRequest
-from server.services.accounts.sessions import now
+from server.clock import now
 from server.services.ratelimit import hit_window
 from server.wechat import WeChatError
 

@@ -15,7 +15,7 @@ from server.config import Settings
 from server.errors import Conflict, Gone, NotFound
 from server.models.applications import Application, Party
 from server.models.signing import Signature, SigningRequest
-from server.services.accounts.sessions import now
+from server.clock import now
 from server.services.applications import lifecycle
 from server.services.applications.lifecycle import EDITABLE_STATUSES
 from server.services.applications.service import canonical_materials, materials_hash

@@ -16,7 +16,7 @@ from server.errors import Conflict, Gone, Invalid, TooLarge
 from server.models.accounts import Applicant
 from server.models.applications import Application, Party
 from server.models.signing import Signature, SigningRequest
-from server.services.accounts.sessions import now
+from server.clock import now
 from server.services.applications import lifecycle
 from server.services.applications.materials import change_items, form_fields
 from server.services.applications.identifiers import mask_id_number
