@@ -17,6 +17,7 @@ MODEL_MODULES = [
     "server.models.review",
     "server.models.guides",
     "server.models.documents",
+    "server.models.enterprise_accounts",
 ]
 MIGRATIONS_MODULE = "server.migrations"
 

@@ -5,6 +5,7 @@ from server.api import accounts, applications, health, names, notifications, sig
 from server.api import console, review
 from server.api import guides
 from server.api import documents
+from server.api import enterprise_accounts
 
 
 def register_blueprints(app: Sanic) -> None:
@@ -23,3 +24,4 @@ def register_blueprints(app: Sanic) -> None:
     app.blueprint(console.bp)
     app.blueprint(guides.admin)
     app.blueprint(guides.public)
+    app.blueprint(enterprise_accounts.bp)

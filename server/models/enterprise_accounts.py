@@ -40,6 +40,7 @@ class EnterpriseAccount(Model):
     submitted_at = fields.DatetimeField(null=True)
     approved_at = fields.DatetimeField(null=True, db_index=True)
     decided_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

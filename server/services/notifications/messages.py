@@ -29,6 +29,9 @@ TEMPLATES = {
     "signed_notice": "「{name}」{business}申请：{signer}已于{at}完成电子签名。如非本人操作，请立即联系登记机关。",
     "sign_declined": "「{name}」{business}申请：{signer}拒绝签名，理由：{reason}。",
     "application_result": "您提交的「{name}」{business}申请{result}。",
+    "account_signing_link": "{signer}您好：{agent}申请为「{entity}」注册法人账号，请您在{hours}小时内完成人脸核验并电子签署法定代表人授权委托书：{link}",
+    "account_declined": "「{entity}」法人注册：法定代表人拒绝签署授权委托书，理由：{reason}。",
+    "account_result": "「{entity}」法人注册{result}。",
 }
 # Parameters that must not outlive delivery in the outbox table (the code itself is kept only hashed).
 SECRET_PARAMS = {"sms_code": ("code",)}

@@ -1,0 +1,112 @@
+"""Staff review of legal-person accounts: the queue of the enterprise's authority, the detail, approve or reject.
+
+Either decision reaches the registrant by SMS (seed 001: 注册是否通过均会有短信提示).
+"""
+from __future__ import annotations
+
+import json
+
+from tortoise.transactions import in_transaction
+
+from server import clock
+from server.errors import Invalid, NotFound
+from server.models.accounts import Staff
+from server.models.enterprise_accounts import STATUSES, AuthorisationRequest, AuthorisationSignature, EnterpriseAccount
+from server.models.signing import EvidenceEntry
+from server.services.accounts.staff import require_role
+from server.services.authorities import scope_prefix
+from server.services.enterprise_accounts import authorisation, service, states
+from server.services.enterprise_accounts.states import STATUS_LABELS
+from server.services.notifications import messages as notifications
+
+PAGE_SIZE = 20
+
+
+def _actor(staff: Staff) -> str:
+    return f"审核员 {staff.display_name or staff.username}"
+
+
+async def queue(staff: Staff, status: str | None = "pending_review", page: int = 1) -> dict:
+    """Accounts of enterprises within the staff member's authority, oldest submission first."""
+    if status is not None and status not in STATUSES:
+        raise Invalid("status", f"status 应为 {'、'.join(STATUSES)} 之一")
+    if page < 1:
+        raise Invalid("page", "页码应为正整数")
+    query = EnterpriseAccount.filter(authority_id__startswith=scope_prefix(staff.authority))
+    if status:
+        query = query.filter(status=status)
+    total = await query.count()
+    rows = await query.order_by("submitted_at", "created_at").offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    return {"total": total, "page": page, "page_size": PAGE_SIZE,
+            "items": [{**service.summary(row), **service.masked_people(row)} for row in rows]}
+
+
+async def account_for_staff(staff: Staff, account_id) -> EnterpriseAccount:
+    account = await EnterpriseAccount.get_or_none(id=service._uuid(account_id),
+                                                  authority_id__startswith=scope_prefix(staff.authority))
+    if account is None:
+        raise NotFound("法人注册不存在")
+    return await authorisation.expire_if_due(account)
+
+
+async def detail(staff: Staff, account_id) -> dict:
+    """Everything a reviewer checks: particulars (masked), the letter the legal representative confirmed, the evidence."""
+    account = await account_for_staff(staff, account_id)
+    letter = authorisation.letter_of(account)
+    signatures = []
+    for signature in await AuthorisationSignature.filter(account_id=account.id).order_by("signed_at"):
+        entry = await EvidenceEntry.get_or_none(seq=signature.evidence_seq)
+        request = await AuthorisationRequest.get(id=signature.request_id)
+        signatures.append({
+            "signed_at": signature.signed_at.isoformat(), "letter_hash": signature.letter_hash,
+            "letter": authorisation.readable_letter(request.letter),
+            "current": signature.letter_hash == account.confirmed_letter_hash,
+            "image_sha256": signature.image_sha256, "evidence_seq": signature.evidence_seq,
+            "entry_hash": entry.entry_hash if entry else None, "prev_hash": entry.prev_hash if entry else None,
+            "evidence": _masked_evidence(entry.payload) if entry else None,
+        })
+    return {**await service.view(account), "letter": authorisation.readable_letter(letter),
+            "letter_hash": authorisation.letter_hash(letter), "confirmed_letter_hash": account.confirmed_letter_hash,
+            "signatures": signatures, "license_content_type": account.license_content_type}
+
+
+def _masked_evidence(payload: str) -> dict:
+    """The evidence entry as staff read it: already masked at write time (ID as mask and SHA-256)."""
+    data = json.loads(payload)
+    return {key: data.get(key) for key in ("seq", "kind", "recorded_at", "server_time", "ip", "user_agent",
+                                           "geolocation", "face_verification", "signature_image_sha256", "letter_hash")}
+
+
+async def approve(staff: Staff, account_id) -> EnterpriseAccount:
+    require_role(staff, "reviewer")
+    account = await account_for_staff(staff, account_id)
+    async with in_transaction() as conn:
+        moment = clock.now()
+        await states.transition(account, "approve", _actor(staff), None, connection=conn, approved_at=moment,
+                                decided_at=moment, reject_reason=None)
+        await _tell_registrant(account, "审核通过，可使用该账号办理变更、注销等业务", conn)
+    return account
+
+
+async def reject(staff: Staff, account_id, reason: str) -> EnterpriseAccount:
+    require_role(staff, "reviewer")
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("reason", "请填写审核不通过的原因")
+    if len(reason) > 500:
+        raise Invalid("reason", "原因不能超过500个字")
+    account = await account_for_staff(staff, account_id)
+    async with in_transaction() as conn:
+        await states.transition(account, "reject", _actor(staff), reason, connection=conn, decided_at=clock.now(),
+                                reject_reason=reason)
+        await _tell_registrant(account, f"审核未通过，原因：{reason}。请修改后重新提交", conn)
+    return account
+
+
+async def _tell_registrant(account: EnterpriseAccount, result: str, conn) -> None:
+    phone = account.agent_phone if account.registrant == "agent" else account.legal_rep_phone
+    await notifications.enqueue_sms(phone, "account_result", {"entity": account.entity_name, "result": result},
+                                    connection=conn)
+
+
+STATUS_CHOICES = [(code, STATUS_LABELS[code]) for code in STATUSES]
