@@ -80,7 +80,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('closed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'authorisation_request', 'app': 'yct', 'pk_attr': 'id', 'table_description': "One SMS link to the legal representative to sign the 法定代表人授权委托书; only the token's hash is kept."},
+            options={'table': 'authorisation_request', 'app': 'yct', 'pk_attr': 'id', 'table_description': "One SMS link to the legal representative to sign the 法定代表人授权委托书, only the token's hash is kept."},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -112,7 +112,7 @@ class Migration(migrations.Migration):
                 ('image_path', fields.CharField(max_length=255)),
                 ('evidence_seq', fields.BigIntField()),
             ],
-            options={'table': 'authorisation_signature', 'app': 'yct', 'pk_attr': 'id', 'table_description': "The legal representative's signature on one 授权委托书; its evidence is an entry of the signing chain."},
+            options={'table': 'authorisation_signature', 'app': 'yct', 'pk_attr': 'id', 'table_description': "The legal representative's signature on one 授权委托书, its evidence is an entry of the signing chain."},
             bases=['Model'],
         ),
     ]

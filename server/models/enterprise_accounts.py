@@ -68,7 +68,7 @@ class AccountEvent(Model):
 
 
 class AuthorisationRequest(Model):
-    """One SMS link to the legal representative to sign the 法定代表人授权委托书; only the token's hash is kept."""
+    """One SMS link to the legal representative to sign the 法定代表人授权委托书, only the token's hash is kept."""
 
     id = fields.UUIDField(pk=True)
     account = fields.ForeignKeyField("yct.EnterpriseAccount", related_name="authorisation_requests",
@@ -110,7 +110,7 @@ class AccountFaceCheck(Model):
 
 
 class AuthorisationSignature(Model):
-    """The legal representative's signature on one 授权委托书; its evidence is an entry of the signing chain."""
+    """The legal representative's signature on one 授权委托书, its evidence is an entry of the signing chain."""
 
     id = fields.UUIDField(pk=True)
     request = fields.OneToOneField("yct.AuthorisationRequest", related_name="signature", on_delete=fields.CASCADE)
