@@ -25,3 +25,4 @@ def register_blueprints(app: Sanic) -> None:
     app.blueprint(guides.admin)
     app.blueprint(guides.public)
     app.blueprint(enterprise_accounts.bp)
+    app.blueprint(enterprise_accounts.console_bp)

@@ -5,12 +5,13 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
-from sanic import Blueprint, Request, html, json
+from sanic import Blueprint, Request, html, json, redirect
 from sanic.response import file as file_response
 from sanic_ext import openapi
 
+from server.api import console
 from server.api.http import RequestModel, client_ip, current_applicant, current_staff, json_body, parse
-from server.errors import Gone, Invalid, Malformed, NotFound
+from server.errors import DomainError, Gone, Invalid, Malformed, NotFound
 from server.services.enterprise_accounts import authorisation, coverage, review, service
 from server.services.enterprise_accounts.service import AGENT_NOTICE
 
@@ -369,3 +370,63 @@ async def coverage_weekly(request: Request):
     staff = await current_staff(request)
     return json(await coverage.weekly(staff, request.args.get("authority"), _day(request, "from"), _day(request, "to")),
                 ensure_ascii=False)
+
+
+# --- the console (综合业务系统): the account queue and one account with its letter and evidence ---------------------
+console_bp = Blueprint("console_enterprise_accounts", url_prefix="/console/enterprise-accounts")
+CONSOLE_DONE = {"approve": "已审核通过，已短信通知注册人", "reject": "已审核不通过，已短信通知注册人"}
+
+
+@console_bp.get("")
+@openapi.summary("Console: the legal-person account queue")
+async def console_queue(request: Request):
+    staff = await console._staff(request)
+    if staff is None:
+        return redirect("/console/login")
+    status = request.args.get("status", "pending_review")
+    context = {"staff": staff, "statuses": review.STATUS_CHOICES, "selected_status": status,
+               "csrf_token": console.csrf_token_for(request, request.cookies.get(console.SESSION_COOKIE, ""))}
+    try:
+        result = await review.queue(staff, status=status or None, page=int(request.args.get("page") or 1))
+    except (DomainError, ValueError) as exc:
+        return console._page(request, "enterprise_accounts_queue.html", status=getattr(exc, "status", 422),
+                             result={"items": [], "total": 0}, error=getattr(exc, "message", "页码应为整数"), **context)
+    return console._page(request, "enterprise_accounts_queue.html", result=result, **context)
+
+
+async def _console_detail(request: Request, staff, account_id, status: int = 200, error: str | None = None,
+                          done: str | None = None):
+    detail = await review.detail(staff, account_id)
+    return console._page(request, "enterprise_account.html", status=status, staff=staff, account=detail, error=error,
+                         done=done, can_act=staff.role == "reviewer",
+                         csrf_token=console.csrf_token_for(request, request.cookies.get(console.SESSION_COOKIE, "")))
+
+
+@console_bp.get("/<account_id:uuid>")
+@openapi.summary("Console: one legal-person account with its 授权委托书, signature evidence, license and history")
+async def console_account(request: Request, account_id):
+    staff = await console._staff(request)
+    if staff is None:
+        return redirect("/console/login")
+    try:
+        return await _console_detail(request, staff, account_id, done=CONSOLE_DONE.get(request.args.get("done")))
+    except DomainError as exc:
+        return console._page(request, "base.html", status=exc.status, staff=staff, error=exc.message,
+                             csrf_token=console.csrf_token_for(request, request.cookies.get(console.SESSION_COOKIE, "")))
+
+
+@console_bp.post("/<account_id:uuid>/<action:approve|reject>")
+@openapi.summary("Console: approve or reject a legal-person account (form)")
+async def console_act(request: Request, account_id, action: str):
+    staff = await console._staff(request)
+    if staff is None:
+        return redirect("/console/login", status=303)
+    console._check_csrf(request, console.csrf_token_for(request, request.cookies.get(console.SESSION_COOKIE, "")))
+    try:
+        if action == "approve":
+            await review.approve(staff, account_id)
+        else:
+            await review.reject(staff, account_id, request.form.get("reason") or "")
+    except DomainError as exc:
+        return await _console_detail(request, staff, account_id, status=exc.status, error=exc.message)
+    return redirect(f"/console/enterprise-accounts/{account_id}?done={action}", status=303)
