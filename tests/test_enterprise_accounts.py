@@ -1,6 +1,10 @@
 """Legal-person accounts (seed 001) over real HTTP: both registration paths, the legal representative's SMS link,
 face check and signature, cancel-to-fix-phone, the 48 hours, decline, review with its SMS, edits after a rejection,
 the offline route, and what an approved account opens."""
+import hashlib
+import io
+import json
+import zipfile
 from datetime import date, timedelta
 
 from server.models.enterprise_accounts import EnterpriseAccount
@@ -114,6 +118,14 @@ async def test_agent_registers_and_the_legal_representative_signs_from_the_sms_l
     detail = (await client.get(f"/api/v1/review/enterprise-accounts/{draft['id']}", headers=reviewer["headers"])).json()
     assert detail["signatures"][0]["current"] and detail["signatures"][0]["entry_hash"] == entry.entry_hash
     assert LEGAL_REP_ID not in str(detail) and AGENT_ID not in str(detail)
+    package = await client.get(f"/api/v1/review/enterprise-accounts/{draft['id']}/evidence.zip",
+                               headers=reviewer["headers"])
+    with zipfile.ZipFile(io.BytesIO(package.content)) as archive:
+        [line] = archive.read("entries.jsonl").decode().splitlines()
+        [image] = [name for name in archive.namelist() if name.startswith("signatures/")]
+        image_sha256 = hashlib.sha256(archive.read(image)).hexdigest()
+    assert json.loads(line)["entry_hash"] == entry.entry_hash
+    assert json.loads(json.loads(line)["payload"])["signature_image_sha256"] == image_sha256
     approved = await client.post(f"/api/v1/review/enterprise-accounts/{draft['id']}/approve", headers=reviewer["headers"])
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
     [result] = [m for m in await delivered_sms(client, server, "13900002222") if m["template"] == "account_result"]
@@ -305,7 +317,12 @@ async def test_the_legal_representative_revokes_the_agents_authority(client, ser
     reviewer = await create_staff(client, "reviewer-jz", "reviewer", "451402")
     await client.post(f"/api/v1/review/enterprise-accounts/{draft['id']}/approve", headers=reviewer["headers"])
 
+    # The legal representative, logged in with their own verified phone, finds the account their agent holds.
     legal_rep = await login_applicant(client, "openid-legal-rep")
+    code = (await client.post("/_mock/wx/phone-code", json={"phone": "13800001111"})).json()["code"]
+    await client.post("/api/v1/mp/phone", json={"code": code}, headers=legal_rep["headers"])
+    [listed] = (await client.get("/api/v1/enterprise-accounts", headers=legal_rep["headers"])).json()
+    assert listed["id"] == draft["id"] and listed["my_role"] == "legal_rep" and listed["status"] == "approved"
     not_him = await act(client, legal_rep, draft, "revoke",
                         {"verify_result": await face_result(client, "王芳", AGENT_ID)})
     assert not_him.status_code == 422
@@ -354,3 +371,15 @@ async def test_coverage_per_authority_against_the_campaign_targets_and_the_frida
                            params={"from": "08/01"})
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "from"
     assert date(2026, 8, 7).weekday() == 4
+
+
+async def test_two_registrations_racing_for_one_enterprise_leave_exactly_one_live(client, server):
+    import asyncio
+
+    entity = await create_registered("崇左云帆科技有限公司")
+    first, second = await login_applicant(client, "openid-first"), await login_applicant(client, "openid-second")
+    drafts = [await register(client, first, entity), await register(client, second, entity)]
+    answers = await asyncio.gather(act(client, first, drafts[0], "submit"), act(client, second, drafts[1], "submit"))
+    assert sorted(answer.status_code for answer in answers) == [200, 409]
+    assert await EnterpriseAccount.filter(status="signing").count() == 1
+    assert await EnterpriseAccount.filter(status="draft").count() == 1

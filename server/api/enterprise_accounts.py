@@ -5,13 +5,14 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
-from sanic import Blueprint, Request, html, json, redirect
+from sanic import Blueprint, Request, html, json, raw, redirect
 from sanic.response import file as file_response
 from sanic_ext import openapi
 
 from server.api import console
 from server.api.http import RequestModel, client_ip, current_applicant, current_staff, json_body, parse
 from server.errors import DomainError, Gone, Invalid, Malformed, NotFound
+from server.services.accounts.staff import require_role
 from server.services.enterprise_accounts import authorisation, coverage, review, service
 from server.services.enterprise_accounts.service import AGENT_NOTICE
 
@@ -125,7 +126,7 @@ async def upload_license(request: Request, account_id: str):
     upload = request.files.get("file") if request.files else None
     if upload is None:
         raise Invalid("file", "请选择营业执照图片")
-    account = await service.store_license(request.app.ctx.settings, account, upload.name, upload.body)
+    account = await service.store_license(request.app.ctx.settings, account, upload.body)
     return json(await service.view(account), ensure_ascii=False)
 
 
@@ -313,6 +314,20 @@ async def review_license(request: Request, account_id: str):
     account = await review.account_for_staff(staff, account_id)
     path, content_type = service.license_file(request.app.ctx.settings, account)
     return _no_store(await file_response(path, mime_type=content_type))
+
+
+@bp.get("/api/v1/review/enterprise-accounts/<account_id:str>/evidence.zip")
+@openapi.summary("The account's evidence package for a notary: its chain entries, signature images, chain proof, README")
+@openapi.secured("bearer")
+@openapi.response(200, description="application/zip")
+@openapi.response(404, description="not in my authority's scope")
+async def review_evidence(request: Request, account_id: str):
+    staff = await current_staff(request)
+    require_role(staff, "reviewer", "admin")
+    account = await review.account_for_staff(staff, account_id)
+    package = await review.evidence_package(account, request.app.ctx.settings)
+    return raw(package, content_type="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="evidence-{account.id}.zip"'})
 
 
 @bp.post("/api/v1/review/enterprise-accounts/<account_id:str>/approve")

@@ -5,17 +5,20 @@ Either decision reaches the registrant by SMS (seed 001: 注册是否通过均�
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from tortoise.transactions import in_transaction
 
 from server import clock
 from server.errors import Invalid, NotFound
+from server.config import Settings
 from server.models.accounts import Staff
 from server.models.enterprise_accounts import STATUSES, AuthorisationRequest, AuthorisationSignature, EnterpriseAccount
 from server.models.signing import EvidenceEntry
 from server.services.accounts.staff import require_role
 from server.services.authorities import scope_prefix
 from server.services.enterprise_accounts import authorisation, service, states
+from server.services.signing import evidence
 from server.services.enterprise_accounts.states import STATUS_LABELS
 from server.services.notifications import messages as notifications
 
@@ -68,6 +71,17 @@ async def detail(staff: Staff, account_id) -> dict:
     return {**await service.view(account), "letter": authorisation.readable_letter(letter),
             "letter_hash": authorisation.letter_hash(letter), "confirmed_letter_hash": account.confirmed_letter_hash,
             "signatures": signatures, "license_content_type": account.license_content_type}
+
+
+async def evidence_package(account: EnterpriseAccount, settings: Settings) -> bytes:
+    """The signing module's notary package for the account's entries, with the legal representative's signatures."""
+    images = {}
+    for seq, image_path in await AuthorisationSignature.filter(account_id=account.id).values_list(
+            "evidence_seq", "image_path"):
+        path = Path(settings.signing.evidence_dir) / image_path
+        if path.exists():
+            images[f"signatures/{seq}-legal_rep.png"] = path.read_bytes()
+    return await evidence.export_package(account.id, settings.signing.evidence_dir, images)
 
 
 def _masked_evidence(payload: str) -> dict:

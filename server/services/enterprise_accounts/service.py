@@ -12,12 +12,14 @@ import secrets
 import uuid
 from pathlib import Path
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from server import clock
 from server.cache import Cache
 from server.config import Settings
 from server.errors import Conflict, Invalid, NotFound, TooLarge
+from server.models.accounts import Applicant
 from server.models.enterprise_accounts import REGISTRANTS, AccountEvent, AuthorisationRequest, EnterpriseAccount
 from server.models.names import RegisteredEntity
 from server.services import authorities
@@ -127,10 +129,12 @@ async def _registered(credit_code: str, entity_name: str) -> RegisteredEntity:
 
 
 async def _refuse_if_taken(credit_code: str, except_id=None) -> None:
+    """Conflict while another account of the enterprise is live; one whose signing period ran out is expired first."""
     query = EnterpriseAccount.filter(live_credit_code=credit_code)
     if except_id is not None:
         query = query.exclude(id=except_id)
-    if await query.exists():
+    holder = await query.first()
+    if holder is not None and (await authorisation.expire_if_due(holder)).status in states.LIVE_STATUSES:
         raise Conflict(states.TAKEN, field="credit_code")
 
 
@@ -162,13 +166,13 @@ async def edit(account: EnterpriseAccount, body: dict) -> EnterpriseAccount:
     return account
 
 
-async def store_license(settings: Settings, account: EnterpriseAccount, filename: str, data: bytes) -> EnterpriseAccount:
+async def store_license(settings: Settings, account: EnterpriseAccount, data: bytes) -> EnterpriseAccount:
     """The business-license image (营业执照): checked and cleaned like every attachment; a non-key edit."""
     if account.status not in EDITABLE_STATUSES:
         raise Conflict(f"法人注册当前状态为「{STATUS_LABELS[account.status]}」，不能修改")
     if len(data) > settings.uploads.max_bytes:
         raise TooLarge(f"文件不能超过 {settings.uploads.max_bytes // (1024 * 1024)} MB", field="file")
-    prepared = await asyncio.to_thread(attachments.prepare, data, ["image/jpeg", "image/png", "application/pdf"])
+    prepared = await asyncio.to_thread(attachments.prepare, data, settings.uploads.allowed_types)
     extension = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}[prepared.content_type]
     relative = Path("enterprise-accounts") / str(account.id) / f"{secrets.token_hex(16)}.{extension}"
     target = Path(settings.uploads.dir) / relative
@@ -274,8 +278,15 @@ async def get_for_legal_rep(account_id) -> EnterpriseAccount:
 
 
 async def list_for_applicant(applicant_id: int) -> list[dict]:
-    accounts = await EnterpriseAccount.filter(applicant_id=applicant_id).order_by("-updated_at")
-    return [summary(await authorisation.expire_if_due(account)) for account in accounts]
+    """法人注册结果: the registrations I made, and those naming me as legal representative (by my verified phone),
+    each with my_role, so a legal representative finds the authority they may revoke."""
+    applicant = await Applicant.get_or_none(id=applicant_id)
+    mine = Q(applicant_id=applicant_id)
+    if applicant is not None and applicant.phone:
+        mine |= Q(legal_rep_phone=applicant.phone, registrant="agent")
+    accounts = await EnterpriseAccount.filter(mine).order_by("-updated_at")
+    return [{**summary(await authorisation.expire_if_due(account)),
+             "my_role": "registrant" if account.applicant_id == applicant_id else "legal_rep"} for account in accounts]
 
 
 def _uuid(value) -> uuid.UUID | None:
