@@ -89,6 +89,8 @@ async def test_agent_registers_and_the_legal_representative_signs_from_the_sms_l
     shown_link = submitted.json()["signing"]["link"]
     [link] = await signing_links(client, server, "13800001111")
     assert link == shown_link and "48小时" in (await delivered_sms(client, server, "13800001111"))[0]["text"]
+    # The link's token is kept only hashed: once sent, the outbox row no longer holds it.
+    assert (await OutboxMessage.get(template="account_signing_link")).params["link"] == "******"
 
     letter = (await client.get(f"/api/v1/authorisations/{token(link)}")).json()
     assert letter["letter"]["title"] == "法定代表人授权委托书"

@@ -34,7 +34,7 @@ TEMPLATES = {
     "account_result": "「{entity}」法人注册{result}。",
 }
 # Parameters that must not outlive delivery in the outbox table (the code itself is kept only hashed).
-SECRET_PARAMS = {"sms_code": ("code",)}
+SECRET_PARAMS = {"sms_code": ("code",), "account_signing_link": ("link",)}
 SMS_CODE_DIGITS = 6
 
 # Per-phone windows like the providers' own: (config key, seconds).
