@@ -6,6 +6,7 @@ weekly table divides each Friday's accounts by today's registered entities.
 """
 from __future__ import annotations
 
+from bisect import bisect_left
 from datetime import date, datetime, time, timedelta
 
 from tortoise.expressions import Subquery
@@ -103,6 +104,17 @@ async def weekly(staff: Staff, authority_code: str | None, start: date | None, e
     registered = await _registered_by_authority(prefix)
     accounts = await (EnterpriseAccount.filter(authority_id__startswith=prefix, approved_at__not_isnull=True)
                       .values_list("authority_id", "approved_at", "revoked_at"))
+    # Per area, the sorted approval and revocation times: each Friday's counts are then two binary searches.
+    approvals: dict[str, list] = {area.code: [] for area in areas}
+    revocations: dict[str, list] = {area.code: [] for area in areas}
+    for code, approved, revoked in accounts:
+        area = next((a.code for a in areas if code.startswith(scope_prefix(a))), None)
+        if area is not None:
+            approvals[area].append(approved)
+            if revoked is not None:
+                revocations[area].append(revoked)
+    for times in (*approvals.values(), *revocations.values()):
+        times.sort()
     days = fridays(start, end)
     rows = []
     for friday in days:
@@ -110,10 +122,9 @@ async def weekly(staff: Staff, authority_code: str | None, start: date | None, e
         cutoff = datetime.combine(friday + timedelta(days=1), time(), tzinfo=clock.CHINA)
         week_start = cutoff - timedelta(days=7)
         for area in areas:
-            area_prefix = scope_prefix(area)
-            mine = [(approved, revoked) for code, approved, revoked in accounts if code.startswith(area_prefix)]
-            held = sum(1 for approved, revoked in mine if approved < cutoff and (revoked is None or revoked >= cutoff))
-            new = sum(1 for approved, _ in mine if week_start <= approved < cutoff)
+            approved, revoked = approvals[area.code], revocations[area.code]
+            held = bisect_left(approved, cutoff) - bisect_left(revoked, cutoff)
+            new = bisect_left(approved, cutoff) - bisect_left(approved, week_start)
             whole = _sum_under(registered, area)
             rows.append({"friday": friday.isoformat(), "code": area.code, "name": area.name, "registered": whole,
                          "with_account": held, "new_this_week": new, "share": _share(held, whole)})
