@@ -369,6 +369,11 @@ async def test_coverage_per_authority_against_the_campaign_targets_and_the_frida
     assert table[("2026-08-07", "451402")]["with_account"] == 1
     assert table[("2026-08-14", "451402")]["with_account"] == 2
     assert table[("2026-08-14", "451402")]["new_this_week"] == 1
+    sheet = await client.get("/api/v1/stats/enterprise-accounts/weekly", headers=staff["headers"],
+                             params={"from": "2026-08-01", "to": "2026-08-14", "format": "csv"})
+    assert sheet.headers["content-type"].startswith("text/csv")
+    lines = sheet.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("统计日（周五）,登记机关代码") and "2026-08-14,451402,江州区,5,2,1,40.00%" in lines
     bad = await client.get("/api/v1/stats/enterprise-accounts/weekly", headers=staff["headers"],
                            params={"from": "08/01"})
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "from"

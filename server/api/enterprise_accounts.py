@@ -5,7 +5,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
-from sanic import Blueprint, Request, html, json, raw, redirect
+from sanic import Blueprint, Request, html, json, raw, redirect, text
 from sanic.response import file as file_response
 from sanic_ext import openapi
 
@@ -377,14 +377,17 @@ async def coverage_now(request: Request):
 
 
 @bp.get("/api/v1/stats/enterprise-accounts/weekly")
-@openapi.summary("The Friday table (周统计): per authority and Friday, accounts approved by that Friday and the share")
+@openapi.summary("The Friday table (周统计): per authority and Friday, accounts held at the end of that Friday and the share; ?format=csv for the 统计表")
 @openapi.secured("bearer")
 @openapi.response(200, description="{authority, fridays: [YYYY-MM-DD], rows: [{friday, code, name, registered, with_account, new_this_week, share}]}")
 @openapi.response(422, description="from/to not dates, or more than 53 weeks")
 async def coverage_weekly(request: Request):
     staff = await current_staff(request)
-    return json(await coverage.weekly(staff, request.args.get("authority"), _day(request, "from"), _day(request, "to")),
-                ensure_ascii=False)
+    table = await coverage.weekly(staff, request.args.get("authority"), _day(request, "from"), _day(request, "to"))
+    if request.args.get("format") == "csv":
+        return text(coverage.weekly_csv(table), content_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="enterprise-accounts-weekly-{table["authority"]["code"]}.csv"'})
+    return json(table, ensure_ascii=False)
 
 
 # --- the console (综合业务系统): the account queue and one account with its letter and evidence ---------------------

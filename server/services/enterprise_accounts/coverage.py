@@ -6,6 +6,8 @@ weekly table divides each Friday's accounts by today's registered entities.
 """
 from __future__ import annotations
 
+import csv
+import io
 from bisect import bisect_left
 from datetime import date, datetime, time, timedelta
 
@@ -130,3 +132,18 @@ async def weekly(staff: Staff, authority_code: str | None, start: date | None, e
                          "with_account": held, "new_this_week": new, "share": _share(held, whole)})
     return {"authority": {"code": root.code, "name": root.name}, "fridays": [d.isoformat() for d in days],
             "rows": rows}
+
+
+CSV_HEADER = ("统计日（周五）", "登记机关代码", "登记机关", "存续市场主体数", "已注册法人账号数", "本周新增", "注册率")
+
+
+def weekly_csv(table: dict) -> str:
+    """The Friday table as the office receives it (附件 2 统计表): UTF-8 with BOM so spreadsheet programs read the Chinese."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for row in table["rows"]:
+        share = "" if row["share"] is None else f"{row['share'] * 100:.2f}%"
+        writer.writerow((row["friday"], row["code"], row["name"], row["registered"], row["with_account"],
+                         row["new_this_week"], share))
+    return "\ufeff" + buffer.getvalue()
