@@ -9,7 +9,7 @@ from playwright.async_api import async_playwright
 from server.models.enterprise_accounts import EnterpriseAccount
 from server.models.signing import EvidenceEntry
 from tests.helpers import STAFF_PASSWORD, create_registered, create_staff, login_applicant
-from tests.test_enterprise_accounts import LEGAL_REP_ID, AGENT_ID, act, register, signing_links, token
+from tests.test_enterprise_accounts import AGENT_ID, LEGAL_REP_ID, act, register, signing_links
 
 CHROMIUM = {"executable_path": "/usr/bin/chromium",
             "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]}
