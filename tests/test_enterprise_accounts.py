@@ -319,6 +319,9 @@ async def test_the_legal_representative_revokes_the_agents_authority(client, ser
     reviewer = await create_staff(client, "reviewer-jz", "reviewer", "451402")
     await client.post(f"/api/v1/review/enterprise-accounts/{draft['id']}/approve", headers=reviewer["headers"])
 
+    change = await client.post("/api/v1/applications", headers=agent["headers"], json={
+        "business_type": "change", "entity_type": "llc", "authority_code": "451402", "credit_code": entity.credit_code})
+    assert change.status_code == 201, change.text
     # The legal representative, logged in with their own verified phone, finds the account their agent holds.
     legal_rep = await login_applicant(client, "openid-legal-rep")
     code = (await client.post("/_mock/wx/phone-code", json={"phone": "13800001111"})).json()["code"]
@@ -331,9 +334,13 @@ async def test_the_legal_representative_revokes_the_agents_authority(client, ser
     revoked = await act(client, legal_rep, draft, "revoke",
                         {"verify_result": await face_result(client, "李明", LEGAL_REP_ID)})
     assert revoked.status_code == 200 and revoked.json()["status"] == "revoked"
-    change = await client.post("/api/v1/applications", headers=agent["headers"], json={
+    again = await client.post("/api/v1/applications", headers=agent["headers"], json={
         "business_type": "change", "entity_type": "llc", "authority_code": "451402", "credit_code": entity.credit_code})
-    assert change.status_code == 403
+    assert again.status_code == 403
+    # The draft made while the authority stood can no longer be filed.
+    filed = await client.post(f"/api/v1/applications/{change.json()['id']}/submit", json={"flow": "cloud"},
+                              headers=agent["headers"])
+    assert filed.status_code == 403 and filed.json()["error"]["code"] == "enterprise_account_required"
     # The enterprise may register again.
     assert (await client.post("/api/v1/enterprise-accounts", json=form(entity),
                               headers=legal_rep["headers"])).status_code == 201
