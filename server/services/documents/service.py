@@ -1,7 +1,7 @@
 """Generated documents of a filing: made from the locked snapshot, stored, listed, and the platform-signed PDF.
 
-The 申请书 (and the 章程 from the model text, when chosen) are generated when 云帮办通过 locks the materials, in
-the lock's transaction, and their SHA-256 are recorded with it; before a lock (drafts, 一般流程) they are made
+The 申请书 (and the 章程 from the model text, when chosen) are rendered when 云帮办通过 locks the materials, just
+before the lock's transaction, and recorded with the lock; before a lock (drafts, 一般流程) they are made
 from the current materials on request. Each is fully determined by the materials whose hash it prints. When the
 last required signature arrives, signed.pdf is made: the documents with every signature in its box, an evidence
 page per signature, and the platform's PAdES signature.
@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import json
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -60,10 +61,21 @@ async def _target(application: Application) -> tuple[dict, str]:
     return materials, materials_hash(materials)
 
 
-async def _render(settings: Settings, application_id, materials: dict, digest: str,
-                  connection=None) -> list[tuple[content.Document, bytes, int]]:
+@dataclass(frozen=True)
+class PreparedDocument:
+    """A rendered and stored document waiting for its row (sha256 empty when the row already exists)."""
+    kind: str
+    title: str
+    sha256: str
+    pages: int
+    size: int
+    storage_key: str
+
+
+async def _render(settings: Settings, application_id, materials: dict,
+                  digest: str) -> list[tuple[content.Document, bytes, int]]:
     reference = filing_reference(application_id)
-    authority = await authority_name(materials["authority_code"], connection)
+    authority = await authority_name(materials["authority_code"])
     documents = content.documents_for(materials, reference, authority)
     footer = render.Footer(reference, digest, verify_url(settings))
     cache_dir = settings.documents.font_cache_dir
@@ -74,22 +86,36 @@ async def _render(settings: Settings, application_id, materials: dict, digest: s
     return await asyncio.to_thread(work)
 
 
-async def generate(settings: Settings, application: Application, materials: dict, digest: str,
-                   connection=None) -> list[GeneratedDocument]:
-    """The documents of these materials, made and stored once (the same materials give the same bytes)."""
-    existing = {doc.kind: doc for doc in await GeneratedDocument.filter(
-        application_id=application.id, materials_hash=digest).exclude(kind=SIGNED).using_db(connection)}
-    rendered = await _render(settings, application.id, materials, digest, connection)
-    result = []
-    for document, data, pages in rendered:
-        if document.kind in existing:
-            result.append(existing[document.kind])
+async def prepare(settings: Settings, application: Application, materials: dict,
+                  digest: str) -> list[PreparedDocument]:
+    """Render and store the documents of these materials (no rows yet). Kept out of any transaction: rendering
+    takes seconds, and on SQLite an open transaction holds the one connection for the whole server."""
+    known = set(await GeneratedDocument.filter(application_id=application.id, materials_hash=digest)
+                .exclude(kind=SIGNED).values_list("kind", flat=True))
+    prepared = []
+    for document, data, pages in await _render(settings, application.id, materials, digest):
+        if document.kind in known:
+            prepared.append(PreparedDocument(document.kind, document.title, "", pages, 0, ""))
             continue
         digest_of_file = _sha256(data)
         key = f"{application.id}/{digest_of_file}.pdf"
         await storage.put_file(settings, key, data)
-        values = dict(application_id=application.id, kind=document.kind, title=document.title, materials_hash=digest,
-                      sha256=digest_of_file, pages=pages, size=len(data), storage_key=key)
+        prepared.append(PreparedDocument(document.kind, document.title, digest_of_file, pages, len(data), key))
+    return prepared
+
+
+async def record(application: Application, digest: str, prepared: list[PreparedDocument],
+                 connection=None) -> list[GeneratedDocument]:
+    """The rows of prepared documents; a row already there (same materials, same bytes) is kept."""
+    result = []
+    for item in prepared:
+        existing = await GeneratedDocument.get_or_none(application_id=application.id, materials_hash=digest,
+                                                       kind=item.kind).using_db(connection)
+        if existing is not None:
+            result.append(existing)
+            continue
+        values = dict(application_id=application.id, kind=item.kind, title=item.title, materials_hash=digest,
+                      sha256=item.sha256, pages=item.pages, size=item.size, storage_key=item.storage_key)
         if connection is not None:
             result.append(await GeneratedDocument.create(**values, using_db=connection))
             continue
@@ -99,8 +125,14 @@ async def generate(settings: Settings, application: Application, materials: dict
         except IntegrityError:
             # Two requests made the same document at once: the bytes are the same, keep the first row.
             result.append(await GeneratedDocument.get(application_id=application.id, materials_hash=digest,
-                                                      kind=document.kind))
+                                                      kind=item.kind))
     return result
+
+
+async def generate(settings: Settings, application: Application, materials: dict,
+                   digest: str) -> list[GeneratedDocument]:
+    """The documents of these materials, made and stored once (the same materials give the same bytes)."""
+    return await record(application, digest, await prepare(settings, application, materials, digest))
 
 
 def _sha256(data: bytes) -> str:

@@ -44,18 +44,25 @@ def _result(application: Application, **extra) -> dict:
 
 async def approve_and_lock(staff: Staff, application_id, origin: Origin, settings: Settings, wechat=None) -> dict:
     """云帮办通过: freeze the canonical snapshot of all materials and send every required signatory a link."""
+    # The documents are rendered from the materials before the transaction (rendering takes seconds); inside it,
+    # the locked row must still give the same materials, or the lock is refused and nothing changes.
+    application = await access.application_for_staff(staff, application_id, acting=True)
+    lifecycle.target_status("approve_lock", application.status)
+    snapshot = await canonical_materials(application)
+    snapshot_hash = materials_hash(snapshot)
+    prepared = await documents_service.prepare(settings, application, snapshot, snapshot_hash)
     async with in_transaction() as conn:
         application = await access.application_for_staff(staff, application_id, connection=conn, for_update=True,
                                                          acting=True)
         lifecycle.target_status("approve_lock", application.status)
-        snapshot = await canonical_materials(application)
-        snapshot_hash = materials_hash(snapshot)
+        if materials_hash(await canonical_materials(application)) != snapshot_hash:
+            raise access.conflict("materials_changed", "审查期间申请材料发生了变化，请刷新后重新审查")
         before = application.status
         await lifecycle.transition(application, "approve_lock", access.staff_actor(staff), connection=conn,
                                    snapshot=snapshot, snapshot_hash=snapshot_hash, due_at=None)
         # The 申请书 (and 章程) the signatories will read, made from the snapshot and recorded with the lock.
         documents = [{"kind": doc.kind, "title": doc.title, "sha256": doc.sha256, "pages": doc.pages} for doc in
-                     await documents_service.generate(settings, application, snapshot, snapshot_hash, connection=conn)]
+                     await documents_service.record(application, snapshot_hash, prepared, connection=conn)]
         await _notify_applicant(application, "cloud_approved", {}, conn)
         requests = await signing.create_signing_requests(application, settings, connection=conn, wechat=wechat)
         await audit.record(staff, origin, "approve_lock", application, from_status=before,
