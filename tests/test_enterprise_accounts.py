@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from server.models.enterprise_accounts import EnterpriseAccount
 from server.models.notifications import OutboxMessage
+from server.models.review import AuditEntry
 from server.models.signing import EvidenceEntry
 from tests.helpers import (
     create_registered,
@@ -132,6 +133,8 @@ async def test_agent_registers_and_the_legal_representative_signs_from_the_sms_l
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
     [result] = [m for m in await delivered_sms(client, server, "13900002222") if m["template"] == "account_result"]
     assert "审核通过" in result["text"] and entity.name in result["text"]
+    audited = await AuditEntry.filter(action__startswith="account_").order_by("id").values_list("action", "username")
+    assert audited == [("account_view", "reviewer-cz"), ("account_approve", "reviewer-cz")]
 
     change = await client.post("/api/v1/applications", headers=agent["headers"], json={
         "business_type": "change", "entity_type": "llc", "authority_code": "451402", "credit_code": entity.credit_code})

@@ -11,6 +11,7 @@ from sanic_ext import openapi
 
 from server.api import console
 from server.api.http import RequestModel, client_ip, current_applicant, current_staff, json_body, parse
+from server.api.review import origin_of
 from server.errors import DomainError, Gone, Invalid, Malformed, NotFound
 from server.services.accounts.staff import require_role
 from server.services.enterprise_accounts import authorisation, coverage, review, service
@@ -303,7 +304,7 @@ async def review_queue(request: Request):
 @openapi.response(404, description="not in my authority's scope")
 async def review_detail(request: Request, account_id: str):
     staff = await current_staff(request)
-    return json(await review.detail(staff, account_id), ensure_ascii=False)
+    return json(await review.detail(staff, account_id, origin_of(request)), ensure_ascii=False)
 
 
 @bp.get("/api/v1/review/enterprise-accounts/<account_id:str>/license")
@@ -337,7 +338,7 @@ async def review_evidence(request: Request, account_id: str):
 @openapi.response(409, description="not awaiting review")
 async def review_approve(request: Request, account_id: str):
     staff = await current_staff(request)
-    account = await review.approve(staff, account_id)
+    account = await review.approve(staff, account_id, origin_of(request))
     return json(service.summary(account), ensure_ascii=False)
 
 
@@ -351,7 +352,7 @@ async def review_approve(request: Request, account_id: str):
 async def review_reject(request: Request, account_id: str):
     staff = await current_staff(request)
     body = parse(request, ReasonIn)
-    account = await review.reject(staff, account_id, body.reason)
+    account = await review.reject(staff, account_id, body.reason, origin_of(request))
     return json(service.summary(account), ensure_ascii=False)
 
 
@@ -414,7 +415,7 @@ async def console_queue(request: Request):
 
 async def _console_detail(request: Request, staff, account_id, status: int = 200, error: str | None = None,
                           done: str | None = None):
-    detail = await review.detail(staff, account_id)
+    detail = await review.detail(staff, account_id, origin_of(request))
     return console._page(request, "enterprise_account.html", status=status, staff=staff, account=detail, error=error,
                          done=done, can_act=staff.role == "reviewer",
                          csrf_token=console.csrf_token_for(request, request.cookies.get(console.SESSION_COOKIE, "")))
@@ -442,9 +443,9 @@ async def console_act(request: Request, account_id, action: str):
     console._check_csrf(request, console.csrf_token_for(request, request.cookies.get(console.SESSION_COOKIE, "")))
     try:
         if action == "approve":
-            await review.approve(staff, account_id)
+            await review.approve(staff, account_id, origin_of(request))
         else:
-            await review.reject(staff, account_id, request.form.get("reason") or "")
+            await review.reject(staff, account_id, request.form.get("reason") or "", origin_of(request))
     except DomainError as exc:
         return await _console_detail(request, staff, account_id, status=exc.status, error=exc.message)
     return redirect(f"/console/enterprise-accounts/{account_id}?done={action}", status=303)

@@ -21,6 +21,8 @@ from server.services.enterprise_accounts import authorisation, service, states
 from server.services.signing import evidence
 from server.services.enterprise_accounts.states import STATUS_LABELS
 from server.services.notifications import messages as notifications
+from server.services.review import audit
+from server.services.review.audit import Origin
 
 PAGE_SIZE = 20
 
@@ -52,9 +54,10 @@ async def account_for_staff(staff: Staff, account_id) -> EnterpriseAccount:
     return await authorisation.expire_if_due(account)
 
 
-async def detail(staff: Staff, account_id) -> dict:
+async def detail(staff: Staff, account_id, origin: Origin) -> dict:
     """Everything a reviewer checks: particulars (masked), the letter the legal representative confirmed, the evidence."""
     account = await account_for_staff(staff, account_id)
+    await audit.record(staff, origin, "account_view", detail=_audited(account))
     letter = authorisation.letter_of(account)
     signatures = []
     for signature in await AuthorisationSignature.filter(account_id=account.id).order_by("signed_at"):
@@ -91,18 +94,24 @@ def _masked_evidence(payload: str) -> dict:
                                            "geolocation", "face_verification", "signature_image_sha256", "letter_hash")}
 
 
-async def approve(staff: Staff, account_id) -> EnterpriseAccount:
+def _audited(account: EnterpriseAccount) -> dict:
+    return {"enterprise_account_id": str(account.id), "credit_code": account.credit_code}
+
+
+async def approve(staff: Staff, account_id, origin: Origin) -> EnterpriseAccount:
     require_role(staff, "reviewer")
     account = await account_for_staff(staff, account_id)
     async with in_transaction() as conn:
         moment = clock.now()
         await states.transition(account, "approve", _actor(staff), None, connection=conn, approved_at=moment,
                                 decided_at=moment, reject_reason=None)
+        await audit.record(staff, origin, "account_approve", from_status="pending_review", to_status="approved",
+                           detail=_audited(account), connection=conn)
         await _tell_registrant(account, "审核通过，可使用该账号办理变更、注销等业务", conn)
     return account
 
 
-async def reject(staff: Staff, account_id, reason: str) -> EnterpriseAccount:
+async def reject(staff: Staff, account_id, reason: str, origin: Origin) -> EnterpriseAccount:
     require_role(staff, "reviewer")
     reason = (reason or "").strip()
     if not reason:
@@ -113,6 +122,8 @@ async def reject(staff: Staff, account_id, reason: str) -> EnterpriseAccount:
     async with in_transaction() as conn:
         await states.transition(account, "reject", _actor(staff), reason, connection=conn, decided_at=clock.now(),
                                 reject_reason=reason)
+        await audit.record(staff, origin, "account_reject", from_status="pending_review", to_status="rejected",
+                           detail={**_audited(account), "reason": reason}, connection=conn)
         await _tell_registrant(account, f"审核未通过，原因：{reason}。请修改后重新提交", conn)
     return account
 
