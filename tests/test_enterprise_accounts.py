@@ -400,3 +400,39 @@ async def test_two_registrations_racing_for_one_enterprise_leave_exactly_one_liv
     assert sorted(answer.status_code for answer in answers) == [200, 409]
     assert await EnterpriseAccount.filter(status="signing").count() == 1
     assert await EnterpriseAccount.filter(status="draft").count() == 1
+
+
+async def test_bad_input_of_any_kind_is_a_4xx_naming_the_field_and_changes_nothing(client):
+    entity = await create_registered("崇左云帆科技有限公司")
+    me = await login_applicant(client)
+    good = form(entity)
+    cases = [
+        ({**good, "registrant": "boss"}, "registrant"), ({**good, "credit_code": 12345}, "credit_code"),
+        ({**good, "entity_name": ["崇左"]}, "entity_name"), ({**good, "legal_rep": "李明"}, "legal_rep"),
+        ({**good, "legal_rep": {**LEGAL_REP, "id_number": 451402}}, "legal_rep.id_number"),
+        ({**good, "legal_rep": {**LEGAL_REP, "id_type": None}}, "legal_rep.id_type"),
+        ({**good, "legal_rep": {**LEGAL_REP, "name": "x" * 65}}, "legal_rep.name"),
+        ({**good, "legal_rep": {**LEGAL_REP, "extra": 1}}, "legal_rep.extra"),
+        ({**good, "agent": None}, "agent"), ({**good, "agent": {**AGENT, "phone": None}}, "agent.phone"),
+        ({**good, "agent": {**AGENT, "id_number": LEGAL_REP_ID}}, "registrant"),
+        ({**form(entity, registrant="legal_rep"), "agent": AGENT}, "agent"), ({**good, "surprise": True}, "surprise"),
+        ({**good, "credit_code": entity.credit_code[:-1] + "0"}, "credit_code"),
+    ]
+    for body, field in cases:
+        response = await client.post("/api/v1/enterprise-accounts", json=body, headers=me["headers"])
+        assert response.status_code == 422, (field, response.text)
+        assert response.json()["error"]["field"] == field, (field, response.text)
+    for raw_body in (b"[]", b"not json", b""):
+        response = await client.post("/api/v1/enterprise-accounts", content=raw_body, headers=me["headers"])
+        assert response.status_code == 400
+    assert await EnterpriseAccount.all().count() == 0
+    account = await register(client, me, entity)
+    for path, body in (("submit", {"verify_result": 5}), ("submit", {"flow": "cloud"}), ("revoke", {})):
+        response = await act(client, me, account, path, body)
+        assert 400 <= response.status_code < 500, response.text
+    text_file = await client.post(f"/api/v1/enterprise-accounts/{account['id']}/license", headers=me["headers"],
+                                  files={"file": ("license.png", b"not an image", "image/png")})
+    assert text_file.status_code == 422 and text_file.json()["error"]["field"] == "file"
+    for url in ("/api/v1/enterprise-accounts/not-a-uuid", "/api/v1/authorisations/not-a-token", "/a/not-a-token"):
+        assert (await client.get(url, headers=me["headers"])).status_code == 404
+    assert (await read(client, me, account))["status"] == "draft"
