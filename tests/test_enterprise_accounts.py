@@ -7,6 +7,8 @@ import json
 import zipfile
 from datetime import date, timedelta
 
+from pypdf import PdfReader
+
 from server.models.enterprise_accounts import EnterpriseAccount
 from server.models.notifications import OutboxMessage
 from server.models.review import AuditEntry
@@ -96,6 +98,9 @@ async def test_agent_registers_and_the_legal_representative_signs_from_the_sms_l
     letter = (await client.get(f"/api/v1/authorisations/{token(link)}")).json()
     assert letter["letter"]["title"] == "法定代表人授权委托书"
     assert LEGAL_REP_ID not in str(letter) and AGENT_ID not in str(letter)
+    unsigned = await client.get(f"/api/v1/authorisations/{token(link)}/letter.pdf")
+    assert unsigned.status_code == 200 and unsigned.content.startswith(b"%PDF")
+    assert "兹委托 王芳 为本单位代理人" in PdfReader(io.BytesIO(unsigned.content)).pages[0].extract_text().replace("\n", "")
     page = await client.get(f"/a/{token(link)}")
     assert page.status_code == 200 and "法定代表人授权委托书" in page.text and LEGAL_REP_ID not in page.text
 
@@ -121,6 +126,12 @@ async def test_agent_registers_and_the_legal_representative_signs_from_the_sms_l
     detail = (await client.get(f"/api/v1/review/enterprise-accounts/{draft['id']}", headers=reviewer["headers"])).json()
     assert detail["signatures"][0]["current"] and detail["signatures"][0]["entry_hash"] == entry.entry_hash
     assert LEGAL_REP_ID not in str(detail) and AGENT_ID not in str(detail)
+    pdf = await client.get(f"/api/v1/review/enterprise-accounts/{draft['id']}/letter.pdf", headers=reviewer["headers"])
+    assert pdf.headers["content-type"] == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "法定代表人授权委托书" in text and "王芳" in text and entry.entry_hash in text.replace("\n", "")
+    assert LEGAL_REP_ID not in text and AGENT_ID not in text
+    assert len(PdfReader(io.BytesIO(pdf.content)).pages[0].images) == 1  # the signature
     package = await client.get(f"/api/v1/review/enterprise-accounts/{draft['id']}/evidence.zip",
                                headers=reviewer["headers"])
     with zipfile.ZipFile(io.BytesIO(package.content)) as archive:

@@ -1,6 +1,7 @@
 """Legal-person account routes (seed 001): the registrant's, the legal representative's link, staff review, coverage."""
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -14,7 +15,7 @@ from server.api.http import RequestModel, client_ip, current_applicant, current_
 from server.api.review import origin_of
 from server.errors import DomainError, Gone, Invalid, Malformed, NotFound
 from server.services.accounts.staff import require_role
-from server.services.enterprise_accounts import authorisation, coverage, review, service
+from server.services.enterprise_accounts import authorisation, coverage, letter_pdf, review, service
 from server.services.enterprise_accounts.service import AGENT_NOTICE
 
 bp = Blueprint("enterprise_accounts")
@@ -220,6 +221,17 @@ async def authorisation_view(request: Request, token: str):
     return json(await authorisation.signing_view(signing_request, request.app.ctx.settings), ensure_ascii=False)
 
 
+@bp.get("/api/v1/authorisations/<token>/letter.pdf")
+@openapi.summary("The 授权委托书 behind a link as a PDF, to read or print before signing (IDs and phones masked)")
+@openapi.response(200, description="application/pdf")
+@openapi.response(410, description="link no longer valid")
+async def authorisation_letter(request: Request, token: str):
+    signing_request = await authorisation.live_request(token)
+    pdf = await asyncio.to_thread(letter_pdf.render_letter, signing_request.letter, signing_request.letter_hash,
+                                  request.app.ctx.settings.documents.font_cache_dir)
+    return _no_store(raw(pdf, content_type="application/pdf"))
+
+
 @bp.post("/api/v1/authorisations/<token>/face")
 @openapi.summary("Check the legal representative's WeChat face-verification result")
 @openapi.body({"application/json": FaceIn})
@@ -315,6 +327,19 @@ async def review_license(request: Request, account_id: str):
     account = await review.account_for_staff(staff, account_id)
     path, content_type = service.license_file(request.app.ctx.settings, account)
     return _no_store(await file_response(path, mime_type=content_type))
+
+
+@bp.get("/api/v1/review/enterprise-accounts/<account_id:str>/letter.pdf")
+@openapi.summary("The account's current 授权委托书 as a PDF; with the signature and its evidence once signed")
+@openapi.secured("bearer")
+@openapi.response(200, description="application/pdf")
+@openapi.response(404, description="not in my authority's scope")
+async def review_letter(request: Request, account_id: str):
+    staff = await current_staff(request)
+    account = await review.account_for_staff(staff, account_id)
+    pdf = await review.current_letter_pdf(account, request.app.ctx.settings)
+    return _no_store(raw(pdf, content_type="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="authorisation-{account.id}.pdf"'}))
 
 
 @bp.get("/api/v1/review/enterprise-accounts/<account_id:str>/evidence.zip")

@@ -4,6 +4,7 @@ Either decision reaches the registrant by SMS (seed 001: 注册是否通过均�
 """
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from server.models.enterprise_accounts import STATUSES, AuthorisationRequest, Au
 from server.models.signing import EvidenceEntry
 from server.services.accounts.staff import require_role
 from server.services.authorities import scope_prefix
-from server.services.enterprise_accounts import authorisation, service, states
+from server.services.enterprise_accounts import authorisation, letter_pdf, service, states
 from server.services.signing import evidence
 from server.services.enterprise_accounts.states import STATUS_LABELS
 from server.services.notifications import messages as notifications
@@ -74,6 +75,27 @@ async def detail(staff: Staff, account_id, origin: Origin) -> dict:
     return {**await service.view(account), "letter": authorisation.readable_letter(letter),
             "letter_hash": authorisation.letter_hash(letter), "confirmed_letter_hash": account.confirmed_letter_hash,
             "signatures": signatures, "license_content_type": account.license_content_type}
+
+
+async def current_letter_pdf(account: EnterpriseAccount, settings: Settings) -> bytes:
+    """The current letter; signed (signature and evidence printed) when the legal representative signed this text."""
+    letter = authorisation.letter_of(account)
+    digest = authorisation.letter_hash(letter)
+    signature = await AuthorisationSignature.filter(account_id=account.id, letter_hash=digest).order_by(
+        "-signed_at").first()
+    signed = None
+    if signature is not None:
+        entry = await EvidenceEntry.get(seq=signature.evidence_seq)
+        payload = json.loads(entry.payload)
+        face = payload.get("face_verification") or {}
+        signed = letter_pdf.SignedBy(
+            image_png=(Path(settings.signing.evidence_dir) / signature.image_path).read_bytes(),
+            evidence=(("签署时间", signature.signed_at.astimezone(clock.CHINA).strftime("%Y-%m-%d %H:%M:%S（北京时间）")),
+                      ("人脸核验编号", str(face.get("id") or "")), ("IP 地址", str(payload.get("ip") or "")),
+                      ("设备", str(payload.get("user_agent") or "")), ("证据序号", str(entry.seq)),
+                      ("证据哈希", entry.entry_hash), ("前序哈希", entry.prev_hash)))
+    return await asyncio.to_thread(letter_pdf.render_letter, letter, digest, settings.documents.font_cache_dir,
+                                   signed)
 
 
 async def evidence_package(account: EnterpriseAccount, settings: Settings) -> bytes:
