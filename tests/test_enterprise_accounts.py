@@ -342,6 +342,8 @@ async def test_the_legal_representative_revokes_the_agents_authority(client, ser
     await client.post("/api/v1/mp/phone", json={"code": code}, headers=legal_rep["headers"])
     [listed] = (await client.get("/api/v1/enterprise-accounts", headers=legal_rep["headers"])).json()
     assert listed["id"] == draft["id"] and listed["my_role"] == "legal_rep" and listed["status"] == "approved"
+    assert (await read(client, legal_rep, draft))["agent"]["name"] == "王芳"
+    assert (await act(client, legal_rep, draft, "cancel")).status_code == 404  # reading is not acting for the agent
     not_him = await act(client, legal_rep, draft, "revoke",
                         {"verify_result": await face_result(client, "王芳", AGENT_ID)})
     assert not_him.status_code == 422

@@ -90,13 +90,13 @@ async def list_mine(request: Request):
 
 
 @bp.get("/api/v1/enterprise-accounts/<account_id:str>")
-@openapi.summary("One of my registrations with its state, what it means and its history")
+@openapi.summary("One of my registrations (or one naming me, by my verified phone, as legal representative) with its state, what it means and its history")
 @openapi.secured("bearer")
 @openapi.response(200, description=_ACCOUNT)
 @openapi.response(404, description="not found, or not mine")
 async def read(request: Request, account_id: str):
     me = await current_applicant(request)
-    account = await service.get_for_applicant(me.id, account_id)
+    account = await service.readable_by(me.id, account_id)
     return json(await service.view(account), ensure_ascii=False)
 
 

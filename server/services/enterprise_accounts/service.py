@@ -269,6 +269,22 @@ async def get_for_applicant(applicant_id: int, account_id) -> EnterpriseAccount:
     return await authorisation.expire_if_due(account)
 
 
+async def readable_by(applicant_id: int, account_id) -> EnterpriseAccount:
+    """The registrant's account, or one naming the caller (by their verified phone) as its legal representative."""
+    account = await EnterpriseAccount.filter(_mine(await Applicant.get_or_none(id=applicant_id), applicant_id),
+                                             id=_uuid(account_id)).first()
+    if account is None:
+        raise NotFound("法人注册不存在")
+    return await authorisation.expire_if_due(account)
+
+
+def _mine(applicant: Applicant | None, applicant_id: int) -> Q:
+    mine = Q(applicant_id=applicant_id)
+    if applicant is not None and applicant.phone:
+        mine |= Q(legal_rep_phone=applicant.phone, registrant="agent")
+    return mine
+
+
 async def get_for_legal_rep(account_id) -> EnterpriseAccount:
     """Any logged-in person may ask to revoke; the face check then decides whether they are the legal representative."""
     account = await EnterpriseAccount.get_or_none(id=_uuid(account_id))
@@ -280,11 +296,8 @@ async def get_for_legal_rep(account_id) -> EnterpriseAccount:
 async def list_for_applicant(applicant_id: int) -> list[dict]:
     """法人注册结果: the registrations I made, and those naming me as legal representative (by my verified phone),
     each with my_role, so a legal representative finds the authority they may revoke."""
-    applicant = await Applicant.get_or_none(id=applicant_id)
-    mine = Q(applicant_id=applicant_id)
-    if applicant is not None and applicant.phone:
-        mine |= Q(legal_rep_phone=applicant.phone, registrant="agent")
-    accounts = await EnterpriseAccount.filter(mine).order_by("-updated_at")
+    accounts = await EnterpriseAccount.filter(_mine(await Applicant.get_or_none(id=applicant_id), applicant_id)).order_by(
+        "-updated_at")
     return [{**summary(await authorisation.expire_if_due(account)),
              "my_role": "registrant" if account.applicant_id == applicant_id else "legal_rep"} for account in accounts]
 
