@@ -1,4 +1,4 @@
-"""Operations: python -m server [serve|migrate|seed-demo|staff add|registry import|posters]."""
+"""Operations: python -m server [serve|migrate|seed-demo|staff add|registry import|posters|archive …|annual-reports …]."""
 from __future__ import annotations
 
 import argparse
@@ -103,6 +103,67 @@ async def _posters(settings: Settings) -> None:
     print(f"posters written for {made} service points under {settings.qrcode_dir}/")
 
 
+async def _archive(settings: Settings, args) -> int:
+    from server.cache import make_cache
+    from server.services.archive import bundles, ledger
+
+    async def work():
+        cache = make_cache(settings.cache.url)
+        try:
+            if args.archive_command == "verify":
+                result = await ledger.verify(settings)
+                for problem in result["problems"]:
+                    where = problem.get("path") or f"ledger seq {problem.get('seq')}"
+                    print(f"{problem.get('bundle_id') or '-'} {problem.get('credit_code') or '-'} {where}: "
+                          f"{problem['message']}", file=sys.stderr)
+                print(f"archive ledger: {result['entries']} entries, {result['bundles_checked']} bundles checked, "
+                      + ("all hashes match" if result["ok"] else f"{len(result['problems'])} problems"))
+                return 0 if result["ok"] else 1
+            if args.archive_command == "pending":
+                print(f"archived {await bundles.archive_pending(settings, cache)} finished filings")
+                return 0
+            bundles.require_directory(args.dir)
+            report = await bundles.import_scans(settings, cache, args.dir)
+            for where, message in report.errors:
+                print(f"{where}: {message}", file=sys.stderr)
+            print(f"scanned archives: {len(report.imported)} imported, {len(report.skipped)} already imported, "
+                  f"{len(report.errors)} rejected")
+            return 1 if report.errors else 0
+        finally:
+            await cache.close()
+
+    return await _with_db(settings, work)
+
+
+async def _annual_reports(settings: Settings, args) -> int:
+    from server.cache import make_cache
+    from server.services.annual_reports import reminders, reports
+
+    async def work():
+        if args.annual_command == "import":
+            report = await reports.import_file(args.file)
+            for number, message in report.errors:
+                print(f"{args.file}:{number}: {message}", file=sys.stderr)
+            print(f"annual reports: {report.read} lines read, {report.imported} imported, "
+                  f"{len(report.errors)} rejected")
+            return 1 if report.errors else 0
+        cache = make_cache(settings.cache.url)
+        try:
+            day = None
+            if args.date:
+                from datetime import date
+
+                day = date.fromisoformat(args.date)
+            result = await reminders.schedule(settings, cache, day)
+            print(f"annual-report reminders for {result['date']}: {result['scheduled']} scheduled"
+                  + (f" ({result['reason']})" if result.get("reason") else ""))
+            return 0
+        finally:
+            await cache.close()
+
+    return await _with_db(settings, work)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m server", description="一窗通 mini-program backend")
     parser.add_argument("--config", help="config file (default config.yaml or $YCT_CONFIG)")
@@ -123,6 +184,18 @@ def main(argv: list[str] | None = None) -> int:
     registry_import = registry.add_parser("import", help="import entities from a JSON Lines file (idempotent)")
     registry_import.add_argument("file", help='lines of {"name", "credit_code", "authority_code", "entity_type", "status"}')
     commands.add_parser("posters", help="QR codes and A4 posters (PNG, PDF) of every active service point")
+    archive = commands.add_parser("archive", help="the electronic archive (电子档案)").add_subparsers(
+        dest="archive_command", required=True)
+    archive.add_parser("verify", help="recompute the archive ledger and every bundle's file hashes (exit 1 on a problem)")
+    archive.add_parser("pending", help="archive every finished filing that has no bundle yet")
+    scans = archive.add_parser("import-scans", help="add scanned paper archives: DIR/<统一社会信用代码>/<files>")
+    scans.add_argument("dir")
+    annual = commands.add_parser("annual-reports", help="annual reports (年报) and their reminders").add_subparsers(
+        dest="annual_command", required=True)
+    annual_import = annual.add_parser("import", help="import filed reports: CSV with credit_code,year[,reported_on]")
+    annual_import.add_argument("file")
+    remind = annual.add_parser("remind", help="schedule today's reminders (or --date YYYY-MM-DD's), once per entity")
+    remind.add_argument("--date")
     args = parser.parse_args(argv)
 
     try:
@@ -151,6 +224,13 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_registry_import(settings, args))
         elif args.command == "posters":
             asyncio.run(_posters(settings))
+        elif args.command == "archive":
+            return asyncio.run(_archive(settings, args))
+        elif args.command == "annual-reports":
+            if args.annual_command == "import" and not os.path.isfile(args.file):
+                print(f"error: {args.file}: file not found", file=sys.stderr)
+                return 2
+            return asyncio.run(_annual_reports(settings, args))
     except DomainError as exc:
         print(f"error: {exc.field + ': ' if exc.field else ''}{exc.message}", file=sys.stderr)
         return 1

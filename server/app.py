@@ -12,6 +12,7 @@ from server.cache import make_cache
 from server.config import Settings
 from server.db import close_database, open_database
 from server.errors import install_error_handlers
+from server.services.annual_reports.reminders import install_scheduler
 from server.services.documents import prepare_documents
 from server.services.documents.pades import load_certificate
 from server.services.notifications.outbox import install_sender
@@ -60,6 +61,7 @@ def create_app(settings: Settings, name: str = "yct") -> Sanic:
     install_error_handlers(app)
     register_blueprints(app)
     install_sender(app)
+    install_scheduler(app)
 
     @app.before_server_start
     async def open_clients(app: Sanic):

@@ -199,6 +199,40 @@ class NotarySettings(_Section):
     timeout_seconds: float = Field(10.0, gt=0, le=60)
 
 
+class ArchiveSettings(_Section):
+    """The electronic archive (电子档案): 保管期限 of each outcome in years; null keeps a bundle for ever (永久)."""
+
+    retention_years_approved: int | None = Field(None, ge=1)
+    retention_years_rejected: int | None = Field(30, ge=1)
+    retention_years_withdrawn: int | None = Field(10, ge=1)
+    retention_years_scanned: int | None = Field(None, ge=1)
+    search_page_size_max: int = Field(100, ge=1, le=1000)
+
+
+class AnnualReportsSettings(_Section):
+    """年报 reminders: month-day dates inside 1 January – 30 June, each sent at most once per unreported entity."""
+
+    reminder_dates: list[str] = Field(default_factory=lambda: ["03-01", "05-01", "06-01", "06-20"])
+    # The server checks this often whether today is a reminder date (the command does the same on demand).
+    check_minutes: float = Field(60, gt=0, le=24 * 60)
+    scheduler_enabled: bool = True
+    batch_size: int = Field(5000, ge=100, le=100_000)
+
+    @field_validator("reminder_dates")
+    @classmethod
+    def _inside_reporting_period(cls, value: list[str]) -> list[str]:
+        from datetime import date
+
+        for item in value:
+            try:
+                day = date.fromisoformat(f"2024-{item}")
+            except ValueError:
+                raise ValueError(f"reminder date {item!r} is not MM-DD") from None
+            if day.month > 6:
+                raise ValueError(f"reminder date {item} is outside 1 January – 30 June")
+        return sorted(set(value))
+
+
 class Settings(_Section):
     mode: Literal["development", "production"] = "development"
     server: ServerSettings = Field(default_factory=ServerSettings)
@@ -216,6 +250,8 @@ class Settings(_Section):
     guides: GuidesSettings = Field(default_factory=GuidesSettings)
     documents: DocumentsSettings = Field(default_factory=DocumentsSettings)
     notary: NotarySettings = Field(default_factory=NotarySettings)
+    archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
+    annual_reports: AnnualReportsSettings = Field(default_factory=AnnualReportsSettings)
     public_base_url: str = ""
     home_province: str = Field("45", pattern=r"^\d{2}$")
     qrcode_dir: str = "qrcodes"

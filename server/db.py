@@ -18,6 +18,9 @@ MODEL_MODULES = [
     "server.models.guides",
     "server.models.documents",
     "server.models.enterprise_accounts",
+    "server.models.archive",
+    "server.models.licenses",
+    "server.models.annual_reports",
 ]
 MIGRATIONS_MODULE = "server.migrations"
 

@@ -157,6 +157,15 @@ class PhoneClient:
     def application(self, application_id: str) -> dict:
         return self.ok("GET", f"/api/v1/applications/{application_id}")
 
+    def license(self, application_id: str) -> dict:
+        """The approved filing's business license: how it is collected and where it stands."""
+        return self.ok("GET", f"/api/v1/applications/{application_id}/license")
+
+    def choose_license(self, application_id: str, method: str, **details) -> dict:
+        """electronic, window (pickup_authority_code: any authority of the city) or post (recipient_name,
+        recipient_phone, postal_address)."""
+        return self.ok("POST", f"/api/v1/applications/{application_id}/license", json={"method": method, **details})
+
     def flow_options(self, application_id: str) -> dict:
         return self.ok("GET", f"/api/v1/applications/{application_id}/flow-options")
 

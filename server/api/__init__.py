@@ -6,6 +6,7 @@ from server.api import console, review
 from server.api import guides
 from server.api import documents
 from server.api import enterprise_accounts
+from server.api import annual_reports, archive, console_after_approval, licenses
 
 
 def register_blueprints(app: Sanic) -> None:
@@ -26,3 +27,8 @@ def register_blueprints(app: Sanic) -> None:
     app.blueprint(guides.public)
     app.blueprint(enterprise_accounts.bp)
     app.blueprint(enterprise_accounts.console_bp)
+    app.blueprint(archive.bp)
+    app.blueprint(licenses.bp)
+    app.blueprint(licenses.applicant_bp)
+    app.blueprint(annual_reports.bp)
+    app.blueprint(console_after_approval.bp)

@@ -96,7 +96,7 @@ async def update(request: Request, application_id: str):
 async def withdraw(request: Request, application_id: str):
     me = await current_applicant(request)
     application = await applications.get_for_applicant(me.id, application_id)
-    application = await applications.withdraw(application, me.id)
+    application = await applications.withdraw(application, me.id, request.app.ctx.settings, request.app.ctx.cache)
     return json(await applications.application_view(application), ensure_ascii=False)
 
 

@@ -191,9 +191,10 @@ async def act(request: Request, application_id, action: str):
         elif action == "accept":
             await decisions.accept(staff, application_id, origin)
         elif action == "approve":
-            await decisions.approve(staff, application_id, origin)
+            await decisions.approve(staff, application_id, origin, request.app.ctx.settings, request.app.ctx.cache)
         else:
-            await decisions.reject(staff, application_id, request.form.get("reason") or "", origin)
+            await decisions.reject(staff, application_id, request.form.get("reason") or "", origin,
+                                   request.app.ctx.settings, request.app.ctx.cache)
     except DomainError as exc:
         return await _detail_page(request, staff, application_id, status=exc.status, error=exc.message)
     return redirect(f"/console/applications/{application_id}?done={action}", status=303)

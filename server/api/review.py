@@ -170,7 +170,8 @@ async def accept(request: Request, application_id):
 @openapi.response(409, description="not accepted")
 async def approve(request: Request, application_id):
     staff = await current_staff(request)
-    return json(await decisions.approve(staff, application_id, origin_of(request)))
+    ctx = request.app.ctx
+    return json(await decisions.approve(staff, application_id, origin_of(request), ctx.settings, ctx.cache))
 
 
 @bp.post("/applications/<application_id:uuid>/reject")
@@ -182,4 +183,5 @@ async def approve(request: Request, application_id):
 async def reject(request: Request, application_id):
     staff = await current_staff(request)
     body = parse(request, RejectIn)
-    return json(await decisions.reject(staff, application_id, body.reason, origin_of(request)))
+    ctx = request.app.ctx
+    return json(await decisions.reject(staff, application_id, body.reason, origin_of(request), ctx.settings, ctx.cache))

@@ -8,7 +8,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('yct', '0010_documents')]
+    dependencies = [('yct', '0017_after_approval')]
 
     initial = False
 

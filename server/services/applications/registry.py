@@ -14,12 +14,13 @@ from server.models.applications import ENTITY_TYPES
 from server.models.names import REGISTRY_STATUSES, RegisteredEntity, RetiredName
 from server.services import authorities
 from server.services.applications import divisions, names
-from server.services.applications.identifiers import credit_code_problem
+from server.services.applications.identifiers import credit_code_problem, mobile_problem
 
 IMPORT_BATCH = 2000
 _UPDATED_COLUMNS = ("name", "trade_name", "trade_pinyin", "industry", "org_form", "authority_code", "city_code",
-                    "entity_type", "status", "status_date", "investors", "updated_at")
-_LINE_FIELDS = {"name", "credit_code", "authority_code", "entity_type", "status", "status_date", "investors"}
+                    "entity_type", "status", "status_date", "investors", "liaison_phone", "updated_at")
+_LINE_FIELDS = {"name", "credit_code", "authority_code", "entity_type", "status", "status_date", "investors",
+                "liaison_phone"}
 
 
 def _status_date(value, status: str, field_name: str = "status_date") -> datetime | None:
@@ -59,7 +60,7 @@ def _investors(value) -> list[dict] | None:
 
 
 def entity_row(name, credit_code, authority_code, entity_type, status, status_date=None,
-               investors=None) -> RegisteredEntity:
+               investors=None, liaison_phone=None) -> RegisteredEntity:
     """A validated, parsed registry row (not saved); Invalid names the bad field."""
     if not isinstance(name, str) or not names.normalise(name) or len(names.normalise(name)) > 128:
         raise Invalid("name", "名称应为1至128个字的文本")
@@ -74,11 +75,13 @@ def entity_row(name, credit_code, authority_code, entity_type, status, status_da
         raise Invalid("entity_type", f"主体类型应为 {'、'.join(ENTITY_TYPES)} 之一")
     if status not in REGISTRY_STATUSES:
         raise Invalid("status", f"状态应为 {'、'.join(REGISTRY_STATUSES)} 之一")
+    if liaison_phone is not None and (not isinstance(liaison_phone, str) or mobile_problem(liaison_phone)):
+        raise Invalid("liaison_phone", "联络员手机号应为11位手机号码")
     name = names.normalise(name)
     row = RegisteredEntity(
         name=name, credit_code=credit_code, authority_code=authority_code,
         city_code=authorities.city_code(authority_code), entity_type=entity_type, status=status,
-        status_date=_status_date(status_date, status), investors=_investors(investors),
+        status_date=_status_date(status_date, status), investors=_investors(investors), liaison_phone=liaison_phone,
         updated_at=clock.now(), **names.parsed_for_registry(name, entity_type, authority_code),
     )
     row.status_date_given = status_date is not None
@@ -87,22 +90,24 @@ def entity_row(name, credit_code, authority_code, entity_type, status, status_da
 
 def _keep_known(row: RegisteredEntity, existing: RegisteredEntity) -> None:
     """Re-importing an exit without a date keeps the date first recorded, so a repeat import changes nothing;
-    a line without investors keeps the investors already known."""
+    a line without investors (or without a liaison phone) keeps what is already known."""
     if not row.status_date_given and existing.status == row.status and existing.status_date is not None:
         row.status_date = existing.status_date
     if row.investors is None:
         row.investors = existing.investors
+    if row.liaison_phone is None:
+        row.liaison_phone = existing.liaison_phone
 
 
 async def upsert_entity(name: str, credit_code: str, authority_code: str, entity_type: str, status: str,
                         connection=None, status_date: str | None = None,
-                        investors: list[dict] | None = None) -> RegisteredEntity:
+                        investors: list[dict] | None = None, liaison_phone: str | None = None) -> RegisteredEntity:
     """Insert or update one entity by its credit code (approvals call this after 核准).
 
     A registered entity whose name changes keeps its old name protected for a year (RetiredName). `investors`
     ([{name, credit_code}], None for unknown) replaces what the registry knows of them.
     """
-    row = entity_row(name, credit_code, authority_code, entity_type, status, status_date, investors)
+    row = entity_row(name, credit_code, authority_code, entity_type, status, status_date, investors, liaison_phone)
     async with _maybe_transaction(connection) as conn:
         existing = await RegisteredEntity.filter(credit_code=credit_code).using_db(conn).select_for_update().first()
         if existing is None:
@@ -141,7 +146,8 @@ def _line_row(number: int, line: str) -> RegisteredEntity:
     if unknown:
         raise Invalid(sorted(unknown)[0], "不认识的字段")
     return entity_row(data.get("name"), data.get("credit_code"), data.get("authority_code"),
-                      data.get("entity_type"), data.get("status"), data.get("status_date"), data.get("investors"))
+                      data.get("entity_type"), data.get("status"), data.get("status_date"), data.get("investors"),
+                      data.get("liaison_phone"))
 
 
 async def import_file(path: str | Path) -> ImportReport:

@@ -16,6 +16,8 @@ from decimal import Decimal, InvalidOperation
 from tortoise.transactions import in_transaction
 
 from server import clock
+from server.cache import Cache
+from server.config import Settings
 from server.errors import Invalid, NotFound
 from server.models.applications import BUSINESS_TYPES, ENTITY_TYPES, Application, Attachment, Party
 from server.models.names import RegisteredEntity
@@ -271,8 +273,13 @@ async def _replace_parties(application: Application, parties: list[PartyInput], 
     ], using_db=conn)
 
 
-async def withdraw(application: Application, applicant_id: int) -> Application:
-    return await lifecycle.transition(application, "withdraw", f"applicant:{applicant_id}")
+async def withdraw(application: Application, applicant_id: int, settings: Settings, cache: Cache) -> Application:
+    """撤回; a filing the registrar had seen is then archived with the withdrawal's own retention."""
+    from server.services.archive import bundles as archive
+
+    application = await lifecycle.transition(application, "withdraw", f"applicant:{applicant_id}")
+    await archive.archive_after_outcome(settings, cache, application.id)
+    return application
 
 
 # --- what is still missing ---------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import hmac
 import math
 import secrets
 import string
+import uuid
 
 from tortoise.functions import Count
 
@@ -32,6 +33,10 @@ TEMPLATES = {
     "account_signing_link": "{signer}您好：{agent}申请为「{entity}」注册法人账号，请您在{hours}小时内完成人脸核验并电子签署法定代表人授权委托书：{link}",
     "account_declined": "「{entity}」法人注册：法定代表人拒绝签署授权委托书，理由：{reason}。",
     "account_result": "「{entity}」法人注册{result}。",
+    "license_ready": "「{name}」的营业执照已打印，请携带身份证件到{place}登记窗口领取。",
+    "license_handed_over": "「{name}」的营业执照（编号{serial}）已由{collector}在{place}领取。如非本人委托，请立即联系登记机关。",
+    "license_posted": "「{name}」的营业执照已邮寄，{carrier}运单号{tracking}，请注意查收。",
+    "annual_report_reminder": "「{name}」请于{deadline}前通过国家企业信用信息公示系统报送{year}年度年度报告，逾期将被列入经营异常名录。",
 }
 # Parameters that must not outlive delivery in the outbox table (the code itself is kept only hashed).
 SECRET_PARAMS = {"sms_code": ("code",), "account_signing_link": ("link",)}
@@ -68,6 +73,16 @@ async def enqueue_sms(phone: str, template: str, params: dict, *, connection=Non
     return await OutboxMessage.create(channel="sms", recipient=phone, template=template,
                                       params=_sms_params(template, params), next_attempt_at=now(),
                                       using_db=connection)
+
+
+def sms_row(phone: str, template: str, params: dict, *, not_before=None, created_at=None) -> dict:
+    """Every column of one pending SMS outbox row, for callers that insert many at once (annual-report reminders);
+    `not_before` holds it until then."""
+    moment = now()
+    return {"id": uuid.uuid4(), "channel": "sms", "recipient": phone, "template": template,
+            "params": _sms_params(template, params), "page": None, "status": "pending", "attempts": 0,
+            "next_attempt_at": not_before or moment, "lease_until": None, "claim_token": None, "quota_counted": False,
+            "last_error": None, "provider_message_id": None, "created_at": created_at or moment, "sent_at": None}
 
 
 async def enqueue_wechat(openid: str, template: str, data: dict, page: str | None = None, *,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
+from server.cache import Cache
 from server.config import Settings
 from server.errors import Invalid
 from server.models.accounts import Applicant, Staff
@@ -16,7 +17,9 @@ from server.clock import now
 from server.services.applications import lifecycle, names, registry
 from server.services.applications.identifiers import new_credit_code
 from server.services.applications.service import canonical_materials, materials_hash, missing
+from server.services.archive import bundles as archive
 from server.services.documents import service as documents_service
+from server.services.licenses import service as licenses
 from server.services.notifications import messages as notifications
 from server.services.review import access, audit, views
 from server.services.review.audit import Origin
@@ -156,19 +159,25 @@ async def _update_registry(application: Application, credit_code: str, connectio
     设立 and 变更 record the enterprise investors, so that a later same-字号 name can show an investment
     relationship (规定第十七条); 注销 leaves what the registry knows of them.
     """
-    investors = None
+    investors = liaison_phone = None
     if application.business_type in ("deregister", "simple_deregister"):
         name, status = application.name, "cancelled"
     else:
         name, status = names.proposed_name(application), "registered"
         investors = [{"name": party.name, "credit_code": party.credit_code} for party in await Party.filter(
             application_id=application.id, role="investor", kind="enterprise").using_db(connection)]
+        # Annual-report reminders (年报) go to the liaison (联络员) the filing names.
+        liaison = await Party.filter(application_id=application.id, role="liaison").using_db(connection).first()
+        liaison_phone = liaison.phone if liaison and liaison.phone else None
     await registry.upsert_entity(name, credit_code, application.authority_id, application.entity_type, status,
-                                 connection=connection, investors=investors)
+                                 connection=connection, investors=investors, liaison_phone=liaison_phone)
 
 
-async def approve(staff: Staff, application_id, origin: Origin) -> dict:
-    """核准: an establishment gets a new 统一社会信用代码; a change or deregistration keeps the entity's code."""
+async def approve(staff: Staff, application_id, origin: Origin, settings: Settings, cache: Cache) -> dict:
+    """核准: an establishment gets a new 统一社会信用代码; a change or deregistration keeps the entity's code.
+
+    A 设立 or 变更 opens its license issue; once committed, the filing is archived (电子档案).
+    """
     async with in_transaction() as conn:
         application = await access.application_for_staff(staff, application_id, connection=conn, for_update=True,
                                                          acting=True)
@@ -179,15 +188,17 @@ async def approve(staff: Staff, application_id, origin: Origin) -> dict:
                                    comments=[{"message": f"统一社会信用代码：{credit_code}"}], connection=conn,
                                    credit_code=credit_code, decided_at=now(), due_at=None)
         await _update_registry(application, credit_code, conn)
+        await licenses.open_issue(application, conn)
         await _notify_applicant(application, "application_result", {"result": f"已核准，统一社会信用代码{credit_code}"},
                                 conn)
         await audit.record(staff, origin, "approve", application, from_status=before, to_status=application.status,
                            detail={"credit_code": credit_code}, connection=conn)
+    await archive.archive_after_outcome(settings, cache, application.id)
     return _result(application, credit_code=credit_code)
 
 
-async def reject(staff: Staff, application_id, reason: str, origin: Origin) -> dict:
-    """驳回 with a reason the applicant reads on the timeline."""
+async def reject(staff: Staff, application_id, reason: str, origin: Origin, settings: Settings, cache: Cache) -> dict:
+    """驳回 with a reason the applicant reads on the timeline; once committed, the filing is archived."""
     reason = (reason or "").strip()
     if not reason:
         raise Invalid("reason", "驳回须填写理由")
@@ -203,4 +214,5 @@ async def reject(staff: Staff, application_id, reason: str, origin: Origin) -> d
         await _notify_applicant(application, "application_result", {"result": f"已驳回，理由：{reason}"}, conn)
         await audit.record(staff, origin, "reject", application, from_status=before, to_status=application.status,
                            detail={"reason": reason}, connection=conn)
+    await archive.archive_after_outcome(settings, cache, application.id)
     return _result(application, reason=reason)

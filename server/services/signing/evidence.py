@@ -57,8 +57,8 @@ async def append(connection, application_id, kind: str, data: dict, *, notary: b
     return entry
 
 
-async def appending(cache: Cache, work: Callable[[object], Awaitable[Result]]) -> Result:
-    """Run work(connection) in one transaction while holding the chain's lock.
+async def appending(cache: Cache, work: Callable[[object], Awaitable[Result]], lock: str = "evidence-chain") -> Result:
+    """Run work(connection) in one transaction while holding the chain's lock (the archive ledger has its own).
 
     The lock (shared through Redis between workers) keeps appends in single file; should it ever lapse, the
     primary key on seq refuses the second of two entries for one place and the whole transaction is retried.
@@ -66,7 +66,7 @@ async def appending(cache: Cache, work: Callable[[object], Awaitable[Result]]) -
     attempts = 0
     while True:
         try:
-            async with cache.lock("evidence-chain", ttl=30, wait=15):
+            async with cache.lock(lock, ttl=30, wait=15):
                 async with in_transaction() as connection:
                     return await work(connection)
         except IntegrityError:
