@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -183,6 +183,19 @@ class EmailSettings(_Section):
     mount_mock: bool = True
 
 
+class CoverageTarget(_Section):
+    by: date
+    share: float = Field(gt=0, le=1)
+
+
+class EnterpriseAccountsSettings(_Section):
+    # Seed 001: the legal representative signs the 授权委托书 within 48 hours.
+    signing_hours: int = Field(48, ge=1, le=24 * 30)
+    # Seed 001's campaign: 40% of registered entities by the end of August, 70% by the end of October.
+    coverage_targets: list[CoverageTarget] = Field(default_factory=lambda: [
+        CoverageTarget(by=date(2026, 8, 31), share=0.4), CoverageTarget(by=date(2026, 10, 31), share=0.7)])
+
+
 class AuthSettings(_Section):
     session_ttl_hours: int = Field(72, ge=1)
     login_attempts_per_minute: int = Field(30, ge=1)
@@ -337,6 +350,7 @@ class Settings(_Section):
     faceid: FaceIdSettings = Field(default_factory=FaceIdSettings)
     uploads: UploadSettings = Field(default_factory=UploadSettings)
     signing: SigningSettings = Field(default_factory=SigningSettings)
+    enterprise_accounts: EnterpriseAccountsSettings = Field(default_factory=EnterpriseAccountsSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     names: NamesSettings = Field(default_factory=NamesSettings)
     review: ReviewSettings = Field(default_factory=ReviewSettings)

@@ -21,6 +21,7 @@ MODEL_MODULES = [
     "server.models.guides",
     "server.models.documents",
     "server.models.appointments",
+    "server.models.enterprise_accounts",
     "server.models.archive",
     "server.models.licenses",
     "server.models.annual_reports",

@@ -256,3 +256,19 @@ async def read_application_form(client: httpx.AsyncClient, token: str) -> bytes:
     response = await client.get(f"/api/v1/sign/{token}/documents/application_form.pdf")
     assert response.status_code == 200, response.text
     return response.content
+
+
+# --- legal-person accounts (seed 001) ------------------------------------------------------------------------------
+
+async def create_approved_account(applicant_id: int, entity, registrant: str = "legal_rep",
+                                  legal_rep_phone: str = "13800001111"):
+    """An approved legal-person account, as review leaves it, so the applicant may file 变更 / 注销 for the entity."""
+    from server import clock
+    from server.models.enterprise_accounts import EnterpriseAccount
+
+    return await EnterpriseAccount.create(
+        applicant_id=applicant_id, authority_id=entity.authority_code, credit_code=entity.credit_code,
+        live_credit_code=entity.credit_code, entity_name=entity.name, entity_type=entity.entity_type,
+        registrant=registrant, legal_rep_name="李明", legal_rep_id_type="resident_id",
+        legal_rep_id_number=resident_id(), legal_rep_phone=legal_rep_phone, status="approved",
+        submitted_at=clock.now(), approved_at=clock.now(), decided_at=clock.now())

@@ -5,6 +5,7 @@ import pytest
 
 from server.models.applications import Application, Party
 from tests.helpers import (
+    create_approved_account,
     create_draft,
     create_registered,
     login_applicant,
@@ -48,6 +49,7 @@ async def test_establish_draft_for_every_entity_type_lists_what_is_missing(clien
 async def test_change_and_deregistration_start_from_the_registered_entity(client, business_type, entity_type):
     me = await login_applicant(client)
     entity = await create_registered(NAMES[entity_type], entity_type=entity_type)
+    await create_approved_account(me["applicant"]["id"], entity)
     app = await create_draft(client, me["headers"], business_type, entity_type, credit_code=entity.credit_code)
     assert app["name"] == NAMES[entity_type] and app["credit_code"] == entity.credit_code
     assert "parties" in fields(app)
@@ -71,6 +73,7 @@ async def test_change_needs_an_entity_registered_in_the_authoritys_city(client):
 async def test_change_records_what_changes(client):
     me = await login_applicant(client)
     entity = await create_registered("崇左云帆科技有限公司")
+    await create_approved_account(me["applicant"]["id"], entity)
     app = await create_draft(client, me["headers"], "change", "llc", credit_code=entity.credit_code)
     changes = [{"item": "address", "before": "崇左市江州区新民路1号", "after": "崇左市江州区友谊大道8号"},
                {"item": "name", "after": "崇左海川科技有限公司"}]
@@ -229,6 +232,7 @@ def simple_notice(days_ago_end: int, length: int) -> dict:
 async def test_simple_deregistration_needs_a_20_day_notice_without_objections(client):
     me = await login_applicant(client)
     entity = await create_registered(NAMES["llc"])
+    await create_approved_account(me["applicant"]["id"], entity)
     app = await create_draft(client, me["headers"], "simple_deregister", "llc", credit_code=entity.credit_code)
     short = await patch(client, app["id"], me["headers"], {"entity": simple_notice(5, 19)})
     assert short.status_code == 422 and short.json()["error"]["field"] == "entity.notice_end"
@@ -242,6 +246,7 @@ async def test_simple_deregistration_needs_a_20_day_notice_without_objections(cl
 async def test_individual_business_simple_deregistration_has_no_notice(client):
     me = await login_applicant(client)
     entity = await create_registered(NAMES["individual_business"], entity_type="individual_business")
+    await create_approved_account(me["applicant"]["id"], entity)
     app = await create_draft(client, me["headers"], "simple_deregister", "individual_business",
                                    credit_code=entity.credit_code)
     assert "entity.notice_start" not in fields(app)
@@ -252,6 +257,7 @@ async def test_individual_business_simple_deregistration_has_no_notice(client):
 async def test_general_deregistration_carries_liquidation_facts(client):
     me = await login_applicant(client)
     entity = await create_registered(NAMES["llc"])
+    await create_approved_account(me["applicant"]["id"], entity)
     app = await create_draft(client, me["headers"], "deregister", "llc", credit_code=entity.credit_code)
     assert {"entity.liquidation_group_filed_on", "entity.creditor_notice_start", "entity.tax_cleared"} <= fields(app)
     saved = (await patch(client, app["id"], me["headers"], {"entity": {
@@ -420,6 +426,7 @@ async def test_change_of_name_is_checked_like_a_new_name(client):
     me = await login_applicant(client)
     entity = await create_registered("崇左云帆科技有限公司")
     await create_registered("崇左海川科技有限公司")
+    await create_approved_account(me["applicant"]["id"], entity)
     app = await create_draft(client, me["headers"], "change", "llc", credit_code=entity.credit_code)
     taken = (await patch(client, app["id"], me["headers"], {"entity": {"changes": [
         {"item": "name", "before": "崇左云帆科技有限公司", "after": "崇左海川科技有限公司"}]}})).json()

@@ -16,11 +16,15 @@ async def test_scripted_phone_logs_in_and_binds_phone(server):
 
 
 async def test_scripted_phone_checks_a_name_and_fills_each_business_type(server):
-    from tests.helpers import create_registered, person_form
+    from server.models.accounts import Applicant
+    from tests.helpers import create_approved_account, create_registered, person_form
 
     changed = await create_registered("崇左海川科技有限公司", authority_code="451402")
     closing = await create_registered("崇左山岚科技有限公司", authority_code="451402")
     simple = await create_registered("崇左林溪科技有限公司", authority_code="451402")
+    holder = await Applicant.create(openid="openid-forms")
+    for entity in (changed, closing, simple):
+        await create_approved_account(holder.id, entity)
     people = [person_form(), person_form("liaison", "李四", "45140219850101123"),
               person_form("investor", "王五", "45140219800101123", share_percent="100")]
 

@@ -6,6 +6,7 @@ from server.api import console, review
 from server.api import guides
 from server.api import documents
 from server.api import appointments, ratings
+from server.api import enterprise_accounts
 from server.api import annual_reports, archive, console_after_approval, licenses
 from server.api import console_stats, statistics
 
@@ -31,6 +32,8 @@ def register_blueprints(app: Sanic) -> None:
     app.blueprint(appointments.helper_bp)
     app.blueprint(ratings.applicant_bp)
     app.blueprint(ratings.admin_bp)
+    app.blueprint(enterprise_accounts.bp)
+    app.blueprint(enterprise_accounts.console_bp)
     app.blueprint(archive.bp)
     app.blueprint(licenses.bp)
     app.blueprint(licenses.applicant_bp)

@@ -26,6 +26,7 @@ from server.services import authorities
 from server.services.applications import lifecycle, materials, names
 from server.services.applications.identifiers import credit_code_problem, mobile_problem
 from server.services.applications.parties import PartyInput, missing_for_parties, validate_parties
+from server.services.enterprise_accounts import holders as enterprise_accounts
 
 SIMPLE_DEREGISTER_NOTICE_DAYS = 20
 MAX_CHANGES = 30
@@ -90,6 +91,8 @@ async def create(applicant_id: int, business_type: str, entity_type: str, author
         if name is not None:
             raise Invalid("name", "变更、注销登记的名称以已登记的名称为准，无需填写")
         entity = await registered_entity(credit_code, authority.code, entity_type)
+        # Seed 001: only the holder of the entity's approved legal-person account may file for it.
+        await enterprise_accounts.require_account_holder(applicant_id, entity.credit_code)
         name, credit_code = entity.name, entity.credit_code
     async with in_transaction() as conn:
         application = await Application.create(

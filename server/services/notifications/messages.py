@@ -43,6 +43,9 @@ TEMPLATES = {
     "application_result": "您提交的「{name}」{business}申请{result}。",
     "appointment_booked": "您已预约{point}{time}办理{business}，签到码{code}，地址：{address}。如需取消请在小程序中操作。",
     "appointment_reminder": "提醒：您预约了{time}在{point}办理{business}，签到码{code}，地址：{address}。",
+    "account_signing_link": "{signer}您好：{agent}申请为「{entity}」注册法人账号，请您在{hours}小时内完成人脸核验并电子签署法定代表人授权委托书：{link}",
+    "account_declined": "「{entity}」法人注册：法定代表人拒绝签署授权委托书，理由：{reason}。",
+    "account_result": "「{entity}」法人注册{result}。",
     "license_ready": "「{name}」的营业执照已打印，请携带身份证件到{place}登记窗口领取。",
     "license_handed_over": "「{name}」的营业执照（编号{serial}）已由{collector}在{place}领取。如非本人委托，请立即联系登记机关。",
     "license_posted": "「{name}」的营业执照已邮寄，{carrier}运单号{tracking}，请注意查收。",
@@ -50,7 +53,7 @@ TEMPLATES = {
 }
 EMAIL_SUBJECTS = {"signed_notice": "电子签名确认通知（事后确认）"}
 # Parameters that must not outlive delivery in the outbox table (the code itself is kept only hashed).
-SECRET_PARAMS = {"sms_code": ("code",), "signing_reminder": ("link",)}
+SECRET_PARAMS = {"sms_code": ("code",), "signing_reminder": ("link",), "account_signing_link": ("link",)}
 # The class of each template (models.notifications.KINDS); anything not named is transactional.
 TEMPLATE_KINDS = {"sms_code": "code", "signed_notice": "notice", "annual_report_reminder": "notice"}
 SMS_CODE_DIGITS = 6

@@ -12,6 +12,7 @@ from server.clock import now
 from server.services.applications import lifecycle, names
 from server.services.applications import service as applications
 from server.services.notifications import messages as notifications
+from server.services.enterprise_accounts import holders as enterprise_accounts
 from server.services.review import access, views, worktime
 from server.services.review.access import as_uuid
 from server.services.signing.exits import close_open_links
@@ -38,6 +39,9 @@ def _asks_for_a_name(application: Application) -> bool:
 
 
 async def _check_preconditions(application: Application, action: str, flow: str) -> None:
+    if application.business_type != "establish":
+        # Seed 001: an authority revoked since the draft was made no longer lets the applicant file.
+        await enterprise_accounts.require_account_holder(application.applicant_id, application.credit_code)
     if action == "submit_signed":
         if not await signing.all_required_signed(application):
             raise access.conflict("signatures_incomplete", "尚有有权签字人未完成电子签名，全部签名完成后才能提交")
