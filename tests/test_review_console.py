@@ -62,6 +62,8 @@ async def test_reviewer_approves_and_locks_with_the_keyboard(client, server, bro
     application = await waiting_application(client, server)
     page = await browser.new_page(base_url=server.base_url)
     await page.goto("/console/login")
+    # autofocus lands a moment after "load": typing earlier would go nowhere
+    await page.wait_for_function("document.activeElement && document.activeElement.name === 'username'")
     await page.keyboard.type("keyboard")
     await page.keyboard.press("Tab")
     await page.keyboard.type(STAFF_PASSWORD)
