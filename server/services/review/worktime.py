@@ -29,6 +29,15 @@ class CalendarYearUnknown(Unavailable):
         self.year = year
 
 
+def _statutory(day: date) -> tuple[bool, str | None]:
+    """(a day off?, the holiday's name) from chinese-calendar, which signals a year it does not know yet by raising
+    NotImplementedError: that is translated here, once, into the 503 the product answers."""
+    try:
+        return chinese_calendar.get_holiday_detail(day)
+    except NotImplementedError:
+        raise CalendarYearUnknown(day.year) from None
+
+
 @dataclass(frozen=True)
 class WorkingCalendar:
     zone: ZoneInfo
@@ -43,8 +52,8 @@ class WorkingCalendar:
         if year in self.override_years:
             return True
         try:
-            chinese_calendar.is_workday(date(year, 6, 1))
-        except NotImplementedError:
+            _statutory(date(year, 6, 1))
+        except CalendarYearUnknown:
             return False
         return True
 
@@ -55,10 +64,8 @@ class WorkingCalendar:
             return True
         if day.year in self.override_years:
             return day.weekday() < 5
-        try:
-            return chinese_calendar.is_workday(day)
-        except NotImplementedError:
-            raise CalendarYearUnknown(day.year) from None
+        on_holiday, _ = _statutory(day)
+        return not on_holiday
 
     def is_holiday(self, day: date) -> bool:
         """A statutory holiday (with its 调休 days off) or a local closure, not an ordinary weekend: help points
@@ -67,10 +74,7 @@ class WorkingCalendar:
             return True
         if day in self.extra_working_days or day.year in self.override_years:
             return False
-        try:
-            on_holiday, holiday = chinese_calendar.get_holiday_detail(day)
-        except NotImplementedError:
-            raise CalendarYearUnknown(day.year) from None
+        on_holiday, holiday = _statutory(day)
         return on_holiday and holiday is not None
 
     def is_makeup_working_day(self, day: date) -> bool:
