@@ -8,7 +8,7 @@ from server.api import documents
 from server.api import appointments, helper_cases, ratings
 from server.api import enterprise_accounts
 from server.api import annual_reports, archive, console_after_approval, licenses
-from server.api import console_stats, statistics
+from server.api import console_ratings, console_stats, statistics
 
 
 def register_blueprints(app: Sanic) -> None:
@@ -43,3 +43,4 @@ def register_blueprints(app: Sanic) -> None:
     app.blueprint(console_after_approval.bp)
     app.blueprint(statistics.bp)
     app.blueprint(console_stats.bp)
+    app.blueprint(console_ratings.bp)
