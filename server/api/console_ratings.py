@@ -5,7 +5,13 @@ from __future__ import annotations
 from sanic import Blueprint, Request, redirect
 from sanic_ext import openapi
 
-from server.api.console import SESSION_COOKIE, _check_csrf, _page, _staff, csrf_token_for
+from server.api.console import (
+    SESSION_COOKIE,
+    _check_csrf,
+    _page,
+    _staff,
+    csrf_token_for,
+)
 from server.errors import DomainError
 from server.services.accounts import staff as staff_service
 from server.services.appointments import ratings
