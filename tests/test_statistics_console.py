@@ -29,6 +29,7 @@ async def browser():
 
 async def test_dashboard_in_chromium(client, server, browser):
     await stats_records.seed()
+    await stats_records.seed_point_visits()
     await create_staff(client, "stats-console", "admin", "451400")
     page = await browser.new_page(base_url=server.base_url, viewport={"width": 1366, "height": 900})
     await page.goto("/console/login")
@@ -57,6 +58,12 @@ async def test_dashboard_in_chromium(client, server, browser):
     assert "月度退件率" in await page.locator("#chart-trend").inner_text()
     jiangzhou = page.locator("#by-authority tr[data-authority='451402']")
     assert (await jiangzhou.locator("td").all_inner_texts())[:4] == ["江州区", "3", "1", "33.33%"]
+    # Counted by hand in stats_records.seed_point_visits: January at 江州区's point.
+    service = await page.locator("#service-points").inner_text()
+    assert "预约 3 次" in service and "已办结 1 次" in service and "未到场 2 次" in service
+    assert "评价 2 条（网点服务 1，登记办理 1），平均 3.00 分" in service and "差评 1 条" in service
+    assert (await page.locator("#by-point tbody tr").first.locator("td").all_inner_texts()) == [
+        "江州区政务服务中心登记窗口", "7", "5", "3", "1", "2", "1", "5.00", "0"]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     shot = SCREENSHOTS / "console-stats.png"
     await page.screenshot(path=str(shot), full_page=True)
@@ -67,6 +74,7 @@ async def test_dashboard_in_chromium(client, server, browser):
     await page.wait_for_url(re.compile(r"authority=451421"))
     assert "2" in await cards.locator("[data-figure=submitted]").inner_text()
     assert await page.locator("#by-authority tbody tr").count() == 1
+    assert "没有预约记录" in await page.locator("[data-note=appointments]").inner_text()  # 扶绥县 has no point
 
     async with page.expect_download() as download:
         await page.get_by_role("link", name="Excel 工作簿（全部表格）").click()
