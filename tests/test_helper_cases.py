@@ -67,6 +67,8 @@ async def test_the_helper_fills_and_uploads_under_the_applicants_rules_and_the_a
     uploaded = await client.post(f"{case}/attachments", data={"kind": "premises_proof"},
                                  files={"file": ("lease.png", png_bytes(), "image/png")}, headers=helper["headers"])
     assert uploaded.status_code == 201, uploaded.text
+    stored = await client.get(f"{case}/attachments/{uploaded.json()['id']}", headers=helper["headers"])
+    assert stored.status_code == 200 and stored.headers["content-type"] == "image/png"
     removed = await client.delete(f"{case}/attachments/{uploaded.json()['id']}", headers=helper["headers"])
     assert removed.status_code == 200
     listed = (await client.get("/api/v1/helper/cases", headers=helper["headers"])).json()
@@ -93,6 +95,9 @@ async def test_the_helper_fills_and_uploads_under_the_applicants_rules_and_the_a
     assert again.status_code == 409 and again.json()["error"]["code"] == "already_revoked"
     assert (await client.patch(case, headers=helper["headers"], json={"entity": {"address": "崇左"}})).status_code == 404
     assert (await client.get(case, headers=helper["headers"])).status_code == 404
+    kept = await client.post(f"/api/v1/applications/{application.id}/attachments", data={"kind": "premises_proof"},
+                             files={"file": ("lease.png", png_bytes(), "image/png")}, headers=applicant["headers"])
+    assert (await client.get(f"{case}/attachments/{kept.json()['id']}", headers=helper["headers"])).status_code == 404
     assert (await client.get("/api/v1/helper/cases", headers=helper["headers"])).json() == []
     # Somebody else's grant is not the applicant's to revoke.
     stranger = await login_applicant(client, "openid-stranger")

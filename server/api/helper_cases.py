@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 from sanic import Blueprint, Request, json
+from sanic.response import file as file_response
 from sanic_ext import openapi
 
 from server.api.applications import PatchIn
@@ -153,3 +154,15 @@ async def remove(request: Request, application_id: str, attachment_id: str):
     await attachments.remove(request.app.ctx.settings, application, attachment_id,
                              helper_actor=cases.helper_actor(staff))
     return json({"ok": True})
+
+
+@helper_bp.get("/cases/<application_id:str>/attachments/<attachment_id:str>")
+@openapi.summary("An attachment's file of a granted application (whichever authority it is filed with)")
+@openapi.secured("bearer")
+@openapi.response(404, description="not granted to me, revoked, or no such attachment")
+async def download(request: Request, application_id: str, attachment_id: str):
+    staff = await current_staff(request)
+    application = await cases.case_for_helper(staff, application_id)
+    path, content_type, _ = await attachments.file_of(request.app.ctx.settings, application, attachment_id)
+    return await file_response(path, mime_type=content_type, headers={"Cache-Control": "private, no-store",
+                                                                      "X-Content-Type-Options": "nosniff"})
