@@ -337,6 +337,19 @@ class StatisticsSettings(_Section):
     weekly_report_weekday: int = Field(4, ge=0, le=6)  # 0 Monday … 4 Friday
     weekly_report_hour: int = Field(11, ge=0, le=23)  # local time; seed 001: before the Friday morning closes
     weekly_report_poll_seconds: float = Field(60, gt=0, le=3600)
+    # Authority code → the addresses its weekly report is e-mailed to (through the outbox); none: listed only.
+    weekly_report_recipients: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("weekly_report_recipients")
+    @classmethod
+    def _recipients(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for code, addresses in value.items():
+            if not (len(code) == 6 and code.isdigit()):
+                raise ValueError(f"登记机关代码 {code!r} 应为6位数字")
+            for address in addresses:
+                if "@" not in address.strip("@") or any(char.isspace() for char in address):
+                    raise ValueError(f"{code} 的收件地址 {address!r} 不是电子邮件地址")
+        return value
 
 
 class Settings(_Section):

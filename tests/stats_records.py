@@ -110,3 +110,34 @@ async def seed() -> None:
                                       authority_id="451402")
     for day, scans, visitors in ((date(2026, 1, 10), 5, 3), (date(2025, 12, 31), 7, 6), (date(2026, 1, 31), 2, 2)):
         await PointScanDay.create(point=point, day=day, scans=scans, unique_visitors=visitors)
+
+
+async def seed_point_visits() -> None:
+    """Appointments and ratings for the service-point figures (after `seed`), counted by hand in the tests:
+    January 2026 at 江州区's point: 3 booked (V1 served, V2 no-show, V3 booked but its slot is over), 1 cancelled;
+    February: V5 served. A 南宁 point's appointment is outside 崇左's scope. Ratings in January: 5 for V1 at the
+    point, 1 for a filing of 扶绥县; in February: 2 for V5."""
+    from server.models.appointments import Appointment, AppointmentSlot, Rating
+
+    point = await ServicePoint.get(code="statpt01")
+    nanning = await ServicePoint.create(code="statpt02", name="南宁市民中心帮办点", type="registration_window",
+                                        authority_id="450100")
+    visits = {}
+    for index, (where, start, status) in enumerate((
+            (point, "2026-01-10 09:00", "served"), (point, "2026-01-12 09:00", "no_show"),
+            (point, "2026-01-20 14:30", "booked"), (point, "2026-01-15 09:00", "cancelled"),
+            (point, "2026-02-03 09:00", "served"), (nanning, "2026-01-10 09:00", "served")), start=1):
+        applicant = await Applicant.create(openid=f"stats-visitor-{index}")
+        slot = await AppointmentSlot.create(point=where, starts_at=bj(start), ends_at=bj(start) + timedelta(minutes=30),
+                                            capacity=3, booked=1)
+        visits[index] = await Appointment.create(
+            applicant=applicant, point=where, slot=slot, starts_at=slot.starts_at, ends_at=slot.ends_at,
+            business_type="establish", status=status, holds_day=None if status == "cancelled" else bj(start).date())
+    filing = await Application.filter(authority_id="451421").first()
+    for subject_type, subject_id, authority, at_point, score, at in (
+            ("appointment", visits[1].id, "451402", point, 5, "2026-01-10 10:00"),
+            ("application", filing.id, "451421", None, 1, "2026-01-20 10:00"),
+            ("appointment", visits[5].id, "451402", point, 2, "2026-02-03 10:00")):
+        rating = await Rating.create(applicant_id=filing.applicant_id, subject_type=subject_type,
+                                     subject_id=str(subject_id), authority_id=authority, point=at_point, score=score)
+        await Rating.filter(id=rating.id).update(created_at=bj(at))

@@ -67,8 +67,9 @@ async def test_a_good_rating_opens_nothing_and_admins_see_ratings_per_point_and_
         "subject_type": "appointment", "subject_id": str(appointment["id"]), "score": 5})
     assert rated.status_code == 201 and rated.json()["follow_up"] is None
     summary = (await client.get("/api/v1/admin/ratings/summary", headers=admin["headers"])).json()
-    assert summary["points"] == [{"id": point["id"], "count": 1, "average": 5.0, "bad": 0}]
-    assert [row["count"] for row in summary["helpers"]] == [1]
+    assert summary["points"] == [{"id": point["id"], "name": "中国银行崇左江州支行帮办点", "count": 1, "average": 5.0,
+                                  "bad": 0, "open_follow_ups": 0}]
+    assert [(row["name"], row["count"]) for row in summary["helpers"]] == [("黄丽", 1)]
 
 
 async def test_a_filing_is_rated_once_it_is_approved_or_rejected(client, clock):

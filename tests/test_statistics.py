@@ -141,6 +141,35 @@ async def test_service_point_scans(client, city):
     assert body["items"][0]["name"] == "江州区政务服务中心登记窗口"
 
 
+async def test_service_point_appointments_and_ratings_only_where_recorded(client, city):
+    before = (await client.get("/api/v1/stats/points", params=JANUARY, headers=city["headers"])).json()
+    assert before["appointments"] is None and "没有预约记录" in before["notes"]["appointments"]
+    assert before["ratings"] is None and "没有评价记录" in before["notes"]["ratings"]
+
+    await stats_records.seed_point_visits()
+    body = (await client.get("/api/v1/stats/points", params=JANUARY, headers=city["headers"])).json()
+    # V1 V2 V3 booked in January (V4 cancelled, V5 in February, the 南宁 one outside the scope); V3's slot is over.
+    assert body["appointments"] == {"booked": 3, "served": 1, "no_show": 2}
+    # January: 5 for V1, 1 for the 扶绥县 filing; average 3, one bad.
+    assert body["ratings"] == {"count": 2, "bad": 1, "average": 3.0, "of_appointments": 1, "of_filings": 1}
+    assert body["notes"] == {"appointments": None, "ratings": None}
+    row = body["items"][0]
+    assert (row["booked"], row["served"], row["no_show"], row["ratings"], row["rating_average"], row["ratings_bad"]) \
+        == (3, 1, 2, 1, 5.0, 0)
+    february = (await client.get("/api/v1/stats/points", params={"from": "2026-02-01", "to": "2026-02-28"},
+                                  headers=city["headers"])).json()
+    assert february["appointments"] == {"booked": 1, "served": 1, "no_show": 0}
+    assert (february["ratings"]["count"], february["ratings"]["bad"]) == (1, 1)
+    county = await create_staff(client, "stats-fusui", role="admin", authority="451421")
+    fusui = (await client.get("/api/v1/stats/points", params=JANUARY, headers=county["headers"])).json()
+    assert fusui["appointments"] is None and fusui["ratings"]["of_filings"] == 1  # 扶绥县 has no point
+
+    csv_text = (await client.get("/api/v1/stats/export.csv", params={**JANUARY, "table": "points"},
+                                 headers=city["headers"])).text
+    assert csv_text.lstrip("\ufeff").splitlines()[:2] == [
+        "网点,扫码次数,扫码人数,预约数,已办结,未到场,评价数,平均分,差评数", "江州区政务服务中心登记窗口,7,5,3,1,2,1,5.0,0"]
+
+
 def _import_offline(settings, path):
     import os
     import subprocess
@@ -186,7 +215,7 @@ async def test_xlsx_and_csv_hold_the_api_numbers(client, city):
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
     book = load_workbook(io.BytesIO(response.content))
-    assert book.sheetnames == ["汇总", "按业务类型", "按登记机关", "月度退件率", "办理时长", "说明"]
+    assert book.sheetnames == ["汇总", "按业务类型", "按登记机关", "月度退件率", "办理时长", "帮办网点", "说明"]
     summary_rows = {row[0]: row for row in book["汇总"].iter_rows(min_row=3, values_only=True)}
     assert summary_rows["退件率"][1:4] == (66.67, 60.0, 11.11)
     assert summary_rows["减少电子签名"][1] == 4 and summary_rows["减少办件时间"][1] == 0.2

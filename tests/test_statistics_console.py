@@ -9,6 +9,7 @@ from openpyxl import load_workbook
 from playwright.async_api import async_playwright
 from pypdf import PdfReader
 
+from server.models.notifications import OutboxMessage
 from server.models.statistics import WeeklyReport
 from server.services.statistics import weekly
 from tests import stats_records
@@ -29,6 +30,7 @@ async def browser():
 
 async def test_dashboard_in_chromium(client, server, browser):
     await stats_records.seed()
+    await stats_records.seed_point_visits()
     await create_staff(client, "stats-console", "admin", "451400")
     page = await browser.new_page(base_url=server.base_url, viewport={"width": 1366, "height": 900})
     await page.goto("/console/login")
@@ -57,6 +59,12 @@ async def test_dashboard_in_chromium(client, server, browser):
     assert "月度退件率" in await page.locator("#chart-trend").inner_text()
     jiangzhou = page.locator("#by-authority tr[data-authority='451402']")
     assert (await jiangzhou.locator("td").all_inner_texts())[:4] == ["江州区", "3", "1", "33.33%"]
+    # Counted by hand in stats_records.seed_point_visits: January at 江州区's point.
+    service = await page.locator("#service-points").inner_text()
+    assert "预约 3 次" in service and "已办结 1 次" in service and "未到场 2 次" in service
+    assert "评价 2 条（网点服务 1，登记办理 1），平均 3.00 分" in service and "差评 1 条" in service
+    assert (await page.locator("#by-point tbody tr").first.locator("td").all_inner_texts()) == [
+        "江州区政务服务中心登记窗口", "7", "5", "3", "1", "2", "1", "5.00", "0"]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     shot = SCREENSHOTS / "console-stats.png"
     await page.screenshot(path=str(shot), full_page=True)
@@ -67,6 +75,7 @@ async def test_dashboard_in_chromium(client, server, browser):
     await page.wait_for_url(re.compile(r"authority=451421"))
     assert "2" in await cards.locator("[data-figure=submitted]").inner_text()
     assert await page.locator("#by-authority tbody tr").count() == 1
+    assert "没有预约记录" in await page.locator("[data-note=appointments]").inner_text()  # 扶绥县 has no point
 
     async with page.expect_download() as download:
         await page.get_by_role("link", name="Excel 工作簿（全部表格）").click()
@@ -115,3 +124,41 @@ async def test_weekly_report_on_friday_at_the_configured_hour(client, server, cl
 
     county = await create_staff(client, "stats-weekly-county", "helper", "451421")
     assert (await client.get(listed[0]["pdf"], headers=county["headers"])).status_code == 404
+
+
+async def test_the_weekly_report_is_emailed_through_the_outbox_to_the_configured_recipients(client, server, clock,
+                                                                                          paused_outbox):
+    await stats_records.seed()
+    await create_staff(client, "stats-mail", "admin", "451400")
+    await create_staff(client, "stats-mail-county", "reviewer", "451421")
+    settings = server.settings
+    address = "tongji@chongzuo.example.gov.cn"
+    settings.statistics.weekly_report_recipients = {"451400": [address]}
+    try:
+        clock.set(datetime.fromisoformat("2026-01-16T11:00:00+08:00"))
+        made = await weekly.generate_due(settings, "2026-01-16")
+    finally:
+        settings.statistics.weekly_report_recipients = {}
+    assert sorted(report.authority_id for report in made) == ["451400", "451421"]
+    # 扶绥县 has no recipients configured: its report is only listed.
+    assert await OutboxMessage.filter(template="weekly_report").values_list("channel", "recipient") == [
+        ("email", address)]
+    await paused_outbox.deliver_due()
+    mails = server.app.ctx.mail_state.to(address)
+    assert len(mails) == 1 and mails[0].subject == "登记业务统计周报"
+    # 9–15 January in 崇左市: A2 and A3 entered review, A3 was returned (50%); A2 云帮办 (50%); no signature saved.
+    assert "崇左市登记业务统计周报（2026-01-09至2026-01-15）：提交审核2件，退件1件，退件率50.0%，云帮办占比50.0%，" \
+           "减少电子签名0人次。" in mails[0].text
+    city_report = next(report for report in made if report.authority_id == "451400")
+    assert f"/api/v1/stats/reports/{city_report.id}/pdf" in mails[0].text
+
+
+def test_weekly_report_recipients_are_checked_at_start():
+    from pydantic import ValidationError
+
+    from server.config import StatisticsSettings
+
+    with pytest.raises(ValidationError, match="6位数字"):
+        StatisticsSettings(weekly_report_recipients={"4514": ["a@example.com"]})
+    with pytest.raises(ValidationError, match="不是电子邮件地址"):
+        StatisticsSettings(weekly_report_recipients={"451400": ["tongji"]})

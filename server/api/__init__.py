@@ -5,10 +5,10 @@ from server.api import accounts, applications, health, names, notifications, sig
 from server.api import console, review
 from server.api import guides
 from server.api import documents
-from server.api import appointments, ratings
+from server.api import appointments, helper_cases, ratings
 from server.api import enterprise_accounts
 from server.api import annual_reports, archive, console_after_approval, licenses
-from server.api import console_stats, statistics
+from server.api import console_ratings, console_stats, statistics
 
 
 def register_blueprints(app: Sanic) -> None:
@@ -30,6 +30,8 @@ def register_blueprints(app: Sanic) -> None:
     app.blueprint(appointments.public)
     app.blueprint(appointments.applicant_bp)
     app.blueprint(appointments.helper_bp)
+    app.blueprint(helper_cases.applicant_bp)
+    app.blueprint(helper_cases.helper_bp)
     app.blueprint(ratings.applicant_bp)
     app.blueprint(ratings.admin_bp)
     app.blueprint(enterprise_accounts.bp)
@@ -41,3 +43,4 @@ def register_blueprints(app: Sanic) -> None:
     app.blueprint(console_after_approval.bp)
     app.blueprint(statistics.bp)
     app.blueprint(console_stats.bp)
+    app.blueprint(console_ratings.bp)

@@ -49,7 +49,7 @@ async def series(request: Request):
 
 
 @bp.get("/points")
-@openapi.summary("Service-point figures (scans, unique visitors) of the authority's points in the period")
+@openapi.summary("Service-point figures of the authority's points in the period: scans, unique visitors, appointments, ratings")
 @_described
 async def points(request: Request):
     query = await query_of(request)
@@ -58,7 +58,7 @@ async def points(request: Request):
 
 
 @bp.get("/export.xlsx")
-@openapi.summary("The dashboard's tables as an XLSX workbook (汇总, 按业务类型, 按登记机关, 月度退件率, 办理时长, 说明)")
+@openapi.summary("The dashboard's tables as an XLSX workbook (汇总, 按业务类型, 按登记机关, 月度退件率, 办理时长, 帮办网点, 说明)")
 @_described
 async def export_xlsx(request: Request):
     query = await query_of(request)
@@ -68,7 +68,7 @@ async def export_xlsx(request: Request):
 
 
 @bp.get("/export.csv")
-@openapi.summary("One of the dashboard's tables as CSV (UTF-8 with BOM): table=summary|business_types|authorities|monthly|durations")
+@openapi.summary("One of the dashboard's tables as CSV (UTF-8 with BOM): table=summary|business_types|authorities|monthly|durations|points")
 @openapi.parameter("table", str, location="query")
 @_described
 async def export_csv(request: Request):

@@ -100,3 +100,36 @@ class RatingFollowUp(Model):
     class Meta:
         table = "rating_follow_up"
         indexes = (("authority_id", "status"),)
+
+
+class HelperCase(Model):
+    """首问负责、一帮到底: the helper who first took an application stays its owner, whoever helps later."""
+
+    id = fields.IntField(pk=True)
+    application = fields.OneToOneField("yct.Application", related_name="helper_case", on_delete=fields.CASCADE)
+    owner = fields.ForeignKeyField("yct.Staff", related_name="owned_cases", on_delete=fields.RESTRICT, db_index=True)
+    point = fields.ForeignKeyField("yct.ServicePoint", null=True, related_name="helper_cases",
+                                   on_delete=fields.SET_NULL)
+    taken_at = fields.DatetimeField()
+
+    class Meta:
+        table = "helper_case"
+
+
+class HelperGrant(Model):
+    """代办: the applicant lets one helper fill and upload for one application, until the applicant revokes it."""
+
+    id = fields.IntField(pk=True)
+    application = fields.ForeignKeyField("yct.Application", related_name="helper_grants", on_delete=fields.CASCADE,
+                                         db_index=True)
+    applicant = fields.ForeignKeyField("yct.Applicant", related_name="helper_grants", on_delete=fields.CASCADE,
+                                       db_index=True)
+    helper = fields.ForeignKeyField("yct.Staff", related_name="helper_grants", on_delete=fields.CASCADE)
+    point = fields.ForeignKeyField("yct.ServicePoint", null=True, related_name="helper_grants",
+                                   on_delete=fields.SET_NULL)
+    granted_at = fields.DatetimeField()
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "helper_grant"
+        indexes = (("helper_id", "revoked_at"),)

@@ -82,8 +82,10 @@ def _write(path: Path, data: bytes) -> None:
         handle.write(data)
 
 
-async def add(settings: Settings, application: Application, kind, filename: str, data: bytes) -> Attachment:
-    """Store one upload for the application; 409 when its materials are locked, 413 above uploads.max_bytes."""
+async def add(settings: Settings, application: Application, kind, filename: str, data: bytes,
+              helper_actor: str | None = None) -> Attachment:
+    """Store one upload for the application; 409 when its materials are locked, 413 above uploads.max_bytes.
+    A helper uploading on the applicant's behalf (代办) passes `helper_actor`: the upload lands on the timeline."""
     if not isinstance(kind, str) or kind not in materials.attachment_kinds():
         raise Invalid("kind", "材料类型无效，可选：" + "、".join(materials.attachment_kinds()))
     if len(data) > settings.uploads.max_bytes:
@@ -109,6 +111,9 @@ async def add(settings: Settings, application: Application, kind, filename: str,
                 content_type=prepared.content_type, size=len(prepared.data),
                 sha256=hashlib.sha256(prepared.data).hexdigest(), storage_path=relative,
                 thumbnail_path=thumb_relative, using_db=conn)
+            if helper_actor:
+                await lifecycle.record(application.id, helper_actor, "helper_upload",
+                                       [{"kind": kind, "attachment_id": str(attachment.id)}], connection=conn)
     except Exception:
         (root / relative).unlink(missing_ok=True)
         if thumb_relative:
@@ -122,11 +127,14 @@ def _clean_filename(filename: str | None) -> str:
     return "".join(char for char in name if char.isprintable())[:255]
 
 
-async def remove(settings: Settings, application: Application, attachment_id) -> None:
+async def remove(settings: Settings, application: Application, attachment_id, helper_actor: str | None = None) -> None:
     attachment = await _find(application, attachment_id)
     async with in_transaction() as conn:
         await lifecycle.claim_materials_write(application.id, conn)
         await Attachment.filter(id=attachment.id).using_db(conn).delete()
+        if helper_actor:
+            await lifecycle.record(application.id, helper_actor, "helper_remove_attachment",
+                                   [{"kind": attachment.kind, "attachment_id": str(attachment.id)}], connection=conn)
     root = Path(settings.uploads.dir)
     (root / attachment.storage_path).unlink(missing_ok=True)
     if attachment.thumbnail_path:

@@ -38,6 +38,8 @@ ACTION_LABELS = {
     "create": "创建申请", "submit_cloud": "云帮办提交", "submit_general": "一般流程提交", "approve_lock": "云帮办通过（材料锁定）",
     "submit_signed": "全部签名完成后提交", "unlock": "撤销锁定", "return": "退回修改", "accept": "受理", "approve": "核准", "reject": "驳回",
     "withdraw": "撤回", "sign": "签名", "decline": "拒绝签名", "signatures_voided": "材料变更，原签名作废",
+    "helper_grant": "授权帮办员代办", "helper_revoke": "撤销帮办授权", "helper_edit": "帮办员代填材料",
+    "helper_upload": "帮办员代传附件", "helper_remove_attachment": "帮办员删除附件",
 }
 
 

@@ -242,8 +242,10 @@ def _check_notice_period(entity: dict) -> None:
 
 # --- saving ----------------------------------------------------------------------------------------------------
 
-async def update(application: Application, patch: dict) -> Application:
-    """Save part of the form: {name?, entity?, parties?}. Validates everything sent before writing anything."""
+async def update(application: Application, patch: dict, helper_actor: str | None = None) -> Application:
+    """Save part of the form: {name?, entity?, parties?}. Validates everything sent before writing anything.
+
+    A helper saving on the applicant's behalf (代办) passes `helper_actor`: the change lands on the timeline."""
     updates: dict = {}
     if "name" in patch:
         if application.business_type != "establish":
@@ -260,6 +262,9 @@ async def update(application: Application, patch: dict) -> Application:
             await _replace_parties(application, new_parties, conn)
         updates["updated_at"] = clock.now()
         await Application.filter(id=application.id).using_db(conn).update(**updates)
+        if helper_actor:
+            await lifecycle.record(application.id, helper_actor, "helper_edit", [{"parts": sorted(patch)}],
+                                   connection=conn)
     return await Application.get(id=application.id)
 
 

@@ -10,8 +10,17 @@ from server import clock
 from server.config import Settings
 from server.errors import Conflict, Invalid, NotFound
 from server.models.accounts import Staff
-from server.models.appointments import FOLLOW_UP_STATUSES, RATING_SUBJECTS, Appointment, Rating, RatingFollowUp
-from server.services.applications.service import get_for_applicant as application_for_applicant
+from server.models.appointments import (
+    FOLLOW_UP_STATUSES,
+    RATING_SUBJECTS,
+    Appointment,
+    Rating,
+    RatingFollowUp,
+)
+from server.models.guides import ServicePoint
+from server.services.applications.service import (
+    get_for_applicant as application_for_applicant,
+)
 from server.services.authorities import scope_prefix
 from server.services.review.worktime import calendar_for
 
@@ -95,18 +104,34 @@ async def follow_ups(staff: Staff, status: str | None) -> list[RatingFollowUp]:
 
 
 async def summary(staff: Staff) -> dict:
-    """Ratings per point and per helper within the admin's authority."""
+    """Ratings per point and per helper within the admin's authority, worst average first: count, average, bad
+    (1–2) and open follow-ups, each row named."""
     scoped = Rating.filter(authority_id__startswith=scope_prefix(staff.authority))
+    open_items = RatingFollowUp.filter(authority_id__startswith=scope_prefix(staff.authority), status="open")
 
-    async def grouped(key: str) -> list[dict]:
-        rows = await scoped.filter(**{f"{key}_id__isnull": False}).annotate(
-            count=Count("id"), average=Avg("score")).group_by(f"{key}_id").values(f"{key}_id", "count", "average")
-        bad = {row[f"{key}_id"]: row["bad"] for row in await scoped.filter(score__in=BAD_SCORES).annotate(
-            bad=Count("id")).group_by(f"{key}_id").values(f"{key}_id", "bad")}
-        return [{"id": row[f"{key}_id"], "count": row["count"], "average": round(float(row["average"]), 2),
-                 "bad": bad.get(row[f"{key}_id"], 0)} for row in rows]
+    async def grouped(key: str, model) -> list[dict]:
+        column = f"{key}_id"
+        rows = await scoped.filter(**{f"{column}__isnull": False}).annotate(
+            count=Count("id"), average=Avg("score")).group_by(column).values(column, "count", "average")
+        bad = {row[column]: row["bad"] for row in await scoped.filter(score__in=BAD_SCORES).annotate(
+            bad=Count("id")).group_by(column).values(column, "bad")}
+        pending = {row[f"rating__{column}"]: row["open"] for row in await open_items.annotate(
+            open=Count("id")).group_by(f"rating__{column}").values(f"rating__{column}", "open")}
+        names = {row.id: row for row in await model.filter(id__in=[row[column] for row in rows])}
+        answer = [{"id": row[column], "name": _name(names.get(row[column])), "count": row["count"],
+                   "average": round(float(row["average"]), 2), "bad": bad.get(row[column], 0),
+                   "open_follow_ups": pending.get(row[column], 0)} for row in rows]
+        return sorted(answer, key=lambda row: (row["average"], -row["count"], row["id"]))
 
-    return {"points": await grouped("point"), "helpers": await grouped("helper")}
+    return {"points": await grouped("point", ServicePoint), "helpers": await grouped("helper", Staff)}
+
+
+def _name(row) -> str:
+    if row is None:
+        return "（已删除）"
+    if isinstance(row, Staff):
+        return row.display_name or row.username
+    return row.name
 
 
 def follow_up_view(follow_up: RatingFollowUp | None) -> dict | None:

@@ -50,12 +50,16 @@ TEMPLATES = {
     "license_handed_over": "「{name}」的营业执照（编号{serial}）已由{collector}在{place}领取。如非本人委托，请立即联系登记机关。",
     "license_posted": "「{name}」的营业执照已邮寄，{carrier}运单号{tracking}，请注意查收。",
     "annual_report_reminder": "「{name}」请于{deadline}前通过国家企业信用信息公示系统报送{year}年度年度报告，逾期将被列入经营异常名录。",
+    "weekly_report": "{authority}登记业务统计周报（{period}）：提交审核{submitted}件，退件{returned}件，退件率{return_rate}，"
+                     "云帮办占比{cloud_share}，减少电子签名{signatures_saved}人次。"
+                     "Excel：{xlsx}　PDF：{pdf}（登录综合业务系统后下载）。",
 }
-EMAIL_SUBJECTS = {"signed_notice": "电子签名确认通知（事后确认）"}
+EMAIL_SUBJECTS = {"signed_notice": "电子签名确认通知（事后确认）", "weekly_report": "登记业务统计周报"}
 # Parameters that must not outlive delivery in the outbox table (the code itself is kept only hashed).
 SECRET_PARAMS = {"sms_code": ("code",), "signing_reminder": ("link",), "account_signing_link": ("link",)}
 # The class of each template (models.notifications.KINDS); anything not named is transactional.
-TEMPLATE_KINDS = {"sms_code": "code", "signed_notice": "notice", "annual_report_reminder": "notice"}
+TEMPLATE_KINDS = {"sms_code": "code", "signed_notice": "notice", "annual_report_reminder": "notice",
+                  "weekly_report": "notice"}
 SMS_CODE_DIGITS = 6
 
 # Per-phone windows like the providers' own: (config key, seconds).
@@ -111,6 +115,13 @@ def sms_row(phone: str, template: str, params: dict, *, not_before=None, created
             "params": _sms_params(template, params), "page": None, "status": "pending", "attempts": 0,
             "next_attempt_at": not_before or moment, "lease_until": None, "claim_token": None, "quota_counted": False,
             "last_error": None, "provider_message_id": None, "created_at": created_at or moment, "sent_at": None}
+
+
+async def enqueue_email(address: str, template: str, params: dict, *, connection=None) -> OutboxMessage:
+    """An e-mail due now, written in the caller's transaction."""
+    return await OutboxMessage.create(channel="email", recipient=address, template=template,
+                                      params=_sms_params(template, params), next_attempt_at=now(),
+                                      using_db=connection, **_class_fields(template))
 
 
 async def enqueue_wechat(openid: str, template: str, data: dict, page: str | None = None, *,

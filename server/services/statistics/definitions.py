@@ -87,6 +87,31 @@ FIGURES: dict[str, dict[str, str]] = {
         "unit": "人",
         "definition": "每个网点每天扫码的不同访客数，按天相加（同一人不同日各计一次）。",
     },
+    "appointments_booked": {
+        "label": "预约数",
+        "unit": "次",
+        "definition": "辖区内帮办网点预约时段开始于期间内的预约，已取消的不计。",
+    },
+    "appointments_served": {
+        "label": "已办结",
+        "unit": "次",
+        "definition": "其中到场签到并由帮办员标记办结的预约。",
+    },
+    "appointments_no_show": {
+        "label": "未到场",
+        "unit": "次",
+        "definition": "其中时段结束仍未签到的预约。",
+    },
+    "ratings": {
+        "label": "评价数",
+        "unit": "条",
+        "definition": "期间内收到的好差评（网点预约服务与登记申请办理），按评价时间计；平均分为1–5分的算术平均。",
+    },
+    "ratings_bad": {
+        "label": "差评数",
+        "unit": "条",
+        "definition": "其中1分或2分的评价，每条须在3个工作日内书面回复。",
+    },
 }
 
 PERIOD_NOTE = "期间按北京时间自然日计算，起止日期均含；去年同期为前一年相同月日（2月29日对应2月28日）。"

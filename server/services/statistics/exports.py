@@ -24,7 +24,7 @@ ROW_COLUMNS = (
     ("hours_saved", "减少办件时间（小时）", HOURS),
 )
 TABLES = {"summary": "汇总", "business_types": "按业务类型", "authorities": "按登记机关", "monthly": "月度退件率",
-          "durations": "办理时长"}
+          "durations": "办理时长", "points": "帮办网点"}
 
 
 def _format(key: str) -> str:
@@ -55,6 +55,15 @@ def tables(summary: dict, monthly: dict | None) -> dict[str, tuple[list[tuple[st
                          ("口径", "@")],
                         [[entry["label"], entry["count"], entry["median"], entry["p90"], entry["definition"]]
                          for entry in summary["durations"].values()])
+    # Appointment and rating columns only where those records exist (else the page's note says why).
+    points = summary["points"]
+    point_columns = [("scans", "扫码次数", COUNT), ("unique_visitors", "扫码人数", COUNT)]
+    if points["appointments"]:
+        point_columns += [("booked", "预约数", COUNT), ("served", "已办结", COUNT), ("no_show", "未到场", COUNT)]
+    if points["ratings"]:
+        point_columns += [("ratings", "评价数", COUNT), ("rating_average", "平均分", HOURS), ("ratings_bad", "差评数", COUNT)]
+    out["points"] = ([("网点", "@"), *((title, fmt) for _, title, fmt in point_columns)],
+                     [[row["name"], *(row[key] for key, _, _ in point_columns)] for row in points["items"]])
     return out
 
 

@@ -216,3 +216,31 @@ async def point_scans(scope: str, first: date, last: date) -> list[dict]:
         "WHERE p.authority_id LIKE :scope GROUP BY p.id, p.name, p.authority_id ORDER BY p.id",
         {"scope": scope + "%", "first": first, "last": last})
     return [{**row, "scans": int(row["scans"]), "unique_visitors": int(row["unique_visitors"])} for row in rows]
+
+
+async def point_appointments(scope: str, start: datetime, end: datetime, moment: datetime) -> list[dict]:
+    """[{point_id, booked, served, no_show}] of the scope's points, by slot start in the period, cancelled ones left
+    out; a booked appointment whose slot ended by `moment` is a no-show even before the sweep marks it."""
+    rows = await fetch(
+        "SELECT a.point_id AS point_id, COUNT(*) AS booked, "
+        "SUM(CASE WHEN a.status = 'served' THEN 1 ELSE 0 END) AS served, "
+        "SUM(CASE WHEN a.status = 'no_show' OR (a.status = 'booked' AND a.ends_at <= :moment) THEN 1 ELSE 0 END) "
+        "AS no_show "
+        "FROM appointment a JOIN service_point p ON p.id = a.point_id "
+        "WHERE p.authority_id LIKE :scope AND a.starts_at >= :start AND a.starts_at < :end AND a.status <> 'cancelled' "
+        "GROUP BY a.point_id",
+        {"scope": scope + "%", "start": start.astimezone(timezone.utc), "end": end.astimezone(timezone.utc),
+         "moment": moment.astimezone(timezone.utc)})
+    return [{key: int(value or 0) for key, value in row.items()} for row in rows]
+
+
+async def ratings(scope: str, start: datetime, end: datetime) -> list[dict]:
+    """[{point_id (None for filings), count, score_sum, bad}] of ratings given in the period within the scope."""
+    rows = await fetch(
+        "SELECT r.point_id AS point_id, COUNT(*) AS count, SUM(r.score) AS score_sum, "
+        "SUM(CASE WHEN r.score <= 2 THEN 1 ELSE 0 END) AS bad "
+        "FROM rating r WHERE r.authority_id LIKE :scope AND r.created_at >= :start AND r.created_at < :end "
+        "GROUP BY r.point_id",
+        {"scope": scope + "%", "start": start.astimezone(timezone.utc), "end": end.astimezone(timezone.utc)})
+    return [{"point_id": row["point_id"], "count": int(row["count"]), "score_sum": int(row["score_sum"] or 0),
+             "bad": int(row["bad"] or 0)} for row in rows]

@@ -5,6 +5,7 @@ import statistics as pystats
 from dataclasses import dataclass, fields as dc_fields
 from zoneinfo import ZoneInfo
 
+from server import clock
 from server.config import Settings
 from server.errors import Invalid, NotFound
 from server.models.accounts import Staff
@@ -181,8 +182,6 @@ async def summary(settings: Settings, query: Query) -> dict:
         "by_business_type": by_business_type,
         "by_authority": by_authority,
         "points": await point_figures(query),
-        "not_recorded": {"appointments": "预约记录尚未接入本系统，暂无预约、到场、爽约统计",
-                         "ratings": "本系统尚无评价记录，暂无评价统计"},
         "period_note": PERIOD_NOTE,
     }
 
@@ -229,10 +228,42 @@ async def online_rate(query: Query) -> dict:
 
 
 async def point_figures(query: Query) -> dict:
+    """Scans, and appointments and ratings only where the records exist: with none in the period the figure is
+    null and a note says so, rather than a 0 that reads like a measured result."""
     points = await queries.point_scans(query.scope, query.period.first, query.period.last)
+    booked = {row["point_id"]: row for row in await queries.point_appointments(
+        query.scope, query.period.start, query.period.end, clock.now())}
+    rated = {row["point_id"]: row for row in await queries.ratings(query.scope, query.period.start, query.period.end)}
+    empty_visits = {"booked": 0, "served": 0, "no_show": 0}
+    for point in points:
+        visits = booked.get(point["point_id"], empty_visits)
+        marks = rated.get(point["point_id"])
+        point.update({key: visits[key] for key in empty_visits},
+                     ratings=marks["count"] if marks else 0, ratings_bad=marks["bad"] if marks else 0,
+                     rating_average=_average(marks["score_sum"], marks["count"]) if marks else None)
+    appointments = None
+    if booked:
+        appointments = {key: sum(row[key] for row in booked.values()) for key in empty_visits}
+    ratings = None
+    if rated:
+        count = sum(row["count"] for row in rated.values())
+        filings = rated.get(None)
+        ratings = {"count": count, "bad": sum(row["bad"] for row in rated.values()),
+                   "average": _average(sum(row["score_sum"] for row in rated.values()), count),
+                   "of_appointments": count - (filings["count"] if filings else 0),
+                   "of_filings": filings["count"] if filings else 0}
+    keys = ("scans", "unique_visitors", "appointments_booked", "appointments_served", "appointments_no_show",
+            "ratings", "ratings_bad")
     return {"count": len(points), "scans": sum(p["scans"] for p in points),
             "unique_visitors": sum(p["unique_visitors"] for p in points), "items": points,
-            "definitions": {key: FIGURES[key]["definition"] for key in ("scans", "unique_visitors")}}
+            "appointments": appointments, "ratings": ratings,
+            "notes": {"appointments": None if appointments else "期间内辖区网点没有预约记录，不统计预约、办结、未到场",
+                      "ratings": None if ratings else "期间内没有评价记录，不统计评价"},
+            "definitions": {key: FIGURES[key]["definition"] for key in keys}}
+
+
+def _average(score_sum: int, count: int) -> float | None:
+    return round(score_sum / count, 2) if count else None
 
 
 async def series(settings: Settings, query: Query, metric: str, interval: str) -> dict:

@@ -17,6 +17,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from sanic import Sanic
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from server import clock, storage
 from server.config import Settings
@@ -27,6 +28,7 @@ from server.models.statistics import WeeklyReport
 from server.services.accounts.staff import require_role
 from server.services.authorities import scope_prefix
 from server.services.documents.fonts import ensure_base_font
+from server.services.notifications.messages import enqueue_email
 from server.services.review.access import VIEWING_ROLES
 from server.services.statistics import exports
 from server.services.statistics import summary as stats
@@ -77,14 +79,31 @@ async def _generate(settings: Settings, authority: Authority, period: Period) ->
     pdf = await asyncio.to_thread(render_pdf, settings, summary)
     headline = {name: entry["value"] for name, entry in summary["figures"].items()}
     try:
-        report = await WeeklyReport.create(authority=authority, period_from=period.first, period_to=period.last,
-                                           generated_at=clock.now(), xlsx_key=f"{key}.xlsx", pdf_key=f"{key}.pdf",
-                                           headline=headline)
+        async with in_transaction() as conn:
+            report = await WeeklyReport.create(authority=authority, period_from=period.first, period_to=period.last,
+                                               generated_at=clock.now(), xlsx_key=f"{key}.xlsx",
+                                               pdf_key=f"{key}.pdf", headline=headline, using_db=conn)
+            for address in settings.statistics.weekly_report_recipients.get(authority.code, []):
+                await enqueue_email(address, "weekly_report", _mail_params(settings, authority, period, report),
+                                    connection=conn)
     except IntegrityError:  # another worker wrote it first
         return None
     await storage.put_file(settings, report.xlsx_key, xlsx)
     await storage.put_file(settings, report.pdf_key, pdf)
     return report
+
+
+def _mail_params(settings: Settings, authority: Authority, period: Period, report: WeeklyReport) -> dict:
+    def rate(value) -> str:
+        return "—" if value is None else f"{value}%"
+
+    figures = report.headline
+    return {"authority": authority.name, "period": f"{period.first.isoformat()}至{period.last.isoformat()}",
+            "submitted": figures["submitted"], "returned": figures["returned"],
+            "return_rate": rate(figures["return_rate"]), "cloud_share": rate(figures["cloud_share"]),
+            "signatures_saved": figures["signatures_saved"],
+            "xlsx": f"{settings.base_url}/api/v1/stats/reports/{report.id}/xlsx",
+            "pdf": f"{settings.base_url}/api/v1/stats/reports/{report.id}/pdf"}
 
 
 def render_pdf(settings: Settings, summary: dict) -> bytes:
