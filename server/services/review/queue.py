@@ -9,12 +9,13 @@ from server.errors import Invalid, NotFound
 from server.models.accounts import Applicant, Staff
 from server.models.applications import BUSINESS_TYPES, STATUSES, Party
 from server.clock import now
+from server.services.applications import lifecycle
 from server.services.authorities import scope_prefix
 from server.services.pagination import decode_cursor, encode_cursor, total_of
 from server.services.review import access, views
 
 # The states in which the registrar has the next move: 云帮办 review, 受理, 核准.
-WAITING_STATUSES = ("cloud_review", "submitted", "accepted")
+WAITING_STATUSES = lifecycle.WAITING_STATUSES
 MAX_PAGE_SIZE = 100
 # A list row needs these; the materials and the snapshot (large JSON) stay in the database.
 LIST_COLUMNS = ("id", "applicant_id", "authority_id", "business_type", "entity_type", "name", "status", "flow",

@@ -6,21 +6,13 @@ from datetime import datetime
 from server.errors import Invalid
 from server.models.accounts import Applicant, Staff
 from server.models.applications import Application, Attachment, Party, TimelineEntry
-from server.services.applications import names
+from server.services.applications import lifecycle, names
 from server.services.applications import service as applications_service
 from server.services.applications.identifiers import mask_id_number, mask_phone
-from server.services.applications.lifecycle import ACTION_LABELS, STATUS_LABELS
 from server.services.documents import service as documents_service
 from server.services.review import audit
+from server.vocabulary import ApplicationAction, ApplicationStatus, BusinessType, EntityType, Flow, PartyRole
 
-BUSINESS_LABELS = {"establish": "设立登记", "change": "变更登记", "deregister": "一般注销登记",
-                   "simple_deregister": "简易注销登记"}
-ENTITY_LABELS = {"llc": "有限责任公司", "joint_stock": "股份有限公司", "sole_proprietorship": "个人独资企业",
-                 "partnership": "合伙企业", "cooperative": "农民专业合作社", "individual_business": "个体工商户",
-                 "branch": "分公司"}
-FLOW_LABELS = {"cloud": "云帮办", "general": "一般流程"}
-ROLE_LABELS = {"investor": "投资人", "legal_rep": "法定代表人/负责人", "director": "董事", "supervisor": "监事",
-               "manager": "经理", "liaison": "联络员", "finance_officer": "财务负责人"}
 # Shown on acceptance for an application that came through 云帮办 and was submitted after everyone signed.
 CLOUD_ALL_SIGNED = "云帮办所有签名已完成"
 
@@ -30,13 +22,13 @@ def iso(value: datetime | None) -> str | None:
 
 
 def cloud_all_signed(application: Application) -> bool:
-    return application.flow == "cloud" and application.status in ("submitted", "accepted", "approved")
+    return application.flow == "cloud" and application.status in lifecycle.SIGNED_THROUGH_STATUSES
 
 
 def timeline_entry_view(entry: TimelineEntry) -> dict:
     return {
         "at": entry.at.isoformat(), "actor": entry.actor, "action": entry.action,
-        "action_label": ACTION_LABELS.get(entry.action, entry.action), "from_status": entry.from_status,
+        "action_label": ApplicationAction.label_of(entry.action, entry.action), "from_status": entry.from_status,
         "to_status": entry.to_status, "comments": entry.comments,
     }
 
@@ -56,7 +48,7 @@ def attachment_url(application: Application, attachment: Attachment) -> str:
 
 def party_view(party: Party) -> dict:
     return {
-        "id": str(party.id), "role": party.role, "role_label": ROLE_LABELS.get(party.role, party.role),
+        "id": str(party.id), "role": party.role, "role_label": PartyRole.label_of(party.role, party.role),
         "kind": party.kind, "name": party.name, "id_type": party.id_type, "id_number": party.id_number,
         "phone": party.phone, "origin": party.origin, "credit_code": party.credit_code,
         "share_percent": None if party.share_percent is None else format(party.share_percent.normalize(), "f"),
@@ -77,7 +69,7 @@ def material_fields(materials: dict) -> list[str]:
             for index, item in enumerate(value):
                 walk(item, f"{path}[{index}]")
 
-    walk({key: value for key, value in materials.items() if key != "attachments"}, "")
+    walk({key: value for key, value in materials.items() if key not in ("attachments", "format")}, "")
     return paths
 
 
@@ -98,13 +90,13 @@ async def staff_view(staff: Staff, application: Application) -> dict:
     attachments = await Attachment.filter(application_id=application.id).order_by("created_at")
     return {
         "id": str(application.id), "business_type": application.business_type,
-        "business_label": BUSINESS_LABELS.get(application.business_type, application.business_type),
+        "business_label": BusinessType.label_of(application.business_type, application.business_type),
         "entity_type": application.entity_type,
-        "entity_label": ENTITY_LABELS.get(application.entity_type, application.entity_type),
+        "entity_label": EntityType.label_of(application.entity_type, application.entity_type),
         "authority": {"code": application.authority.code, "name": application.authority.name},
         "authority_code": application.authority_id, "name": application.name, "credit_code": application.credit_code,
-        "status": application.status, "status_label": STATUS_LABELS.get(application.status, application.status),
-        "flow": application.flow, "flow_label": FLOW_LABELS.get(application.flow or "", ""),
+        "status": application.status, "status_label": ApplicationStatus.label_of(application.status, application.status),
+        "flow": application.flow, "flow_label": Flow.label_of(application.flow),
         "entity": application.entity, "materials_version": application.materials_version,
         "snapshot_hash": application.snapshot_hash, "resubmission": application.resubmission,
         "first_submitted_at": iso(application.first_submitted_at), "submitted_at": iso(application.submitted_at),
@@ -133,11 +125,11 @@ def queue_row(application: Application, now: datetime, legal_rep: Party | None, 
     """One line of the 待办 list: personal data masked."""
     return {
         "id": str(application.id), "name": application.name, "business_type": application.business_type,
-        "business_label": BUSINESS_LABELS.get(application.business_type, application.business_type),
+        "business_label": BusinessType.label_of(application.business_type, application.business_type),
         "entity_type": application.entity_type,
-        "entity_label": ENTITY_LABELS.get(application.entity_type, application.entity_type),
+        "entity_label": EntityType.label_of(application.entity_type, application.entity_type),
         "authority_code": application.authority_id, "status": application.status,
-        "status_label": STATUS_LABELS.get(application.status, application.status), "flow": application.flow,
+        "status_label": ApplicationStatus.label_of(application.status, application.status), "flow": application.flow,
         "resubmission": application.resubmission, "submitted_at": iso(application.submitted_at),
         "due_at": iso(application.due_at), "overdue": bool(application.due_at and application.due_at < now),
         "applicant_phone": mask_phone(applicant_phone),
