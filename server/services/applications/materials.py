@@ -124,7 +124,7 @@ def form_contract(business_type: str, entity_type: str) -> dict:
         condition = condition_label(item.get("when"))
         note = item["signer"] if condition is None else f"{condition}；{item['signer']}"
         if item.get("generated"):
-            note = f"勾选“{_field_label(item['generated'])}”的无需上传；{note}"
+            note = f"勾选“{field_label(item['generated'])}”的无需上传；{note}"
         attachments.append({"kind": item["kind"], "label": item["name"], "required": condition is None,
                             "when": item.get("when"), "note": note, "basis": item["basis"]})
     return {"business_type": business_type, "business_label": BusinessType(business_type).label,
@@ -137,5 +137,28 @@ def condition_label(when: str | None) -> str | None:
     return _data()["conditions"][when] if when else None
 
 
-def _field_label(field: str) -> str:
-    return _data()["field_types"][field]["label"]
+def field_label(field: str) -> str | None:
+    """The Chinese label of a form field (application.entity key); None for a key the forms do not know."""
+    spec = _data()["field_types"].get(field)
+    return spec["label"] if spec else None
+
+
+def readable_entity(business_type: str, entity_type: str, entity: dict | None) -> list[tuple[str, str, str]]:
+    """The filled form fields as a person reads them, in form order: (key, Chinese label, text) with the unit
+    (100 万元), 是/否, and each change as before → after."""
+    entity = entity or {}
+    items = change_items()
+    rows = []
+    for spec in form_fields(business_type, entity_type):
+        value = entity.get(spec["field"])
+        if value is None or value == "":
+            continue
+        if spec["type"] == "changes":
+            text = "；".join(f"{items.get(c['item'], c['item'])}：{c.get('before') or '（无）'} → {c['after']}"
+                             for c in value)
+        elif spec["type"] == "boolean":
+            text = "是" if value else "否"
+        else:
+            text = f"{value} {spec['unit']}" if spec.get("unit") else str(value)
+        rows.append((spec["field"], spec["label"], text))
+    return rows

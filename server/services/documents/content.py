@@ -103,9 +103,8 @@ def _value(spec: dict, value) -> str:
         return "（未填写）"
     if spec["type"] == "boolean":
         return "是" if value else "否"
-    if spec["type"] == "decimal":
-        return _number(value)
-    return str(value)
+    text = _number(value) if spec["type"] == "decimal" else str(value)
+    return f"{text} {spec['unit']}" if spec.get("unit") else text
 
 
 def _signatories(snapshot: dict) -> tuple[Signatory, ...]:

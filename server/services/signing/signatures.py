@@ -18,7 +18,7 @@ from server.models.applications import Application, Party
 from server.models.signing import Signature, SigningRequest
 from server.clock import now
 from server.services.applications import lifecycle
-from server.services.applications.materials import change_items, form_fields
+from server.services.applications.materials import readable_entity
 from server.services.applications.identifiers import mask_id_number
 from server.services.applications.service import canonical_materials
 from server.services.notifications import messages as notifications
@@ -71,25 +71,11 @@ def readable_materials(materials: dict, request: SigningRequest) -> dict:
 
 
 def _entity_rows(materials: dict) -> list[tuple[str, str]]:
-    """The form fields as the signer reads them: Chinese labels, 是/否, and each change as before → after."""
-    entity = materials.get("entity") or {}
     try:
-        specs = form_fields(materials.get("business_type"), materials.get("entity_type"))
+        rows = readable_entity(materials.get("business_type"), materials.get("entity_type"), materials.get("entity"))
     except ValueError:
         return []
-    items = change_items()
-    rows = []
-    for spec in specs:
-        value = entity.get(spec["field"])
-        if value is None:
-            continue
-        if spec["type"] == "changes":
-            value = "；".join(f"{items.get(c['item'], c['item'])}：{c.get('before') or '（无）'} → {c['after']}"
-                              for c in value)
-        elif spec["type"] == "boolean":
-            value = "是" if value else "否"
-        rows.append((spec["label"], str(value)))
-    return rows
+    return [(label, text) for _, label, text in rows]
 
 
 async def signing_view(request: SigningRequest, settings: Settings) -> dict:
