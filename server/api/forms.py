@@ -7,6 +7,7 @@ from pydantic import BaseModel
 from sanic import Blueprint, Request, json
 from sanic_ext import openapi
 
+from server.api.schemas import content
 from server.errors import NotFound
 from server.services.applications import materials
 from server.vocabulary import AttachmentKind, BusinessType, EntityType, IdType, PartyKind, PartyRole
@@ -65,7 +66,7 @@ class FormContract(BaseModel):
 
 @bp.get("/<business_type:str>/<entity_type:str>")
 @openapi.summary("The form contract of a business and entity type: fields, party roles, attachments, documents")
-@openapi.response(200, {"application/json": FormContract}, description="the form contract")
+@openapi.response(200, content(FormContract), description="the form contract")
 @openapi.response(404, description="no such business or entity type")
 async def form(request: Request, business_type: str, entity_type: str):
     if business_type not in BusinessType.values() or entity_type not in EntityType.values():
