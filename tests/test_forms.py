@@ -49,8 +49,10 @@ async def test_an_individual_business_names_no_investors(client):
 async def test_the_openapi_contract_types_the_form(client):
     spec = (await client.get("/docs/openapi.json")).json()
     ok = spec["paths"]["/api/v1/forms/{business_type}/{entity_type}"]["get"]["responses"]["200"]["content"]
-    schema = ok["application/json"]["schema"]
-    assert "*/*" not in ok and "fields" in str(schema) and "party_roles" in str(schema)
+    schema = spec["components"]["schemas"][ok["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]]
+    assert "*/*" not in ok and {"fields", "party_roles", "attachments", "generated_documents"} <= set(schema["properties"])
+    field = spec["components"]["schemas"]["FormField"]["properties"]
+    assert {"key", "label", "type", "required", "options", "min", "max", "max_length", "unit"} <= set(field)
 
 
 async def test_the_scripted_phone_builds_a_complete_draft_from_the_contract_alone(server):
