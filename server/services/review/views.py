@@ -44,12 +44,17 @@ _TOP_FIELDS = {"name": "名称", "credit_code": "统一社会信用代码", "aut
                "business_type": "业务类型", "entity_type": "主体类型"}
 
 
+def _with_subject(comment: dict) -> dict:
+    subject = comment_subject(comment)
+    return {**comment, "subject": subject} if subject else comment
+
+
 def timeline_entry_view(entry: TimelineEntry) -> dict:
     return {
         "at": entry.at.isoformat(), "actor": entry.actor, "action": entry.action,
         "action_label": ApplicationAction.label_of(entry.action, entry.action), "from_status": entry.from_status,
         "to_status": entry.to_status,
-        "comments": [{**comment, "subject": comment_subject(comment)} for comment in entry.comments or []],
+        "comments": [_with_subject(comment) for comment in entry.comments or []],
     }
 
 
