@@ -23,8 +23,8 @@ async def login_applicant(client: httpx.AsyncClient, openid: str = "openid-appli
 
 
 async def create_staff(client: httpx.AsyncClient, username: str = "reviewer1", role: str = "reviewer",
-                       authority: str = "451400") -> dict:
-    await add_staff(username, STAFF_PASSWORD, role, authority)
+                       authority: str = "451400", display_name: str = "") -> dict:
+    await add_staff(username, STAFF_PASSWORD, role, authority, display_name)
     response = await client.post("/api/v1/staff/login", json={"username": username, "password": STAFF_PASSWORD})
     assert response.status_code == 200, response.text
     body = response.json()

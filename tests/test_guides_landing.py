@@ -143,3 +143,12 @@ async def test_unknown_notice_sheet_is_404(client):
     for url in (f"/g/{point['code']}/notices/adopt/llc", f"/g/{point['code']}/notices/adopt", f"/g/{point['code']}/notices/establish/nation",
                 "/g/NOSUCHCODE/notices/establish/llc", f"/g/{point['code']}/notices/establish/llc/a4.gif"):
         assert (await client.get(url)).status_code == 404, url
+
+
+async def test_a_printable_sheet_without_a_cjk_font_is_503_not_500(client, server, monkeypatch, tmp_path):
+    admin = await create_staff(client, "admin1", "admin", "451400")
+    point = await create_point(client, admin)
+    monkeypatch.setattr(server.app.ctx.settings.guides, "font_path", str(tmp_path / "no-such-font.ttc"))
+    response = await client.get(f"/g/{point['code']}/notices/establish/llc/a4.png")
+    assert response.status_code == 503, response.text
+    assert response.json()["error"]["code"] == "unavailable"

@@ -77,8 +77,8 @@ async def test_the_helper_fills_and_uploads_under_the_applicants_rules_and_the_a
     timeline = (await client.get(f"/api/v1/applications/{application.id}/timeline",
                                  headers=applicant["headers"])).json()
     helper_rows = [(row["actor"], row["action_label"]) for row in timeline if row["action"].startswith("helper_")]
-    assert helper_rows == [(f"applicant:{me.id}", "授权帮办员代办"), ("帮办员黄*", "帮办员代填材料"),
-                           ("帮办员黄*", "帮办员代传附件"), ("帮办员黄*", "帮办员删除附件")]
+    assert helper_rows == [("申请人", "授权帮办员代办"), ("帮办员 黄*", "帮办员代填材料"),
+                           ("帮办员 黄*", "帮办员代传附件"), ("帮办员 黄*", "帮办员删除附件")]
 
     # The helper has no way to submit (the applicant's route) or to decide (the reviewer's routes).
     submit = await client.post(f"/api/v1/applications/{application.id}/submit", headers=helper["headers"],

@@ -1,6 +1,8 @@
 """云帮办 review through the real HTTP API: submit, the 待办 queue, approve-and-lock, return, accept, approve,
 reject, scope and roles, timeline and the append-only audit log."""
 import asyncio
+import hashlib
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -392,6 +394,30 @@ async def test_accept_refuses_materials_changed_since_the_lock(client, server):
     assert (await Application.get(id=application.id)).status == "submitted"
 
 
+async def test_a_snapshot_carries_its_format_and_the_hash_of_its_canonical_json(client, server):
+    applicant, reviewer, application = await setup(client, server)
+    await submit(client, applicant, application)
+    body = (await client.post(url(application, "approve-lock"), headers=reviewer["headers"])).json()
+    stored = await Application.get(id=application.id)
+    assert stored.snapshot["format"] == 2
+    # Sorted keys, no spaces, non-ASCII as \\u escapes: anyone can recompute it from the JSON alone.
+    text = json.dumps(stored.snapshot, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
+    assert body["snapshot_hash"] == stored.snapshot_hash == hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+async def test_a_case_locked_before_the_format_number_still_verifies_at_acceptance(client, server):
+    _, reviewer, application = await locked_and_submitted(client, server)
+    stored = await Application.get(id=application.id)
+    # Format 1, as locked before the number existed: no "format" key, hashed as UTF-8 text.
+    legacy = {key: value for key, value in stored.snapshot.items() if key != "format"}
+    text = json.dumps(legacy, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    await Application.filter(id=application.id).update(snapshot=legacy,
+                                                       snapshot_hash=hashlib.sha256(text.encode("utf-8")).hexdigest())
+    response = await client.post(url(application, "accept"), headers=reviewer["headers"])
+    assert response.status_code == 200, response.text
+    assert (await Application.get(id=application.id)).status == "accepted"
+
+
 @pytest.mark.parametrize("entity_type, category", [("llc", "91"), ("individual_business", "92"),
                                                    ("cooperative", "93")])
 async def test_approving_an_establishment_issues_a_valid_credit_code(client, server, entity_type, category):
@@ -403,6 +429,15 @@ async def test_approving_an_establishment_issues_a_valid_credit_code(client, ser
     stored = await Application.get(id=application.id)
     assert stored.status == "approved" and stored.credit_code == code and stored.decided_at
     assert await OutboxMessage.filter(template="application_result", channel="sms").exists()
+
+
+async def test_an_approved_entitys_own_name_is_no_conflict_on_its_own_case(client, server):
+    applicant, reviewer, application = await setup(client, server, status="accepted")
+    assert (await client.post(url(application, "approve"), headers=reviewer["headers"])).status_code == 200
+    staff_view = (await client.get(url(application), headers=reviewer["headers"])).json()
+    assert staff_view["name_check"]["available"] is True, staff_view["name_check"]
+    mine = (await client.get(f"/api/v1/applications/{application.id}", headers=applicant["headers"])).json()
+    assert [item for item in mine["missing"] if item["field"] == "name"] == []
 
 
 async def test_approving_a_change_updates_the_registry_and_a_deregistration_closes_it(client, server):

@@ -44,8 +44,8 @@ async def test_reviewer_returns_an_application_with_two_comments_in_the_browser(
     await page.wait_for_url(re.compile(f"/console/applications/{application.id}$"))
     # 住所证明, 身份证件, 章程, 任职文件: every uploaded image (the 申请书 is generated, not uploaded).
     assert await page.locator(".previews img").count() == 4
-    await page.get_by_label("address").fill("住所请写到门牌号")
-    await page.get_by_label("附件 id_document").fill("身份证照片反光看不清")
+    await page.get_by_label("住所（经营场所）", exact=True).fill("住所请写到门牌号")
+    await page.get_by_label("附件 相关人员身份证件", exact=True).fill("身份证照片反光看不清")
     await page.get_by_role("button", name="退回修改").click()
     await page.wait_for_url(re.compile(r"done=return"))
     timeline = page.locator("#timeline")

@@ -1,5 +1,5 @@
 """Every transition a staff member or applicant can ask for, from every status: the allowed ones move the
-application as lifecycle.TRANSITIONS says; every other one answers 409 and changes nothing."""
+application as SPEC's state machine says; every other one answers 409 and changes nothing."""
 import pytest
 
 from server.models.applications import STATUSES, Application, Attachment, TimelineEntry
@@ -7,6 +7,28 @@ from server.models.notifications import OutboxMessage
 from server.models.review import AuditEntry
 from server.services.applications.lifecycle import TRANSITIONS
 from tests.helpers import create_review_application, create_staff, login_applicant
+
+# Copied by hand from SPEC "The application lifecycle (state machine)", not from the code: action → {from: to}.
+SPEC_TRANSITIONS = {
+    "submit_cloud": {"draft": "cloud_review", "returned": "cloud_review"},        # submit(云帮办), edits after return
+    "submit_general": {"draft": "submitted", "returned": "submitted"},            # submit(一般流程, ≥1 signature)
+    "approve_lock": {"cloud_review": "locked_signing"},                           # approve & lock
+    "submit_signed": {"locked_signing": "submitted"},                             # all required signed
+    "decline": {"locked_signing": "returned"},                                    # a signatory declines
+    "unlock": {"locked_signing": "returned"},                                     # staff 撤销锁定
+    "return": {"cloud_review": "returned", "submitted": "returned", "accepted": "returned"},
+    "accept": {"submitted": "accepted"},                                          # 受理
+    "approve": {"accepted": "approved"},                                          # 核准
+    "reject": {"accepted": "rejected"},                                           # 驳回
+    "withdraw": {"draft": "withdrawn", "returned": "withdrawn", "locked_signing": "withdrawn"},
+}
+SPEC_STATUSES = ("draft", "cloud_review", "returned", "locked_signing", "submitted", "accepted", "approved",
+                 "rejected", "withdrawn")
+
+
+def test_the_transition_table_is_specs():
+    assert set(STATUSES) == set(SPEC_STATUSES)
+    assert {action: dict(moves) for action, moves in TRANSITIONS.items()} == SPEC_TRANSITIONS
 
 STAFF_ACTIONS = {
     "approve_lock": ("approve-lock", None),
@@ -42,7 +64,7 @@ async def test_staff_action_from_every_status(client, server, action, status):
     before = await fingerprint(application.id)
     response = await client.post(f"/api/v1/review/applications/{application.id}/{route}", json=body,
                                  headers=reviewer["headers"])
-    expected = TRANSITIONS[action].get(status)
+    expected = SPEC_TRANSITIONS[action].get(status)
     if expected is None:
         assert response.status_code == 409, response.text
         assert response.json()["error"]["message"]
@@ -67,7 +89,7 @@ async def test_applicant_submit_from_every_status(client, server, flow, status):
     before = await fingerprint(application.id)
     response = await client.post(f"/api/v1/applications/{application.id}/submit", json={"flow": flow},
                                  headers=applicant["headers"])
-    expected = TRANSITIONS["submit_cloud"].get(status) if flow == "cloud" else None
+    expected = SPEC_TRANSITIONS["submit_cloud"].get(status) if flow == "cloud" else None
     if expected is None:
         # 一般流程 needs a valid signature and locked_signing needs all of them: none exists here.
         assert response.status_code == 409, response.text
@@ -75,3 +97,21 @@ async def test_applicant_submit_from_every_status(client, server, flow, status):
     else:
         assert response.status_code == 200, response.text
         assert (await Application.get(id=application.id)).status == expected
+
+
+@pytest.mark.parametrize("status", SPEC_STATUSES)
+async def test_applicant_withdraw_from_every_status(client, server, status):
+    applicant = await login_applicant(client)
+    application = await create_review_application(applicant["applicant"]["id"], status=status,
+                                                  uploads_dir=server.settings.uploads.dir)
+    before = await fingerprint(application.id)
+    response = await client.post(f"/api/v1/applications/{application.id}/withdraw", headers=applicant["headers"])
+    expected = SPEC_TRANSITIONS["withdraw"].get(status)
+    if expected is None:
+        assert response.status_code == 409, response.text
+        assert await fingerprint(application.id) == before
+    else:
+        assert response.status_code == 200, response.text
+        assert (await Application.get(id=application.id)).status == expected == "withdrawn"
+        entry = await TimelineEntry.filter(application_id=application.id).order_by("-id").first()
+        assert (entry.actor, entry.action, entry.from_status, entry.to_status) == ("申请人", "withdraw", status, expected)

@@ -202,6 +202,37 @@ class PhoneClient:
             raise RuntimeError(f"upload → {response.status_code} {response.text}")
         return response.json()
 
+    def form(self, business_type: str, entity_type: str) -> dict:
+        """The form contract the mini-program renders its pages from."""
+        return self.ok("GET", f"/api/v1/forms/{business_type}/{entity_type}")
+
+    def draft_from_form(self, business_type: str, entity_type: str, answers: dict[str, str], people: list[dict],
+                        authority_code: str = "451402", name: str | None = None) -> dict:
+        """Fill a draft as the mini-program would, knowing only the form contract: each field answered by its label
+        (what the user reads beside the box) or, when the user leaves an optional one, skipped; each role with a
+        minimum gets people, investors share 100%; each attachment the contract asks for gets a photo."""
+        contract = self.form(business_type, entity_type)
+        entity = {}
+        for field in contract["fields"]:
+            if field["label"] in answers:
+                entity[field["key"]] = answers[field["label"]]
+            elif field["required"] and field["type"] == "choice":
+                entity[field["key"]] = field["options"][0]
+        parties, people_left = [], list(people)
+        for rule in contract["party_roles"]:
+            for _ in range(rule["min"]):
+                person = people_left.pop(0) if people_left else people[0]
+                parties.append({**person, "role": rule["role"], "kind": "person"})
+        investors = [party for party in parties if party["role"] == "investor"]
+        for investor in investors:
+            investor["share_percent"] = str(round(100 / len(investors), 4))
+        app = self.create_application(business_type, entity_type, authority_code, name)
+        app = self.save_form(app["id"], entity=entity, parties=parties)
+        for item in contract["attachments"]:
+            if item["required"] or item["when"] == "has_person_party":
+                self.upload_photo(app["id"], item["kind"])
+        return self.application(app["id"])
+
     def fill_application(self, business_type: str, entity_type: str = "llc", authority_code: str = "451402",
                          name: str | None = None, credit_code: str | None = None, entity: dict | None = None,
                          parties: list | None = None, upload_missing: bool = True) -> dict:

@@ -9,6 +9,7 @@ from server.api import appointments, helper_cases, ratings
 from server.api import enterprise_accounts
 from server.api import annual_reports, archive, console_after_approval, licenses
 from server.api import console_ratings, console_stats, statistics
+from server.api import forms
 
 
 def register_blueprints(app: Sanic) -> None:
@@ -16,6 +17,7 @@ def register_blueprints(app: Sanic) -> None:
     app.blueprint(accounts.bp)
     app.blueprint(staff.bp)
     app.blueprint(applications.bp)
+    app.blueprint(forms.bp)
     app.blueprint(names.bp)
     app.blueprint(signing.bp)
     app.blueprint(documents.bp)

@@ -6,6 +6,7 @@ from sanic import Blueprint, Request, json
 from sanic_ext import openapi
 
 from server.api.http import RequestModel, applicant_record, bearer_token, client_ip, current_applicant, parse
+from server.api.schemas import LoginOut, content
 from server.errors import Invalid
 from server.services.accounts import applicants as accounts
 from server.services.accounts import sessions
@@ -27,7 +28,7 @@ class PhoneIn(RequestModel):
 @bp.post("/login")
 @openapi.summary("Exchange a wx.login code for a session token (jscode2session)")
 @openapi.body({"application/json": LoginIn})
-@openapi.response(200, description="{token, expires_in, applicant: {id, phone}}")
+@openapi.response(200, content(LoginOut), description="{token, expires_in, applicant: {id, phone}}")
 @openapi.response(422, description="invalid or used code")
 @openapi.response(429, description="too many attempts")
 @openapi.response(503, description="WeChat unreachable")

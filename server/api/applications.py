@@ -9,6 +9,7 @@ from sanic.response import file as file_response
 from sanic_ext import openapi
 
 from server.api.http import RequestModel, current_applicant, current_staff, parse
+from server.api.schemas import ApplicationOut, content
 from server.errors import Invalid, Malformed, Unauthorized
 from server.models.applications import BUSINESS_TYPES, ENTITY_TYPES
 from server.services.applications import attachments
@@ -48,7 +49,7 @@ async def list_mine(request: Request):
 @openapi.summary("Start a draft (change and deregistration name the registered entity by credit_code)")
 @openapi.body({"application/json": CreateIn})
 @openapi.secured("bearer")
-@openapi.response(201, description="the application object with `missing`")
+@openapi.response(201, content(ApplicationOut), description="the application object with `missing`")
 @openapi.response(401, description="not logged in")
 @openapi.response(422, description="a field is invalid (named in error.field)")
 async def create(request: Request):
@@ -62,7 +63,7 @@ async def create(request: Request):
 @bp.get("/<application_id:str>")
 @openapi.summary("One of my applications with `missing` (what is still needed)")
 @openapi.secured("bearer")
-@openapi.response(200, description="the application object")
+@openapi.response(200, content(ApplicationOut), description="the application object")
 @openapi.response(404, description="not found, or not mine")
 async def read(request: Request, application_id: str):
     me = await current_applicant(request)
@@ -74,7 +75,7 @@ async def read(request: Request, application_id: str):
 @openapi.summary("Save part of the form: {name?, entity?, parties?} (parties replaces the whole list)")
 @openapi.body({"application/json": PatchIn})
 @openapi.secured("bearer")
-@openapi.response(200, description="the application object")
+@openapi.response(200, content(ApplicationOut), description="the application object")
 @openapi.response(404, description="not found, or not mine")
 @openapi.response(409, description="the materials are not editable (locked or submitted)")
 @openapi.response(422, description="a value is invalid (error.field names it, e.g. parties[1].id_number); nothing saved")

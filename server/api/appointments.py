@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
 
 from pydantic import Field
 from sanic import Blueprint, Request, html, json
@@ -11,16 +10,13 @@ from sanic_ext import openapi
 from server import clock
 from server.api.http import RequestModel, applicant_record, current_staff, parse
 from server.errors import Invalid
-from server.models.applications import BUSINESS_TYPES
 from server.services.appointments import booking, directory, schedule
-from server.services.applications.materials import business_type_label
+from server.vocabulary import BusinessType
 from server.services.review.worktime import calendar_for
 
 public = Blueprint("points_public")
 applicant_bp = Blueprint("appointments", url_prefix="/api/v1/appointments")
 helper_bp = Blueprint("helper_appointments", url_prefix="/api/v1/helper")
-
-BusinessType = Literal[BUSINESS_TYPES]  # type: ignore[valid-type]
 
 
 class AppointmentIn(RequestModel):
@@ -99,7 +95,7 @@ async def booking_page(request: Request, code: str):
     template = request.app.ctx.templates.get_template("appointments/book.html")
     return html(template.render(
         point=directory.public_point_view(point, rows.get(point.id, []), None), days=days[:7],
-        business_types=[(key, business_type_label(key)) for key in BUSINESS_TYPES]))
+        business_types=BusinessType.choices()))
 
 
 # --- the applicant ----------------------------------------------------------------------------------------------

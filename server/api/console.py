@@ -20,8 +20,8 @@ from server.errors import DomainError, Forbidden, Unauthorized
 from server.models.accounts import Staff
 from server.services.accounts import sessions
 from server.services.accounts import staff as staff_service
-from server.services.applications.lifecycle import STATUS_LABELS
 from server.services.review import access, audit, decisions, queue, views
+from server.vocabulary import ApplicationStatus, BusinessType
 
 bp = Blueprint("console", url_prefix="/console")
 
@@ -122,8 +122,8 @@ async def queue_page(request: Request):
         return redirect("/console/login")
     filters = {name: request.args.get(name) or None for name in ("status", "business_type", "authority")}
     context = {"staff": staff, "csrf_token": csrf_token_for(request, request.cookies.get(SESSION_COOKIE, "")),
-               "filters": filters, "statuses": [(code, STATUS_LABELS[code]) for code in queue.WAITING_STATUSES],
-               "business_types": list(views.BUSINESS_LABELS.items()),
+               "filters": filters, "statuses": [(code, ApplicationStatus(code).label) for code in queue.WAITING_STATUSES],
+               "business_types": BusinessType.choices(),
                "filters_query": urlencode({k: v for k, v in filters.items() if v}),
                "page_query": lambda cursor: urlencode({**{k: v for k, v in filters.items() if v}, "cursor": cursor}),
                "continued": bool(request.args.get("cursor"))}

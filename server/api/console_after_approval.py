@@ -11,13 +11,12 @@ from server.models.accounts import Staff
 from server.services.applications.identifiers import ID_TYPES
 from server.services.archive import search
 from server.services.licenses import service as licenses
+from server.vocabulary import IdType
 
 bp = Blueprint("console_after_approval", url_prefix="/console")
 
 DONE = {"ready": "已登记打印，已短信通知申请人领取", "hand-over": "已登记领取，已短信通知申请人",
         "post": "已登记邮寄，已短信通知申请人", "old-license": "已登记原营业执照收缴情况"}
-ID_TYPE_LABELS = {"resident_id": "居民身份证", "hk_macao_permit": "港澳居民来往内地通行证", "taiwan_permit": "台湾居民来往大陆通行证",
-                  "foreign_permanent_id": "外国人永久居留身份证", "passport": "护照", "other": "其他证件"}
 
 
 def _csrf(request: Request) -> str:
@@ -28,7 +27,7 @@ async def _licenses_page(request: Request, staff: Staff, status: int = 200, erro
                          done: str | None = None):
     return _page(request, "licenses.html", status=status, staff=staff, csrf_token=_csrf(request), error=error,
                  done=done, items=await licenses.window_queue(staff),
-                 id_types=[(code, ID_TYPE_LABELS.get(code, code)) for code in ID_TYPES],
+                 id_types=[(code, IdType.label_of(code, code)) for code in ID_TYPES],
                  can_act=staff.role in licenses.WINDOW_ROLES)
 
 

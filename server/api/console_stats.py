@@ -12,11 +12,11 @@ from server.errors import DomainError
 from server.models.applications import BUSINESS_TYPES, ENTITY_TYPES
 from server.models.authorities import Authority
 from server.services.authorities import scope_prefix
-from server.services.review.views import BUSINESS_LABELS, ENTITY_LABELS
 from server.services.statistics import charts, weekly
 from server.services.statistics import summary as stats
 from server.services.statistics.definitions import FIGURES, PERIOD_NOTE
 from server.services.statistics.periods import PRESETS, parse_period
+from server.vocabulary import BusinessType, EntityType
 
 bp = Blueprint("console_stats", url_prefix="/console/stats")
 
@@ -39,8 +39,8 @@ async def dashboard(request: Request):
     authorities = await Authority.filter(code__startswith=scope_prefix(staff.authority_id)).order_by("code")
     context = {"staff": staff, "csrf_token": csrf_token_for(request, request.cookies.get(SESSION_COOKIE, "")),
                "args": args, "presets": PRESETS, "authorities": authorities,
-               "business_types": [(code, BUSINESS_LABELS[code]) for code in BUSINESS_TYPES],
-               "entity_types": [(code, ENTITY_LABELS[code]) for code in ENTITY_TYPES],
+               "business_types": [(code, BusinessType(code).label) for code in BUSINESS_TYPES],
+               "entity_types": [(code, EntityType(code).label) for code in ENTITY_TYPES],
                "figures_meta": FIGURES, "period_note": PERIOD_NOTE}
     try:
         query = await stats.build_query(staff, args, parse_period(args, stats.zone_of(settings)))

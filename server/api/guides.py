@@ -17,10 +17,11 @@ from sanic.response import file_stream
 from sanic_ext import openapi
 
 from server.api.http import RequestModel, client_ip, current_staff, parse
-from server.errors import Invalid, NotFound
+from server.errors import Invalid, NotFound, Unavailable
 from server.models.accounts import Staff
 from server.services.accounts import staff as staff_service
 from server.services.guides import content, landing, notices, page_cache, points, scans
+from server.services.guides.fonts import FontMissing
 
 admin = Blueprint("guides_admin", url_prefix="/api/v1/admin")
 public = Blueprint("guides_public")
@@ -320,12 +321,16 @@ async def notice_page(request: Request, code: str, business_type: str, entity_ty
 @openapi.summary("The printable A4 of a notice sheet: a4.png or a4.pdf")
 @openapi.response(200, description="image/png or application/pdf")
 @openapi.response(404, description="unknown code, business type, entity type or file")
+@openapi.response(503, description="no CJK font on the server (README: fonts-noto-cjk)")
 async def notice_printable(request: Request, code: str, business_type: str, entity_type: str, name: str):
     render = {"a4.png": notices.a4_png, "a4.pdf": notices.a4_pdf}.get(name)
     sheet = await _sheet(request, code, business_type, entity_type) if render else None
     if sheet is None:
         raise NotFound("告知单不存在")
-    content = await asyncio.to_thread(render, sheet, request.app.ctx.settings.guides.font_path)
+    try:
+        content = await asyncio.to_thread(render, sheet, request.app.ctx.settings.guides.font_path)
+    except FontMissing:
+        raise Unavailable("告知单暂时无法生成图片，请稍后再试或查看网页版") from None
     filename = quote(f"{sheet['title']}.{name.rsplit('.', 1)[1]}")
     return raw(content, content_type=MIME["." + name.rsplit(".", 1)[1]],
                headers={"Cache-Control": "public, max-age=3600",

@@ -8,6 +8,7 @@ from sanic import Blueprint, Request, json
 from sanic_ext import openapi
 
 from server.api.http import RequestModel, client_ip, current_applicant, current_staff, parse
+from server.api.schemas import SubmitOut, TimelineOut, content
 from server.errors import Invalid
 from server.services.review import audit, decisions, idempotency, queue, submission, views
 from server.services.review.access import application_for_staff, as_uuid
@@ -77,7 +78,7 @@ async def auto_submit(request: Request, application_id):
 @openapi.body({"application/json": SubmitIn})
 @openapi.parameter("Idempotency-Key", str, location="header")
 @openapi.secured("bearer")
-@openapi.response(200, description="{id, status, flow, submitted_at, due_at, resubmission, notice}")
+@openapi.response(200, content(SubmitOut), description="{id, status, flow, submitted_at, due_at, resubmission, notice}")
 @openapi.response(409, description="wrong state, signature_required, signatures_incomplete, flow_locked")
 @openapi.response(422, description="invalid flow or Idempotency-Key")
 async def submit(request: Request, application_id):
@@ -93,7 +94,7 @@ async def submit(request: Request, application_id):
 @applicant_bp.get("/<application_id:uuid>/timeline")
 @openapi.summary("办理进度: every step with actor, time and the registrar's comments")
 @openapi.secured("bearer")
-@openapi.response(200, description="[{at, actor, action, from_status, to_status, comments}]")
+@openapi.response(200, content(TimelineOut), description="[{at, actor, action, from_status, to_status, comments}]")
 @openapi.response(404, description="not my application")
 async def timeline(request: Request, application_id):
     me = await current_applicant(request)

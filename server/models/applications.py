@@ -2,10 +2,12 @@
 from tortoise import fields
 from tortoise.models import Model
 
-BUSINESS_TYPES = ("establish", "change", "deregister", "simple_deregister")
-ENTITY_TYPES = ("llc", "joint_stock", "sole_proprietorship", "partnership", "cooperative", "individual_business", "branch")
-STATUSES = ("draft", "cloud_review", "returned", "locked_signing", "submitted", "accepted", "approved", "rejected", "withdrawn")
-FLOWS = ("cloud", "general")
+from server.vocabulary import ApplicationStatus, BusinessType, EntityType, Flow
+
+BUSINESS_TYPES = BusinessType.values()
+ENTITY_TYPES = EntityType.values()
+STATUSES = ApplicationStatus.values()
+FLOWS = Flow.values()
 
 
 class Application(Model):

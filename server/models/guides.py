@@ -2,13 +2,9 @@
 from tortoise import fields
 from tortoise.models import Model
 
-POINT_TYPES = {
-    "registration_window": "登记窗口",
-    "bank_branch": "银行网点",
-    "mall": "商场超市",
-    "community": "社区服务点",
-    "village": "农村便民服务站",
-}
+from server.vocabulary import PointType
+
+POINT_TYPES = dict(PointType.choices())
 # The six "有" of a proper help point (帮办网点"六有"标准).
 SIX_HAS = {
     "has_sign": "有明显帮办代办标识",

@@ -2,6 +2,8 @@
 from tortoise import fields
 from tortoise.models import Model
 
+from server.vocabulary import MessageClass
+
 # pending → sending → sent | failed | refused, or back to pending for a retry; a scheduled message no longer due
 # (a reminder after the signature) is cancelled. sent/failed/refused/cancelled are final.
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "refused", "cancelled")
@@ -9,7 +11,7 @@ FINAL_STATUSES = ("sent", "failed", "refused", "cancelled")
 CHANNELS = ("sms", "wechat", "email", "notary")
 # Message classes, in the order the sender claims them; each has its own per-phone limits (sms.limits).
 # code: verification codes; transactional: signing links, reminders, results; notice: 事后确认 (coalesced).
-KINDS = ("code", "transactional", "notice")
+KINDS = MessageClass.values()
 
 
 class OutboxMessage(Model):

@@ -2,9 +2,11 @@
 from tortoise import fields
 from tortoise.models import Model
 
+from server.vocabulary import SigningMethod
+
 # cancelled: the case left locked_signing (a decline, 撤销锁定, a withdrawal) while the link was open.
 REQUEST_STATUSES = ("pending", "signed", "declined", "replaced", "cancelled")
-METHODS = ("face", "e_seal", "e_license", "none")
+METHODS = SigningMethod.values()
 
 
 class SigningRequest(Model):

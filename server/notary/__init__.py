@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 
 import httpx
 
+from server.canonical import canonical_json
 from server.config import Settings
 from server.sms import PermanentFailure, TemporaryFailure
 
@@ -20,7 +20,7 @@ SIGNATURE_HEADER = "X-YCT-Signature"
 
 
 def canonical_body(record: dict) -> bytes:
-    return json.dumps(record, ensure_ascii=True, sort_keys=True, separators=(",", ":")).encode()
+    return canonical_json(record).encode("ascii")
 
 
 def signature(key: str, body: bytes) -> str:

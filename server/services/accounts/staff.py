@@ -15,8 +15,8 @@ from server.services.accounts import sessions
 from server.models.guides import ServicePoint
 from server.services.authorities import get_authority, scope_prefix
 from server.services.ratelimit import hit_window
+from server.vocabulary import StaffRole
 
-ROLES = {"reviewer": "审核员", "helper": "帮办员", "admin": "管理员"}
 _hasher = PasswordHasher()
 # Verifying against this keeps a login for an unknown user as slow as for a known one.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
@@ -28,8 +28,8 @@ async def add_staff(username: str, password: str, role: str, authority_code: str
     username = (username or "").strip()
     if not username or len(username) > 64:
         raise Invalid("username", "用户名不能为空且不超过64个字符")
-    if role not in ROLES:
-        raise Invalid("role", "角色应为 reviewer、helper 或 admin")
+    if role not in StaffRole.values():
+        raise Invalid("role", "角色应为 reviewer（审核员）、helper（帮办员）或 admin（管理员）")
     if len(password or "") < 8:
         raise Invalid("password", "密码至少8位")
     authority = await get_authority(authority_code, field="authority")

@@ -6,6 +6,7 @@ import secrets
 from datetime import date
 
 from server import clock
+from server.vocabulary import IdType
 
 # GB 11643-1999: ISO 7064 MOD 11-2 over the first 17 digits.
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -26,7 +27,7 @@ _OTHER_ID_SHAPES = {
     "passport": (re.compile(r"^[A-Z0-9]{5,17}$"), "护照号码应为 5 至 17 位字母或数字"),
     "other": (re.compile(r"^\S{2,32}$"), "证件号码应为 2 至 32 个字符"),
 }
-ID_TYPES = ("resident_id", *(_OTHER_ID_SHAPES.keys()))
+ID_TYPES = IdType.values()
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 

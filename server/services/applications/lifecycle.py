@@ -10,43 +10,47 @@ from tortoise.transactions import in_transaction
 
 from server.errors import Conflict
 from server.models.applications import Application, TimelineEntry
+from server.vocabulary import ApplicationAction, ApplicationStatus
 
-TRANSITIONS: dict[str, dict[str, str]] = {
-    "submit_cloud": {"draft": "cloud_review", "returned": "cloud_review"},
-    "submit_general": {"draft": "submitted", "returned": "submitted"},
-    "approve_lock": {"cloud_review": "locked_signing"},
+A, S = ApplicationAction, ApplicationStatus
+
+# Who a timeline entry names, as the applicant reads it; staff are "审核员 李**" (review.access.staff_actor).
+APPLICANT_ACTOR = "申请人"
+SYSTEM_ACTOR = "系统"
+
+TRANSITIONS: dict[ApplicationAction, dict[ApplicationStatus, ApplicationStatus]] = {
+    A.SUBMIT_CLOUD: {S.DRAFT: S.CLOUD_REVIEW, S.RETURNED: S.CLOUD_REVIEW},
+    A.SUBMIT_GENERAL: {S.DRAFT: S.SUBMITTED, S.RETURNED: S.SUBMITTED},
+    A.APPROVE_LOCK: {S.CLOUD_REVIEW: S.LOCKED_SIGNING},
     # The exits from locked_signing (SPEC "No dead ends"): completion, a decline, 撤销锁定, a withdrawal.
-    "submit_signed": {"locked_signing": "submitted"},
-    "decline": {"locked_signing": "returned"},
-    "unlock": {"locked_signing": "returned"},
-    "return": {"cloud_review": "returned", "submitted": "returned", "accepted": "returned"},
-    "accept": {"submitted": "accepted"},
-    "approve": {"accepted": "approved"},
-    "reject": {"accepted": "rejected"},
-    "withdraw": {"draft": "withdrawn", "returned": "withdrawn", "locked_signing": "withdrawn"},
+    A.SUBMIT_SIGNED: {S.LOCKED_SIGNING: S.SUBMITTED},
+    A.DECLINE: {S.LOCKED_SIGNING: S.RETURNED},
+    A.UNLOCK: {S.LOCKED_SIGNING: S.RETURNED},
+    A.RETURN: {S.CLOUD_REVIEW: S.RETURNED, S.SUBMITTED: S.RETURNED, S.ACCEPTED: S.RETURNED},
+    A.ACCEPT: {S.SUBMITTED: S.ACCEPTED},
+    A.APPROVE: {S.ACCEPTED: S.APPROVED},
+    A.REJECT: {S.ACCEPTED: S.REJECTED},
+    A.WITHDRAW: {S.DRAFT: S.WITHDRAWN, S.RETURNED: S.WITHDRAWN, S.LOCKED_SIGNING: S.WITHDRAWN},
 }
 
+# The status subsets other modules act on, named here beside the table they come from.
 # Only these states let the applicant change the materials.
-EDITABLE_STATUSES = ("draft", "returned")
-
-STATUS_LABELS = {
-    "draft": "草稿", "cloud_review": "云帮办审核中", "returned": "已退回修改", "locked_signing": "材料已锁定，待签名",
-    "submitted": "已提交，待受理", "accepted": "已受理", "approved": "已核准", "rejected": "已驳回", "withdrawn": "已撤回",
-}
-
-ACTION_LABELS = {
-    "create": "创建申请", "submit_cloud": "云帮办提交", "submit_general": "一般流程提交", "approve_lock": "云帮办通过（材料锁定）",
-    "submit_signed": "全部签名完成后提交", "unlock": "撤销锁定", "return": "退回修改", "accept": "受理", "approve": "核准", "reject": "驳回",
-    "withdraw": "撤回", "sign": "签名", "decline": "拒绝签名", "signatures_voided": "材料变更，原签名作废",
-    "helper_grant": "授权帮办员代办", "helper_revoke": "撤销帮办授权", "helper_edit": "帮办员代填材料",
-    "helper_upload": "帮办员代传附件", "helper_remove_attachment": "帮办员删除附件",
-}
+EDITABLE_STATUSES = (S.DRAFT, S.RETURNED)
+# Waiting for a registrar: the to-do queue (待办).
+WAITING_STATUSES = (S.CLOUD_REVIEW, S.SUBMITTED, S.ACCEPTED)
+# No transition leaves these: the case is finished and can be archived.
+FINISHED_STATUSES = (S.APPROVED, S.REJECTED, S.WITHDRAWN)
+# Reached through 云帮办 once every signature is in (受理 shows "云帮办所有签名已完成").
+SIGNED_THROUGH_STATUSES = (S.SUBMITTED, S.ACCEPTED, S.APPROVED)
+# Until submission the applicant may change how completion is handled (auto_submit).
+AUTO_SUBMIT_STATUSES = (S.DRAFT, S.CLOUD_REVIEW, S.RETURNED, S.LOCKED_SIGNING)
 
 
-def target_status(action: str, current: str) -> str:
-    to = TRANSITIONS[action].get(current)
+def target_status(action: str, current: str) -> ApplicationStatus:
+    to = TRANSITIONS[ApplicationAction(action)].get(current)
     if to is None:
-        raise Conflict(f"申请当前状态为「{STATUS_LABELS.get(current, current)}」，不能{ACTION_LABELS.get(action, action)}")
+        raise Conflict(f"申请当前状态为「{ApplicationStatus.label_of(current, current)}」，"
+                       f"不能{ApplicationAction.label_of(action, action)}")
     return to
 
 

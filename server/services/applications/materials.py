@@ -5,18 +5,9 @@ The same functions drive an application's `missing` list and the printed 一次�
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
-
-import yaml
 
 from server.models.applications import BUSINESS_TYPES, ENTITY_TYPES
-
-MATERIALS_FILE = Path(__file__).resolve().parents[2] / "data" / "materials.yaml"
-
-
-@lru_cache(maxsize=1)
-def _data() -> dict:
-    return yaml.safe_load(MATERIALS_FILE.read_text(encoding="utf-8"))
+from server.vocabulary import BusinessType, EntityType, IdType, PartyKind, PartyRole, materials_data as _data
 
 
 def _check(business_type: str, entity_type: str) -> None:
@@ -26,21 +17,9 @@ def _check(business_type: str, entity_type: str) -> None:
         raise ValueError(f"unknown entity type {entity_type!r}")
 
 
-def business_type_label(business_type: str) -> str:
-    return _data()["business_types"][business_type]["name"]
-
-
-def entity_type_label(entity_type: str) -> str:
-    return _data()["entity_types"][entity_type]
-
-
 def business_info(business_type: str) -> dict:
     """{name, time_limit, basis} of a business type (设立登记: 3个工作日内办结 …)."""
-    return dict(_data()["business_types"][business_type])
-
-
-def role_label(role: str) -> str:
-    return _data()["role_labels"][role]
+    return {"name": BusinessType(business_type).label, **_data()["business_types"][business_type]}
 
 
 def change_items() -> dict[str, str]:
@@ -115,3 +94,71 @@ def attachment_kinds() -> dict[str, str]:
                 if entry.get("generated") != "always":
                     kinds.setdefault(entry["kind"], entry["name"])
     return kinds
+
+
+def form_contract(business_type: str, entity_type: str) -> dict:
+    """What the mini-program renders the form of this business and entity type from (GET /api/v1/forms/…): the
+    fields of application.entity, the party roles with their counts, the attachments to upload and the documents
+    the system generates. The same data the server validates against and lists as `missing`."""
+    fields = [{"key": spec["field"], **{key: value for key, value in spec.items() if key != "field"}}
+              for spec in form_fields(business_type, entity_type)]
+    rules = party_rules(business_type, entity_type)
+    party_roles = []
+    for role in PartyRole:
+        rule = rules.get(role.value, {})
+        if rule.get("max") == 0:
+            continue
+        enterprise_allowed = role == PartyRole.INVESTOR and not rule.get("persons_only")
+        party_roles.append({
+            "role": role.value, "label": role.label, "min": rule.get("min", 0), "max": rule.get("max"),
+            "kinds": [PartyKind.PERSON.value, *([PartyKind.ENTERPRISE.value] if enterprise_allowed else [])],
+            "id_types": list(IdType.values()), "shares_total": rule.get("shares_total"),
+        })
+    attachments, generated = [], []
+    for item in required_materials(business_type, entity_type):
+        if item.get("generated") == "always":
+            generated.append({"kind": item["kind"], "label": item["name"], "when_field": None})
+            continue
+        if item.get("generated"):
+            generated.append({"kind": item["kind"], "label": item["name"], "when_field": item["generated"]})
+        condition = condition_label(item.get("when"))
+        note = item["signer"] if condition is None else f"{condition}；{item['signer']}"
+        if item.get("generated"):
+            note = f"勾选“{field_label(item['generated'])}”的无需上传；{note}"
+        attachments.append({"kind": item["kind"], "label": item["name"], "required": condition is None,
+                            "when": item.get("when"), "note": note, "basis": item["basis"]})
+    return {"business_type": business_type, "business_label": BusinessType(business_type).label,
+            "entity_type": entity_type, "entity_label": EntityType(entity_type).label,
+            "fields": fields, "party_roles": party_roles, "attachments": attachments, "generated_documents": generated}
+
+
+def condition_label(when: str | None) -> str | None:
+    """A material's `when` condition as the applicant reads it (涉及自然人的提交); None for an unconditional one."""
+    return _data()["conditions"][when] if when else None
+
+
+def field_label(field: str) -> str | None:
+    """The Chinese label of a form field (application.entity key); None for a key the forms do not know."""
+    spec = _data()["field_types"].get(field)
+    return spec["label"] if spec else None
+
+
+def readable_entity(business_type: str, entity_type: str, entity: dict | None) -> list[tuple[str, str, str]]:
+    """The filled form fields as a person reads them, in form order: (key, Chinese label, text) with the unit
+    (100 万元), 是/否, and each change as before → after."""
+    entity = entity or {}
+    items = change_items()
+    rows = []
+    for spec in form_fields(business_type, entity_type):
+        value = entity.get(spec["field"])
+        if value is None or value == "":
+            continue
+        if spec["type"] == "changes":
+            text = "；".join(f"{items.get(c['item'], c['item'])}：{c.get('before') or '（无）'} → {c['after']}"
+                             for c in value)
+        elif spec["type"] == "boolean":
+            text = "是" if value else "否"
+        else:
+            text = f"{value} {spec['unit']}" if spec.get("unit") else str(value)
+        rows.append((spec["field"], spec["label"], text))
+    return rows

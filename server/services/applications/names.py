@@ -25,6 +25,7 @@ from server.services import authorities
 from server.services.applications import divisions, industries, name_conflicts
 from server.services.applications.name_conflicts import Investor
 from server.services.applications.name_words import word_lists
+from server.vocabulary import EntityType
 
 MAX_NAME_LENGTH = 60
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -149,11 +150,6 @@ def _decision(code: str, level: str, message: str, rule: str) -> dict:
     return {"code": code, "level": level, "message": message, "rule": RULES.get(rule, rule)}
 
 
-_ENTITY_LABELS = {"llc": "有限责任公司", "joint_stock": "股份有限公司", "sole_proprietorship": "个人独资企业",
-                  "partnership": "合伙企业", "cooperative": "农民专业合作社", "individual_business": "个体工商户",
-                  "branch": "分公司"}
-
-
 def _character_decisions(name: str) -> list[dict]:
     if not _ALLOWED_CHARS.match(name):
         return [_decision("non_chinese", "error", "企业名称应当使用规范汉字，不能含有字母、数字或其他符号", "characters")]
@@ -162,7 +158,7 @@ def _character_decisions(name: str) -> list[dict]:
 
 def _org_form_decisions(name: str, parsed: ParsedName, entity_type: str) -> list[dict]:
     words = word_lists()
-    label = _ENTITY_LABELS[entity_type]
+    label = EntityType(entity_type).label
     if not parsed.org_form:
         return [_decision("org_form_missing", "error", "名称缺少组织形式（如有限公司、个人独资企业的“厂”“店”、"
                                                        "合伙企业的“（普通合伙）”）", "org_form")]
@@ -340,15 +336,15 @@ async def application_investors(application) -> list[Investor]:
 async def check_for_application(application) -> dict | None:
     """名称查重 of the name an application asks for, with its enterprise investors; None when it names none.
 
-    A change keeps its own registered name (its credit code is not a conflict with itself). Invalid when the
-    name or the authority cannot be checked at all.
+    An entity never conflicts with itself: a change keeps its own registered name, and an approved establishment's
+    name is now registered under the credit code it was given. Invalid when the name or the authority cannot be
+    checked at all.
     """
     name = proposed_name(application)
     if not name:
         return None
-    own = application.credit_code if application.business_type != "establish" else None
     return await check(name, application.entity_type, application.authority_id,
-                       applicant_id=application.applicant_id, exclude_credit_code=own,
+                       applicant_id=application.applicant_id, exclude_credit_code=application.credit_code,
                        investors=await application_investors(application))
 
 

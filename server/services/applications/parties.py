@@ -13,16 +13,17 @@ from decimal import Decimal, InvalidOperation
 from server.errors import Invalid
 from server.services.applications import materials
 from server.services.applications.identifiers import (
-    ID_TYPES,
     credit_code_problem,
     id_number_problem,
     mobile_problem,
     normalise_id_number,
 )
+from server.vocabulary import EntityType, IdType, PartyKind, PartyOrigin, PartyRole
 
-ROLES = ("investor", "legal_rep", "director", "supervisor", "manager", "liaison", "finance_officer")
-KINDS = ("person", "enterprise")
-ORIGINS = ("home_province", "other_province", "foreign")
+ROLES = PartyRole.values()
+KINDS = PartyKind.values()
+ORIGINS = PartyOrigin.values()
+ID_TYPES = IdType.values()
 MAX_PARTIES = 10200
 _PERSON_ONLY = ("id_type", "id_number")
 # An enterprise acts through a contact person: their name here, their phone in `phone` (the signing link goes there).
@@ -116,7 +117,7 @@ def validate_party(raw, index: int, business_type: str, entity_type: str) -> Par
         raise Invalid(f"{prefix}.share_percent", "只有投资人填写出资比例")
     rule = materials.party_rules(business_type, entity_type).get(role, {})
     if kind == "enterprise" and (role != "investor" or rule.get("persons_only")):
-        raise Invalid(f"{prefix}.kind", f"{materials.role_label(role)}应为自然人")
+        raise Invalid(f"{prefix}.kind", f"{PartyRole(role).label}应为自然人")
     return party
 
 
@@ -180,8 +181,8 @@ def validate_parties(raw, business_type: str, entity_type: str) -> list[PartyInp
     for role, rule in rules.items():
         count = sum(1 for party in parties if party.role == role)
         if count > rule["max"]:
-            label = materials.role_label(role)
-            message = (f"{materials.entity_type_label(entity_type)}不登记{label}" if rule["max"] == 0
+            label = PartyRole(role).label
+            message = (f"{EntityType(entity_type).label}不登记{label}" if rule["max"] == 0
                        else f"{label}最多{rule['max']}名")
             raise Invalid("parties", message)
     return parties
@@ -194,7 +195,7 @@ def missing_for_parties(parties: list, business_type: str, entity_type: str) -> 
     for role, rule in rules.items():
         count = sum(1 for party in parties if party.role == role)
         if count < rule["min"]:
-            label = materials.role_label(role)
+            label = PartyRole(role).label
             need = f"至少{rule['min']}名" if rule["min"] != rule["max"] else f"{rule['min']}名"
             missing.append({"field": "parties", "message": f"请填写{label}（需{need}，已填{count}名）"})
         shares_total = rule.get("shares_total")

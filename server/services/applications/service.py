@@ -17,6 +17,7 @@ from tortoise.transactions import in_transaction
 
 from server import clock
 from server.cache import Cache
+from server.canonical import canonical_sha256
 from server.config import Settings
 from server.db import CompiledSelect
 from server.errors import Invalid, NotFound
@@ -27,6 +28,7 @@ from server.services.applications import lifecycle, materials, names
 from server.services.applications.identifiers import credit_code_problem, mobile_problem
 from server.services.applications.parties import PartyInput, missing_for_parties, validate_parties
 from server.services.enterprise_accounts import holders as enterprise_accounts
+from server.vocabulary import ApplicationStatus, BusinessType, EntityType
 
 SIMPLE_DEREGISTER_NOTICE_DAYS = 20
 MAX_CHANGES = 30
@@ -98,7 +100,7 @@ async def create(applicant_id: int, business_type: str, entity_type: str, author
         application = await Application.create(
             applicant_id=applicant_id, authority_id=authority.code, business_type=business_type,
             entity_type=entity_type, name=name, credit_code=credit_code, entity={}, using_db=conn)
-        await lifecycle.record(application.id, f"applicant:{applicant_id}", "create", connection=conn)
+        await lifecycle.record(application.id, lifecycle.APPLICANT_ACTOR, "create", connection=conn)
     return application
 
 
@@ -124,7 +126,7 @@ async def registered_entity(credit_code, authority_code: str, entity_type: str) 
     if entity.status != "registered":
         raise Invalid("credit_code", "该主体已注销或已变更名称，不能办理此业务")
     if entity.entity_type != entity_type:
-        label = materials.entity_type_label(entity.entity_type)
+        label = EntityType(entity.entity_type).label
         raise Invalid("entity_type", f"该主体登记的类型为{label}")
     return entity
 
@@ -220,8 +222,8 @@ def merged_entity(application: Application, patch) -> dict:
     for key, value in patch.items():
         field = f"entity.{key}"
         if key not in specs:
-            raise Invalid(field, f"{materials.business_type_label(application.business_type)}"
-                                 f"（{materials.entity_type_label(application.entity_type)}）没有这一项")
+            raise Invalid(field, f"{BusinessType(application.business_type).label}"
+                                 f"（{EntityType(application.entity_type).label}）没有这一项")
         stored = None if value is None else _field_value(specs[key], value, field)
         if stored is None:
             entity.pop(key, None)
@@ -292,7 +294,7 @@ async def withdraw(application: Application, applicant_id: int, settings: Settin
 
     async with in_transaction() as conn:
         locked = application.status == "locked_signing"
-        await lifecycle.transition(application, "withdraw", f"applicant:{applicant_id}", connection=conn)
+        await lifecycle.transition(application, "withdraw", lifecycle.APPLICANT_ACTOR, connection=conn)
         if locked:
             await release_lock(application, "withdraw", conn)
     await archive.archive_after_outcome(settings, cache, application.id)
@@ -369,7 +371,7 @@ async def flow_options(application: Application, missing_items: list | None = No
     missing_items = await missing(application) if missing_items is None else missing_items
     common: list[dict] = []
     if application.status not in lifecycle.EDITABLE_STATUSES:
-        common.append({"code": "not_editable", "message": f"申请当前状态为「{lifecycle.STATUS_LABELS[application.status]}」，不能提交"})
+        common.append({"code": "not_editable", "message": f"申请当前状态为「{ApplicationStatus(application.status).label}」，不能提交"})
     if missing_items:
         common.append({"code": "incomplete", "message": f"尚有{len(missing_items)}项未填写或未上传"})
     cloud = list(common)
@@ -417,11 +419,21 @@ async def application_view(application: Application) -> dict:
     }
 
 
-async def canonical_materials(application: Application) -> dict:
-    """Every form field and attachment content hash, in a stable shape: what a lock freezes and a signer signs."""
+# The shape and encoding of the canonical materials, written inside each one: a later change takes a new number, and a
+# case locked under an older one is still checked in its own format. 1: no number, hashed as UTF-8 text.
+MATERIALS_FORMAT = 2
+
+
+def materials_format(materials: dict | None) -> int:
+    return (materials or {}).get("format", 1)
+
+
+async def canonical_materials(application: Application, version: int = MATERIALS_FORMAT) -> dict:
+    """Every form field and attachment content hash, in a stable shape: what a lock freezes and a signer signs.
+    `version`: the format of a snapshot being checked again (materials_format(application.snapshot))."""
     parties = await Party.filter(application_id=application.id).order_by("position")
     attachments = await Attachment.filter(application_id=application.id).order_by("kind", "sha256")
-    return {
+    materials = {
         "business_type": application.business_type,
         "entity_type": application.entity_type,
         "authority_code": application.authority_id,
@@ -440,10 +452,13 @@ async def canonical_materials(application: Application) -> dict:
             {"kind": a.kind, "sha256": a.sha256, "size": a.size, "content_type": a.content_type} for a in attachments
         ],
     }
+    return materials if version == 1 else {"format": version, **materials}
 
 
-def materials_hash(materials_dict: dict) -> str:
-    """SHA-256 over canonical JSON (sorted keys, no spaces, UTF-8)."""
-    canonical = json.dumps(materials_dict, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+def materials_hash(materials: dict) -> str:
+    """SHA-256 over the canonical JSON of the materials, in the format written inside them."""
+    if materials_format(materials) == 1:
+        text = json.dumps(materials, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return canonical_sha256(materials)
 

@@ -21,7 +21,7 @@ from server.models.guides import ServicePoint
 from server.models.notifications import OutboxMessage
 from server.services.appointments.schedule import Slot, slots_on
 from server.services.applications.identifiers import mask_phone
-from server.services.applications.materials import business_type_label
+from server.vocabulary import BusinessType
 from server.services.notifications.messages import enqueue_sms
 from server.services.review.worktime import calendar_for
 
@@ -134,7 +134,7 @@ async def booking_block(settings: Settings, applicant_id: int) -> dict | None:
 def _sms_params(settings: Settings, point: ServicePoint, appointment: Appointment) -> dict:
     zone = calendar_for(settings).zone
     return {"point": point.name, "time": appointment.starts_at.astimezone(zone).strftime("%m月%d日%H:%M"),
-            "business": business_type_label(appointment.business_type),
+            "business": BusinessType(appointment.business_type).label,
             "code": checkin_code(settings, appointment.id), "address": point.address or "见小程序网点详情"}
 
 
@@ -301,7 +301,7 @@ def appointment_view(settings: Settings, appointment: Appointment, *, for_staff:
         "start": appointment.starts_at.astimezone(zone).isoformat(),
         "end": appointment.ends_at.astimezone(zone).isoformat(),
         "business_type": appointment.business_type,
-        "business_label": business_type_label(appointment.business_type), "note": appointment.note,
+        "business_label": BusinessType(appointment.business_type).label, "note": appointment.note,
         "checked_in_at": appointment.checked_in_at.isoformat() if appointment.checked_in_at else None,
         "served_at": appointment.served_at.isoformat() if appointment.served_at else None,
     }

@@ -26,7 +26,7 @@ from server.services.applications import lifecycle
 from server.services.applications import service as applications
 from server.services.applications.identifiers import mask_name
 from server.services.appointments.directory import helper_name
-from server.services.review.access import as_uuid
+from server.services.review.access import as_uuid, staff_actor
 
 # The code on the helper's screen lives a few minutes: scanning it means standing at the point.
 HELPER_CODE_MINUTES = 10
@@ -39,8 +39,8 @@ def conflict(code: str, message: str) -> Conflict:
 
 
 def helper_actor(staff: Staff) -> str:
-    """How a helper appears on the timeline: 帮办员黄*."""
-    return f"帮办员{mask_name(helper_name(staff))}"
+    """How a helper appears on the timeline: like every staff member, 帮办员 黄*."""
+    return staff_actor(staff)
 
 
 def require_helper(staff: Staff) -> None:
@@ -103,7 +103,7 @@ async def grant(settings: Settings, applicant_id: int, code: str, application_id
         await HelperCase.bulk_create([HelperCase(application_id=application.id, owner_id=helper.id,
                                                  point_id=helper.point_id, taken_at=moment)],
                                      ignore_conflicts=True, using_db=conn)
-        await lifecycle.record(application.id, f"applicant:{applicant_id}", "helper_grant",
+        await lifecycle.record(application.id, lifecycle.APPLICANT_ACTOR, "helper_grant",
                                [{"helper": helper_actor(helper)}], connection=conn)
     return await _loaded(created.id)
 
@@ -117,7 +117,7 @@ async def revoke(applicant_id: int, grant_id: int) -> HelperGrant:
             revoked_at=clock.now())
         if not changed:
             raise conflict("already_revoked", "该帮办授权已撤销")
-        await lifecycle.record(found.application_id, f"applicant:{applicant_id}", "helper_revoke",
+        await lifecycle.record(found.application_id, lifecycle.APPLICANT_ACTOR, "helper_revoke",
                                [{"helper": helper_actor(found.helper)}], connection=conn)
     return await _loaded(grant_id)
 

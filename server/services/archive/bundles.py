@@ -30,12 +30,13 @@ from server.services.archive import ledger
 from server.services.documents import service as documents_service
 from server.services.review import audit
 from server.services.signing import evidence
+from server.vocabulary import ApplicationAction, ApplicationStatus
 
 log = logging.getLogger(__name__)
 
 # The outcomes that end a filing, each archived with its own 保管期限 (archive.retention_years_<outcome>).
-FINISHED_STATUSES = ("approved", "rejected", "withdrawn")
-OUTCOME_LABELS = {"approved": "已核准", "rejected": "已驳回", "withdrawn": "已撤回", "scanned": "纸质档案扫描件"}
+FINISHED_STATUSES = lifecycle.FINISHED_STATUSES
+SCANNED_LABEL = "纸质档案扫描件"
 # Staff decisions among the timeline's actions (the bundle's decisions.json).
 DECISION_ACTIONS = ("approve_lock", "return", "accept", "approve", "reject", "withdraw")
 SCAN_TYPES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png",
@@ -68,7 +69,7 @@ async def _filing_files(settings: Settings, application: Application) -> dict[st
         "id": str(application.id), "reference": filing_reference(application.id),
         "business_type": application.business_type, "entity_type": application.entity_type,
         "name": application.name, "credit_code": application.credit_code, "authority_code": application.authority_id,
-        "status": application.status, "status_label": lifecycle.STATUS_LABELS[application.status],
+        "status": application.status, "status_label": ApplicationStatus(application.status).label,
         "flow": application.flow, "snapshot_hash": application.snapshot_hash, "snapshot": application.snapshot,
         "materials": materials, "first_submitted_at": application.first_submitted_at,
         "submitted_at": application.submitted_at, "decided_at": application.decided_at,
@@ -96,7 +97,7 @@ async def _filing_files(settings: Settings, application: Application) -> dict[st
         for name in zipped.namelist():
             files[f"evidence/{name}"] = zipped.read(name)
     timeline = [{"at": entry.at, "actor": entry.actor, "action": entry.action,
-                 "action_label": lifecycle.ACTION_LABELS.get(entry.action, entry.action),
+                 "action_label": ApplicationAction.label_of(entry.action, entry.action),
                  "from_status": entry.from_status, "to_status": entry.to_status, "comments": entry.comments}
                 for entry in await TimelineEntry.filter(application_id=application.id).order_by("at", "id")]
     files["timeline.json"] = _json(timeline)

@@ -16,12 +16,12 @@ from server.models.archive import ArchiveBundle, ArchiveLedgerEntry
 from server.services.accounts.staff import require_role
 from server.services.applications.identifiers import credit_code_problem, mask_phone
 from server.services.archive import ledger
-from server.services.archive.bundles import OUTCOME_LABELS
+from server.services.archive.bundles import SCANNED_LABEL
 from server.services.authorities import scope_prefix
 from server.services.review import audit
 from server.services.review.access import VIEWING_ROLES, as_uuid
 from server.services.review.audit import Origin
-from server.services.review.views import BUSINESS_LABELS
+from server.vocabulary import ApplicationStatus, BusinessType
 
 README = """电子档案包 / Archive bundle
 ==========================
@@ -51,10 +51,10 @@ def bundle_view(bundle: ArchiveBundle) -> dict:
     manifest = json.loads(bundle.manifest)
     return {
         "id": str(bundle.id), "kind": bundle.kind, "outcome": bundle.outcome,
-        "outcome_label": OUTCOME_LABELS.get(bundle.outcome, bundle.outcome),
+        "outcome_label": ApplicationStatus.label_of(bundle.outcome, SCANNED_LABEL),
         "credit_code": bundle.credit_code, "entity_name": bundle.entity_name,
         "business_type": bundle.business_type,
-        "business_label": BUSINESS_LABELS.get(bundle.business_type, "") if bundle.business_type else "",
+        "business_label": BusinessType.label_of(bundle.business_type, "") if bundle.business_type else "",
         "application_id": str(bundle.application_id) if bundle.application_id else None,
         "authority_code": bundle.authority_code, "applicant_phone_masked": mask_phone(bundle.applicant_phone),
         "decided_at": bundle.decided_at.isoformat() if bundle.decided_at else None,

@@ -12,8 +12,8 @@ from types import SimpleNamespace
 
 from server.services.applications import materials
 from server.services.applications.identifiers import mask_id_number, mask_phone
-from server.services.signing.signatories import METHOD_LABELS, signatories_of
-from server.services.signing.signatures import ID_TYPE_LABELS, ORIGIN_LABELS
+from server.services.signing.signatories import signatories_of
+from server.vocabulary import EntityType, IdType, PartyOrigin, PartyRole, SigningMethod
 
 APPLICATION_FORM = "application_form"
 ARTICLES = "articles_of_association"
@@ -103,30 +103,29 @@ def _value(spec: dict, value) -> str:
         return "（未填写）"
     if spec["type"] == "boolean":
         return "是" if value else "否"
-    if spec["type"] == "decimal":
-        return _number(value)
-    return str(value)
+    text = _number(value) if spec["type"] == "decimal" else str(value)
+    return f"{text} {spec['unit']}" if spec.get("unit") else text
 
 
 def _signatories(snapshot: dict) -> tuple[Signatory, ...]:
     parties = [SimpleNamespace(id=index, position=index, **{key: party.get(key) for key in (
         "role", "kind", "name", "id_type", "id_number", "origin", "credit_code")})
                for index, party in enumerate(snapshot.get("parties", []))]
-    labels = {role: materials.role_label(role) for role in ("investor", "legal_rep")}
+    labels = {role: PartyRole(role).label for role in ("investor", "legal_rep")}
     result = []
     for entry in signatories_of(parties):
         if not entry["required"]:
             continue
         party = snapshot["parties"][int(entry["party_id"])]
         result.append(Signatory(identity(party), party["name"], "、".join(labels[role] for role in entry["roles"]),
-                                METHOD_LABELS[entry["method"]]))
+                                SigningMethod(entry["method"]).label))
     return tuple(result)
 
 
 def _person_id(party: dict) -> str:
     if party.get("kind") == "enterprise":
-        return f"{ORIGIN_LABELS.get(party.get('origin'), '')} 统一社会信用代码 {party.get('credit_code') or ''}".strip()
-    label = ID_TYPE_LABELS.get(party.get("id_type"), "证件")
+        return f"{PartyOrigin.label_of(party.get('origin'), '')} 统一社会信用代码 {party.get('credit_code') or ''}".strip()
+    label = IdType.label_of(party.get("id_type"), "证件")
     return f"{label} {mask_id_number(party.get('id_number')) or ''}".strip()
 
 
@@ -151,7 +150,7 @@ def _people(snapshot: dict) -> Table | None:
                     key=lambda p: roles.index(p["role"]))
     if not people:
         return None
-    rows = tuple((materials.role_label(p["role"]), p["name"], _person_id(p), mask_phone(p.get("phone")) or "")
+    rows = tuple((PartyRole(p["role"]).label, p["name"], _person_id(p), mask_phone(p.get("phone")) or "")
                  for p in people)
     return Table("法定代表人、董事、监事、经理、财务负责人、联络员", ("职务", "姓名", "证件类型及号码", "联系电话"), rows,
                  (0.3, 0.16, 0.36, 0.18))
@@ -161,7 +160,7 @@ def application_form(snapshot: dict, reference: str, authority_name: str) -> Doc
     """The 登记申请书 of this business type, with every section the national form carries for it."""
     business_type, entity_type = snapshot["business_type"], snapshot["entity_type"]
     entity = snapshot.get("entity") or {}
-    entity_label = materials.entity_type_label(entity_type)
+    entity_label = EntityType(entity_type).label
     basics = [("名称", snapshot.get("name") or "（未填写）"), ("主体类型", entity_label)]
     if snapshot.get("credit_code"):
         basics.append(("统一社会信用代码", snapshot["credit_code"]))

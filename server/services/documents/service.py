@@ -31,7 +31,8 @@ from server.services.applications.identifiers import filing_reference, mask_name
 from server.services.applications.service import canonical_materials, materials_hash
 from server.services.documents import content, pades, render
 from server.services.guides.points import authority_title
-from server.services.signing.signatories import METHOD_LABELS, ROLE_LABELS
+from server.services.signing.links import current_signatures
+from server.vocabulary import PartyRole, SigningMethod
 
 log = logging.getLogger("yct.documents")
 
@@ -230,14 +231,14 @@ def _local(settings: Settings, iso: str | None) -> str:
 def _evidence_page(settings: Settings, number: int, entry: EvidenceEntry, head: dict) -> render.EvidencePage:
     payload = json.loads(entry.payload)
     signer = payload.get("signer") or {}
-    roles = "、".join(ROLE_LABELS.get(role, role) for role in signer.get("roles") or [signer.get("role")])
+    roles = "、".join(PartyRole.label_of(role, role) for role in signer.get("roles") or [signer.get("role")])
     geo = payload.get("geolocation")
     face = payload.get("face_verification")
     seal = payload.get("seal")
     opened = payload.get("documents_opened") or []
     rows = [
         ("签字人", mask_name(signer.get("name")) or ""), ("身份", roles),
-        ("签署方式", METHOD_LABELS.get(payload.get("method"), payload.get("method") or "")),
+        ("签署方式", SigningMethod.label_of(payload.get("method"), payload.get("method") or "")),
         ("签署时间", f"{_local(settings, payload.get('server_time'))}（北京时间，服务器时间）"),
         ("IP 地址", payload.get("ip") or ""), ("设备", payload.get("user_agent") or "（未提供）"),
         ("地理位置", f"纬度 {geo['latitude']:.4f}，经度 {geo['longitude']:.4f}" if geo else "（签字人未授权定位）"),
@@ -255,8 +256,7 @@ def _evidence_page(settings: Settings, number: int, entry: EvidenceEntry, head: 
 
 
 async def _signatures(application: Application) -> list[tuple[Signature, SigningRequest, EvidenceEntry]]:
-    signatures = await Signature.filter(application_id=application.id, snapshot_hash=application.snapshot_hash,
-                                        materials_version=application.materials_version).order_by("evidence_seq")
+    signatures = await current_signatures(application).order_by("evidence_seq")
     requests = {r.id: r for r in await SigningRequest.filter(id__in=[s.request_id for s in signatures])}
     entries = {e.seq: e for e in await EvidenceEntry.filter(seq__in=[s.evidence_seq for s in signatures])}
     return [(s, requests[s.request_id], entries[s.evidence_seq]) for s in signatures]

@@ -16,13 +16,12 @@ from server.errors import Invalid, TooLarge
 from server.models.applications import Application, TimelineEntry
 from server.models.documents import GeneratedDocument
 from server.models.signing import EvidenceEntry, Signature, SigningRequest
-from server.services.applications import materials
 from server.services.applications.identifiers import mask_name
 from server.services.documents import pades
 from server.services.documents.service import SIGNED, authority_name, file_bytes
 from server.services.ratelimit import hit_window
 from server.services.signing.evidence import GENESIS, entry_hash
-from server.services.signing.signatories import ROLE_LABELS
+from server.vocabulary import BusinessType, EntityType, PartyRole
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 CHECK_CACHE_SECONDS = 600
@@ -62,7 +61,7 @@ async def _signers(application_id, snapshot_hash: str) -> list[dict]:
                                         voided_at=None).order_by("signed_at")
     requests = {r.id: r for r in await SigningRequest.filter(id__in=[s.request_id for s in signatures])}
     return [{"name_masked": mask_name(requests[s.request_id].signer_name),
-             "role": "、".join(ROLE_LABELS.get(role, role) for role in requests[s.request_id].signer_roles),
+             "role": "、".join(PartyRole.label_of(role, role) for role in requests[s.request_id].signer_roles),
              "signed_at": s.signed_at.isoformat()} for s in signatures]
 
 
@@ -102,8 +101,8 @@ async def verify(settings: Settings, cache: Cache, ip: str, *, sha256: str | Non
         "document": {"kind": document.kind, "title": document.title, "pages": document.pages},
         "filing": {
             "entity_name": name, "business_type": application.business_type,
-            "business_label": materials.business_type_label(application.business_type),
-            "entity_type_label": materials.entity_type_label(application.entity_type),
+            "business_label": BusinessType(application.business_type).label,
+            "entity_type_label": EntityType(application.entity_type).label,
             "authority": await authority_name(application.authority_id),
             "snapshot_hash": document.materials_hash,
             "locked_at": await _moment(application.id, "approve_lock"),

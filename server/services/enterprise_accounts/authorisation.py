@@ -15,6 +15,7 @@ from tortoise.exceptions import IntegrityError
 
 from server import clock
 from server.cache import Cache
+from server.canonical import canonical_sha256
 from server.config import Settings
 from server.errors import Conflict, Gone, Invalid, NotFound, Unavailable
 from server.models.enterprise_accounts import (AccountFaceCheck, AuthorisationRequest, AuthorisationSignature,
@@ -28,8 +29,9 @@ from server.services.signing import evidence
 from server.services.signing.face import REASONS as FACE_REASONS
 from server.services.signing.face import judge
 from server.services.signing.links import hash_token
-from server.services.signing.signatures import FaceRequired, ID_TYPE_LABELS, _store_image, signature_png
+from server.services.signing.signatures import FaceRequired, _store_image, signature_png
 from server.wechat import WeChatError
+from server.vocabulary import IdType
 
 LINK_UNKNOWN = "签名链接无效，请核对短信中的链接"
 LINK_GONE = "签名链接已失效（已签名、已过期、已取消或已重新发送），如需签名请联系代理人重新提交"
@@ -59,7 +61,7 @@ def letter_of(account: EnterpriseAccount) -> dict:
 
 
 def letter_hash(letter: dict) -> str:
-    return hashlib.sha256(evidence.canonical_json(letter).encode("ascii")).hexdigest()
+    return canonical_sha256(letter)
 
 
 def readable_letter(letter: dict) -> dict:
@@ -67,13 +69,13 @@ def readable_letter(letter: dict) -> dict:
     rep = letter["legal_rep"]
     rows = [("委托单位", letter["entity_name"]), ("统一社会信用代码", letter["credit_code"]),
             ("法定代表人", rep["name"]),
-            (ID_TYPE_LABELS.get(rep["id_type"], "证件") + "号码", mask_id_number(rep["id_number"])),
+            (IdType.label_of(rep["id_type"], "证件") + "号码", mask_id_number(rep["id_number"])),
             ("法定代表人手机", mask_phone(rep["phone"]))]
     paragraphs = []
     agent = letter.get("agent")
     if agent:
         rows += [("代理人", agent["name"]),
-                 ("代理人" + ID_TYPE_LABELS.get(agent["id_type"], "证件") + "号码", mask_id_number(agent["id_number"]))]
+                 ("代理人" + IdType.label_of(agent["id_type"], "证件") + "号码", mask_id_number(agent["id_number"]))]
         paragraphs = [f"兹委托 {agent['name']} 为本单位代理人，{letter['scope']}", letter["term"]]
     return {"title": letter["title"], "rows": rows, "paragraphs": paragraphs}
 

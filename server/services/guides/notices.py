@@ -19,10 +19,10 @@ from server.services.applications import materials
 from server.services.guides.fonts import font, require_glyphs
 from server.services.guides.points import authority_title
 from server.services.guides.posters import A4_PX, BLUE, DPI, GREY, INK, PALE, WHITE
+from server.vocabulary import BusinessType, EntityType
 
 FEE = "免费"
 ONLINE = "网上办理：微信搜索“一窗通”小程序，或登录广西企业开办“一窗通”平台"
-CONDITIONS = {"has_person_party": "涉及自然人的提交", "has_enterprise_investor": "有非自然人投资人的提交"}
 GENERATED = {"always": "由系统根据填报内容自动生成，签字人在线签名，无需上传"}
 GENERATED_WHEN = "可选用章程范本由系统根据填报内容生成，无需上传"
 
@@ -38,7 +38,7 @@ def sheet_url(code: str, business_type: str, entity_type: str) -> str:
 
 def catalogue(code: str) -> list[dict]:
     """The business types, for the landing page (kept small: it is the page every scan loads)."""
-    return [{"label": materials.business_type_label(business_type), "url": f"/g/{code}/notices/{business_type}"}
+    return [{"label": BusinessType(business_type).label, "url": f"/g/{code}/notices/{business_type}"}
             for business_type in BUSINESS_TYPES]
 
 
@@ -46,18 +46,18 @@ def business_sheets(code: str, business_type: str) -> dict:
     """The sheets of one business type, one per entity type."""
     if business_type not in BUSINESS_TYPES:
         raise NotFound("没有这种告知单")
-    return {"code": code, "label": materials.business_type_label(business_type),
-            "sheets": [{"label": materials.entity_type_label(entity_type),
+    return {"code": code, "label": BusinessType(business_type).label,
+            "sheets": [{"label": EntityType(entity_type).label,
                         "url": sheet_url(code, business_type, entity_type)} for entity_type in ENTITY_TYPES]}
 
 
 def notice_sheet(business_type: str, entity_type: str, point: ServicePoint) -> dict:
     _check(business_type, entity_type)
     info = materials.business_info(business_type)
-    business_label = materials.business_type_label(business_type)
-    entity_label = materials.entity_type_label(entity_type)
+    business_label = BusinessType(business_type).label
+    entity_label = EntityType(entity_type).label
     items = [{"no": number, "name": item["name"], "signer": item["signer"], "basis": item["basis"],
-              "condition": "；".join(filter(None, (CONDITIONS.get(item.get("when", ""), ""),
+              "condition": "；".join(filter(None, (materials.condition_label(item.get("when")),
                                                   GENERATED.get(item.get("generated", ""), GENERATED_WHEN)
                                                   if item.get("generated") else "")))}
              for number, item in enumerate(materials.required_materials(business_type, entity_type), start=1)]

@@ -29,7 +29,7 @@ from server.services.authorities import city_code, scope_prefix
 from server.services.notifications import messages as notifications
 from server.services.review import audit
 from server.services.review.audit import Origin
-from server.services.review.views import BUSINESS_LABELS
+from server.vocabulary import BusinessType
 
 # Filings that produce a new license: 设立, and 变更 (whose old license is collected when the new one is handed out).
 LICENSED_BUSINESS_TYPES = ("establish", "change")
@@ -92,7 +92,7 @@ async def view(issue: LicenseIssue) -> dict:
     return {
         "id": str(issue.id), "application_id": str(issue.application_id), "credit_code": issue.credit_code,
         "entity_name": issue.entity_name, "business_type": issue.business_type,
-        "business_label": BUSINESS_LABELS.get(issue.business_type, ""), "authority_code": issue.authority_code,
+        "business_label": BusinessType.label_of(issue.business_type, ""), "authority_code": issue.authority_code,
         "status": issue.status, "status_label": STATUS_LABELS[issue.status], "method": issue.method,
         "method_label": METHOD_LABELS.get(issue.method or "", ""),
         "pickup_authority_code": issue.pickup_authority_code,
@@ -411,7 +411,7 @@ async def ledger_xlsx(staff: Staff, origin: Origin, settings: Settings, **filter
         code__in={row.pickup_authority_code for row in rows if row.pickup_authority_code})}
     for row in rows:
         sheet.append([
-            row.credit_code, row.entity_name, BUSINESS_LABELS.get(row.business_type, ""),
+            row.credit_code, row.entity_name, BusinessType.label_of(row.business_type, ""),
             METHOD_LABELS.get(row.method or "", ""), places.get(row.pickup_authority_code or "", ""),
             STATUS_LABELS[row.status], row.serial_number or "", mask_name(row.collected_by) or "",
             row.collector_id_masked or "", local(row.handed_over_at), row.carrier or "", row.tracking_number or "",

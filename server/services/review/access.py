@@ -6,7 +6,9 @@ import uuid
 from server.errors import Conflict, NotFound
 from server.models.accounts import Staff
 from server.models.applications import Application
-from server.services.accounts.staff import ROLES, require_role
+from server.services.accounts.staff import require_role
+from server.services.applications.identifiers import mask_name
+from server.vocabulary import StaffRole
 from server.services.authorities import scope_prefix
 
 # Reviewers (审核员) decide; helpers (帮办员) and administrators may look.
@@ -42,8 +44,8 @@ async def application_for_staff(staff: Staff, application_id, *, connection=None
 
 
 def staff_actor(staff: Staff) -> str:
-    """How a staff member appears on the applicant's timeline: the authority and the role, not the person."""
-    return f"{staff.authority.name}{ROLES.get(staff.role, '')}"[:64]
+    """How a staff member appears on the timeline: the role and the masked name (审核员 李**), never the username."""
+    return " ".join(filter(None, (StaffRole.label_of(staff.role), mask_name(staff.display_name))))[:64]
 
 
 def conflict(code: str, message: str, **extra) -> Conflict:

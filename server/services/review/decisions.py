@@ -16,7 +16,7 @@ from server.services import signing
 from server.clock import now
 from server.services.applications import lifecycle, names, registry
 from server.services.applications.identifiers import new_credit_code
-from server.services.applications.service import canonical_materials, materials_hash, missing
+from server.services.applications.service import canonical_materials, materials_format, materials_hash, missing
 from server.services.archive import bundles as archive
 from server.services.documents import service as documents_service
 from server.services.licenses import service as licenses
@@ -24,6 +24,7 @@ from server.services.notifications import messages as notifications
 from server.services.review import access, audit, views
 from server.services.review.audit import Origin
 from server.services.signing.exits import release_lock
+from server.vocabulary import ApplicationStatus, BusinessType
 
 # GB 32100-2015 登记管理部门 9 (市场监管) + 机构类别: 1 企业, 2 个体工商户, 3 农民专业合作社.
 CREDIT_CATEGORIES = {"individual_business": "92", "cooperative": "93"}
@@ -32,14 +33,14 @@ MAX_COMMENT_LENGTH = 500
 
 async def _notify_applicant(application: Application, template: str, params: dict, connection) -> None:
     """SMS when the applicant has bound a phone, and a WeChat subscribe message, both through the outbox."""
-    text = {"name": application.name or "未命名", "business": views.BUSINESS_LABELS.get(application.business_type, ""),
+    text = {"name": application.name or "未命名", "business": BusinessType.label_of(application.business_type, ""),
             **params}
     await notifications.notify_applicant(application, template, text, connection=connection)
 
 
 def _result(application: Application, **extra) -> dict:
     return {"id": str(application.id), "status": application.status,
-            "status_label": lifecycle.STATUS_LABELS[application.status], **extra}
+            "status_label": ApplicationStatus(application.status).label, **extra}
 
 
 async def approve_and_lock(staff: Staff, application_id, origin: Origin, settings: Settings, wechat=None) -> dict:
@@ -158,7 +159,7 @@ async def accept(staff: Staff, application_id, origin: Origin) -> dict:
         lifecycle.target_status("accept", application.status)
         notice = None
         if application.flow == "cloud":
-            current_hash = materials_hash(await canonical_materials(application))
+            current_hash = materials_hash(await canonical_materials(application, materials_format(application.snapshot)))
             if current_hash != application.snapshot_hash:
                 raise access.conflict("snapshot_mismatch", "申请材料与云帮办锁定时的快照不一致，不能受理，请退回核查")
             notice = views.CLOUD_ALL_SIGNED

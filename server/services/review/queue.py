@@ -8,13 +8,15 @@ from tortoise.expressions import Q
 from server.errors import Invalid, NotFound
 from server.models.accounts import Applicant, Staff
 from server.models.applications import BUSINESS_TYPES, STATUSES, Party
+from server.models.authorities import Authority
 from server.clock import now
+from server.services.applications import lifecycle
 from server.services.authorities import scope_prefix
 from server.services.pagination import decode_cursor, encode_cursor, total_of
 from server.services.review import access, views
 
 # The states in which the registrar has the next move: 云帮办 review, 受理, 核准.
-WAITING_STATUSES = ("cloud_review", "submitted", "accepted")
+WAITING_STATUSES = lifecycle.WAITING_STATUSES
 MAX_PAGE_SIZE = 100
 # A list row needs these; the materials and the snapshot (large JSON) stay in the database.
 LIST_COLUMNS = ("id", "applicant_id", "authority_id", "business_type", "entity_type", "name", "status", "flow",
@@ -92,9 +94,11 @@ async def queue(staff: Staff, *, status: str | None = None, business_type: str |
                   .order_by("-position")} if ids else {}
     phones = dict(await Applicant.filter(id__in={row.applicant_id for row in applications}).values_list("id", "phone")) \
         if applications else {}
+    authorities = dict(await Authority.filter(code__in={row.authority_id for row in applications})
+                       .values_list("code", "name")) if applications else {}
     total, exact = await total_of(query)
     return {
-        "items": [views.queue_row(row, moment, legal_reps.get(row.id), phones.get(row.applicant_id))
-                  for row in applications],
+        "items": [views.queue_row(row, moment, legal_reps.get(row.id), phones.get(row.applicant_id),
+                                  authorities.get(row.authority_id)) for row in applications],
         "total": total, "total_exact": exact, "page_size": page_size, "next_cursor": next_cursor,
     }

@@ -16,9 +16,8 @@ from server.services.enterprise_accounts import holders as enterprise_accounts
 from server.services.review import access, views, worktime
 from server.services.review.access import as_uuid
 from server.services.signing.exits import close_open_links
+from server.vocabulary import ApplicationStatus, BusinessType
 
-APPLICANT_ACTOR = "申请人"
-SYSTEM_ACTOR = "系统"
 
 
 def submit_action(application: Application, flow: str) -> str:
@@ -82,29 +81,25 @@ async def complete_signing(settings: Settings, application: Application, connect
     it (auto_submit false: their POST …/submit then does it, as before).
     """
     if application.auto_submit:
-        await lifecycle.transition(application, "submit_signed", SYSTEM_ACTOR, connection=connection,
+        await lifecycle.transition(application, "submit_signed", lifecycle.SYSTEM_ACTOR, connection=connection,
                                    comments=[{"message": views.CLOUD_ALL_SIGNED}],
                                    **_submission_updates(settings, application, "submit_signed"))
         next_step = "申请已自动提交登记机关，请等待受理"
     else:
         next_step = "请在一窗通小程序中确认提交"
     await notifications.notify_applicant(application, "signing_complete", {
-        "name": application.name or "未命名", "business": views.BUSINESS_LABELS.get(application.business_type, ""),
+        "name": application.name or "未命名", "business": BusinessType.label_of(application.business_type),
         "next": next_step}, connection=connection)
 
 
 async def set_auto_submit(applicant_id: int, application_id, auto_submit: bool) -> dict:
     """The applicant's choice, until the case is submitted: submit by itself once all have signed, or confirm."""
     application = await applications.get_for_applicant(applicant_id, application_id)
-    changed = await Application.filter(id=application.id, status__in=AUTO_SUBMIT_STATUSES).update(
+    changed = await Application.filter(id=application.id, status__in=lifecycle.AUTO_SUBMIT_STATUSES).update(
         auto_submit=auto_submit)
     if changed != 1:
         raise access.conflict("already_submitted", "申请已提交，不能再更改签名完成后的提交方式")
     return {"id": str(application.id), "auto_submit": auto_submit}
-
-
-# Until submission the applicant may change how completion is handled.
-AUTO_SUBMIT_STATUSES = ("draft", "cloud_review", "returned", "locked_signing")
 
 
 async def submit(settings: Settings, applicant_id: int, application_id, flow: str) -> dict:
@@ -117,13 +112,13 @@ async def submit(settings: Settings, applicant_id: int, application_id, flow: st
         updates = _submission_updates(settings, application, action)
         if action != "submit_signed":
             updates["flow"] = flow
-        await lifecycle.transition(application, action, APPLICANT_ACTOR, connection=conn, **updates)
+        await lifecycle.transition(application, action, lifecycle.APPLICANT_ACTOR, connection=conn, **updates)
         if action == "submit_general":
             # Signatories not yet signed are no longer needed: their links and reminders end.
             await close_open_links(application.id, conn)
     return {
         "id": str(application.id), "status": application.status, "flow": application.flow,
-        "status_label": lifecycle.STATUS_LABELS[application.status], "resubmission": application.resubmission,
+        "status_label": ApplicationStatus(application.status).label, "resubmission": application.resubmission,
         "first_submitted_at": views.iso(application.first_submitted_at),
         "submitted_at": views.iso(application.submitted_at), "due_at": views.iso(application.due_at),
         "snapshot_hash": application.snapshot_hash,

@@ -6,21 +6,14 @@ from datetime import datetime
 from server.errors import Invalid
 from server.models.accounts import Applicant, Staff
 from server.models.applications import Application, Attachment, Party, TimelineEntry
-from server.services.applications import names
+from server.services.applications import lifecycle, materials, names
 from server.services.applications import service as applications_service
 from server.services.applications.identifiers import mask_id_number, mask_phone
-from server.services.applications.lifecycle import ACTION_LABELS, STATUS_LABELS
 from server.services.documents import service as documents_service
 from server.services.review import audit
+from server.vocabulary import (ApplicationAction, ApplicationStatus, AttachmentKind, BusinessType, EntityType, Flow, IdType,
+                               PartyOrigin, PartyRole)
 
-BUSINESS_LABELS = {"establish": "设立登记", "change": "变更登记", "deregister": "一般注销登记",
-                   "simple_deregister": "简易注销登记"}
-ENTITY_LABELS = {"llc": "有限责任公司", "joint_stock": "股份有限公司", "sole_proprietorship": "个人独资企业",
-                 "partnership": "合伙企业", "cooperative": "农民专业合作社", "individual_business": "个体工商户",
-                 "branch": "分公司"}
-FLOW_LABELS = {"cloud": "云帮办", "general": "一般流程"}
-ROLE_LABELS = {"investor": "投资人", "legal_rep": "法定代表人/负责人", "director": "董事", "supervisor": "监事",
-               "manager": "经理", "liaison": "联络员", "finance_officer": "财务负责人"}
 # Shown on acceptance for an application that came through 云帮办 and was submitted after everyone signed.
 CLOUD_ALL_SIGNED = "云帮办所有签名已完成"
 
@@ -30,15 +23,50 @@ def iso(value: datetime | None) -> str | None:
 
 
 def cloud_all_signed(application: Application) -> bool:
-    return application.flow == "cloud" and application.status in ("submitted", "accepted", "approved")
+    return application.flow == "cloud" and application.status in lifecycle.SIGNED_THROUGH_STATUSES
+
+
+def comment_subject(comment: dict) -> str | None:
+    """What a return comment concerns, as the applicant and staff read it: 住所（经营场所）, 附件：公司章程, 当事人第2人."""
+    if comment.get("attachment_kind"):
+        return f"附件：{AttachmentKind.label_of(comment['attachment_kind'], '其他材料')}"
+    path = comment.get("field")
+    if not path:
+        return None
+    if path.startswith("entity."):
+        return materials.field_label(path.split(".")[1].split("[")[0]) or "登记事项"
+    if path.startswith("parties["):
+        return f"当事人第{int(path[8:path.index(']')]) + 1}人"
+    return _TOP_FIELDS.get(path.split(".")[0], "申请材料")
+
+
+_TOP_FIELDS = {"name": "名称", "credit_code": "统一社会信用代码", "authority_code": "登记机关",
+               "business_type": "业务类型", "entity_type": "主体类型"}
+
+
+def _with_subject(comment: dict) -> dict:
+    subject = comment_subject(comment)
+    return {**comment, "subject": subject} if subject else comment
 
 
 def timeline_entry_view(entry: TimelineEntry) -> dict:
     return {
         "at": entry.at.isoformat(), "actor": entry.actor, "action": entry.action,
-        "action_label": ACTION_LABELS.get(entry.action, entry.action), "from_status": entry.from_status,
-        "to_status": entry.to_status, "comments": entry.comments,
+        "action_label": ApplicationAction.label_of(entry.action, entry.action), "from_status": entry.from_status,
+        "to_status": entry.to_status,
+        "comments": [_with_subject(comment) for comment in entry.comments or []],
     }
+
+
+def due_note(application: Application) -> str:
+    """办理时限 when there is no due time: why the clock is not running."""
+    if application.status == ApplicationStatus.LOCKED_SIGNING:
+        return "材料已锁定，待全部签名后提交（签名期间不计办理时限）"
+    if application.status in lifecycle.FINISHED_STATUSES:
+        return "已办结"
+    if application.status == ApplicationStatus.RETURNED:
+        return "已退回，待申请人修改后重新提交"
+    return "尚未提交"
 
 
 async def timeline(application: Application) -> list[dict]:
@@ -56,7 +84,8 @@ def attachment_url(application: Application, attachment: Attachment) -> str:
 
 def party_view(party: Party) -> dict:
     return {
-        "id": str(party.id), "role": party.role, "role_label": ROLE_LABELS.get(party.role, party.role),
+        "id": str(party.id), "role": party.role, "role_label": PartyRole.label_of(party.role, party.role),
+        "id_type_label": IdType.label_of(party.id_type), "origin_label": PartyOrigin.label_of(party.origin),
         "kind": party.kind, "name": party.name, "id_type": party.id_type, "id_number": party.id_number,
         "phone": party.phone, "origin": party.origin, "credit_code": party.credit_code,
         "share_percent": None if party.share_percent is None else format(party.share_percent.normalize(), "f"),
@@ -77,7 +106,7 @@ def material_fields(materials: dict) -> list[str]:
             for index, item in enumerate(value):
                 walk(item, f"{path}[{index}]")
 
-    walk({key: value for key, value in materials.items() if key != "attachments"}, "")
+    walk({key: value for key, value in materials.items() if key not in ("attachments", "format")}, "")
     return paths
 
 
@@ -98,14 +127,18 @@ async def staff_view(staff: Staff, application: Application) -> dict:
     attachments = await Attachment.filter(application_id=application.id).order_by("created_at")
     return {
         "id": str(application.id), "business_type": application.business_type,
-        "business_label": BUSINESS_LABELS.get(application.business_type, application.business_type),
+        "business_label": BusinessType.label_of(application.business_type, application.business_type),
         "entity_type": application.entity_type,
-        "entity_label": ENTITY_LABELS.get(application.entity_type, application.entity_type),
+        "entity_label": EntityType.label_of(application.entity_type, application.entity_type),
         "authority": {"code": application.authority.code, "name": application.authority.name},
         "authority_code": application.authority_id, "name": application.name, "credit_code": application.credit_code,
-        "status": application.status, "status_label": STATUS_LABELS.get(application.status, application.status),
-        "flow": application.flow, "flow_label": FLOW_LABELS.get(application.flow or "", ""),
+        "status": application.status, "status_label": ApplicationStatus.label_of(application.status, application.status),
+        "flow": application.flow, "flow_label": Flow.label_of(application.flow),
         "entity": application.entity, "materials_version": application.materials_version,
+        "entity_rows": [{"key": key, "label": label, "text": text} for key, label, text in
+                        materials.readable_entity(application.business_type, application.entity_type,
+                                                  application.entity)],
+        "due_note": due_note(application),
         "snapshot_hash": application.snapshot_hash, "resubmission": application.resubmission,
         "first_submitted_at": iso(application.first_submitted_at), "submitted_at": iso(application.submitted_at),
         "due_at": iso(application.due_at), "decided_at": iso(application.decided_at),
@@ -113,7 +146,8 @@ async def staff_view(staff: Staff, application: Application) -> dict:
         "applicant": {"id": applicant.id, "phone": applicant.phone},
         "parties": [party_view(party) for party in parties],
         "attachments": [
-            {"id": str(a.id), "kind": a.kind, "filename": a.filename, "content_type": a.content_type, "size": a.size,
+            {"id": str(a.id), "kind": a.kind, "kind_label": AttachmentKind.label_of(a.kind, a.kind),
+             "filename": a.filename, "content_type": a.content_type, "size": a.size,
              "sha256": a.sha256, "url": attachment_url(application, a),
              "thumbnail_url": f"{attachment_url(application, a)}/thumbnail" if a.thumbnail_path else None}
             for a in attachments
@@ -129,15 +163,17 @@ async def staff_view(staff: Staff, application: Application) -> dict:
     }
 
 
-def queue_row(application: Application, now: datetime, legal_rep: Party | None, applicant_phone: str | None) -> dict:
+def queue_row(application: Application, now: datetime, legal_rep: Party | None, applicant_phone: str | None,
+              authority_name: str | None = None) -> dict:
     """One line of the 待办 list: personal data masked."""
     return {
         "id": str(application.id), "name": application.name, "business_type": application.business_type,
-        "business_label": BUSINESS_LABELS.get(application.business_type, application.business_type),
+        "business_label": BusinessType.label_of(application.business_type, application.business_type),
         "entity_type": application.entity_type,
-        "entity_label": ENTITY_LABELS.get(application.entity_type, application.entity_type),
-        "authority_code": application.authority_id, "status": application.status,
-        "status_label": STATUS_LABELS.get(application.status, application.status), "flow": application.flow,
+        "entity_label": EntityType.label_of(application.entity_type, application.entity_type),
+        "authority_code": application.authority_id, "authority_name": authority_name, "status": application.status,
+        "status_label": ApplicationStatus.label_of(application.status, application.status), "flow": application.flow,
+        "flow_label": Flow.label_of(application.flow),
         "resubmission": application.resubmission, "submitted_at": iso(application.submitted_at),
         "due_at": iso(application.due_at), "overdue": bool(application.due_at and application.due_at < now),
         "applicant_phone": mask_phone(applicant_phone),

@@ -20,6 +20,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from server.cache import Cache
+from server.canonical import canonical_json
 from server.models.signing import EvidenceEntry, Signature
 from server.clock import now
 from server.services.notifications import messages as notifications
@@ -29,11 +30,6 @@ _APPEND_ATTEMPTS = 5
 _VERIFY_BATCH = 20_000
 
 Result = TypeVar("Result")
-
-
-def canonical_json(data: dict) -> str:
-    """Sorted keys, no spaces, ASCII only (non-ASCII as \\u escapes): byte-identical in any shell or language."""
-    return json.dumps(data, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
 
 
 def entry_hash(prev_hash: str, payload: str) -> str:

@@ -11,7 +11,8 @@ from server.models.applications import Application
 from server.models.signing import Signature, SigningRequest
 from server.services.applications import lifecycle
 from server.services.notifications import messages as notifications
-from server.services.signing.links import BUSINESS_LABELS, reference_of
+from server.services.signing.links import reference_of
+from server.vocabulary import BusinessType
 
 CAUSES = {
     "decline": "因有签字人拒绝签名已退回修改",
@@ -26,14 +27,14 @@ async def release_lock(application: Application, action: str, connection) -> Non
     voided = await Signature.filter(application_id=application.id, voided_at=None).using_db(connection).update(
         voided_at=moment)
     if voided:
-        await lifecycle.record(application.id, "系统", "signatures_voided",
+        await lifecycle.record(application.id, lifecycle.SYSTEM_ACTOR, "signatures_voided",
                                [{"message": f"材料锁定已解除，此前的 {voided} 个签名作废，再次锁定后须重新签名"}],
                                connection=connection)
     for request in await close_open_links(application.id, connection):
         if request.phone and request.expires_at > moment:
             await notifications.enqueue_sms(request.phone, "signing_cancelled", {
                 "signer": request.signer_name, "name": application.name or "",
-                "business": BUSINESS_LABELS.get(application.business_type, ""), "cause": CAUSES[action],
+                "business": BusinessType.label_of(application.business_type, ""), "cause": CAUSES[action],
             }, connection=connection)
 
 

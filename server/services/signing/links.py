@@ -22,13 +22,12 @@ from server.services.applications import lifecycle
 from server.services.applications.lifecycle import EDITABLE_STATUSES
 from server.services.applications.service import canonical_materials, materials_hash
 from server.services.notifications import messages as notifications
-from server.services.signing.signatories import ROLE_LABELS, required_signatories
+from server.services.signing.signatories import required_signatories
 from server.wechat import WeChatError
+from server.vocabulary import BusinessType, PartyRole
 
 LINK_UNKNOWN = "签名链接无效，请核对短信中的链接"
 LINK_GONE = "签名链接已失效（已使用、已过期或已重新发送），如需签名请联系申请人重新发送"
-
-BUSINESS_LABELS = {"establish": "设立登记", "change": "变更登记", "deregister": "注销登记", "simple_deregister": "简易注销登记"}
 
 
 def addressee(party: Party) -> str:
@@ -60,17 +59,17 @@ async def signing_target(application: Application) -> tuple[str, str | None, str
     raise Conflict("申请当前状态不需要签名：云帮办须待材料锁定后签名，一般流程须在提交前签名")
 
 
-def is_current(signature_version: int, signature_snapshot: str | None, application: Application) -> bool:
-    """A signature counts only for the materials version it was made on, and in 云帮办 for the locked snapshot."""
-    if signature_version != application.materials_version:
-        return False
-    return application.status != "locked_signing" or signature_snapshot == application.snapshot_hash
+def current_signatures(application: Application, connection=None):
+    """The one rule of which signatures count: made on the current materials version, not voided by an exit from the
+    lock, and on the locked snapshot if there is one (云帮办) or on no snapshot (一般流程, whose hash is of the
+    materials version itself)."""
+    return Signature.filter(application_id=application.id, materials_version=application.materials_version,
+                            snapshot_hash=application.snapshot_hash, voided_at=None).using_db(connection)
 
 
 async def current_signed_party_ids(application: Application, connection=None) -> set[str]:
-    rows = await Signature.filter(application_id=application.id, voided_at=None).using_db(connection).values_list(
-        "party_id", "materials_version", "snapshot_hash")
-    return {str(party_id) for party_id, version, snapshot in rows if is_current(version, snapshot, application)}
+    return {str(party_id) for party_id in await current_signatures(application, connection).values_list(
+        "party_id", flat=True)}
 
 
 async def record_voided_signatures(application: Application, connection=None) -> int:
@@ -83,7 +82,7 @@ async def record_voided_signatures(application: Application, connection=None) ->
                                     materials_version__lt=application.materials_version).using_db(connection).update(
         voided_at=now())
     if voided:
-        await lifecycle.record(application.id, "系统", "signatures_voided",
+        await lifecycle.record(application.id, lifecycle.SYSTEM_ACTOR, "signatures_voided",
                                [{"message": f"申请材料已修改，此前的 {voided} 个签名作废，须重新签名"}],
                                connection=connection)
     return voided
@@ -137,8 +136,8 @@ async def create_signing_requests(application: Application, settings: Settings, 
             if party.phone:
                 template = "signing_link_wechat" if signatory["party_id"] in wechat_links else "signing_link"
                 await notifications.enqueue_sms(party.phone, template, {
-                    "signer": addressee(party), "name": application.name or "", "role": ROLE_LABELS[signatory["role"]],
-                    "business": BUSINESS_LABELS.get(application.business_type, ""),
+                    "signer": addressee(party), "name": application.name or "", "role": PartyRole(signatory["role"]).label,
+                    "business": BusinessType.label_of(application.business_type, ""),
                     "hours": settings.signing.link_ttl_hours, "link": link,
                     "wxlink": wechat_links.get(signatory["party_id"], ""),
                 }, connection=conn)
@@ -165,14 +164,14 @@ async def _schedule(settings: Settings, application: Application, applicant: App
     """
     reference = reference_of(request)
     deadline = request.expires_at.astimezone(ZoneInfo(settings.review.timezone)).strftime("%Y-%m-%d %H:%M")
-    common = {"name": application.name or "", "business": BUSINESS_LABELS.get(application.business_type, ""),
+    common = {"name": application.name or "", "business": BusinessType.label_of(application.business_type, ""),
               "signer": request.signer_name, "deadline": deadline}
     if request.phone:
         for hours in settings.signing.reminder_hours:
             at = request.expires_at - timedelta(hours=hours)
             if at > now():
                 await notifications.enqueue_sms(request.phone, "signing_reminder", {
-                    **common, "role": ROLE_LABELS[request.signer_role], "link": link}, at=at, reference=reference,
+                    **common, "role": PartyRole(request.signer_role).label, "link": link}, at=at, reference=reference,
                     connection=conn)
     if applicant.phone:
         await notifications.enqueue_sms(applicant.phone, "signing_expired", common, at=request.expires_at,

@@ -21,12 +21,6 @@ from server.models.applications import Application, Party
 
 SIGNING_ROLES = ("investor", "legal_rep")
 
-ROLE_LABELS = {
-    "investor": "投资人（股东）", "legal_rep": "法定代表人（负责人）", "director": "董事", "supervisor": "监事",
-    "manager": "经理", "liaison": "联络员", "finance_officer": "财务负责人",
-}
-METHOD_LABELS = {"face": "人脸核验后手写签名", "e_seal": "企业电子印章", "e_license": "电子营业执照", "none": "无需签名"}
-
 
 def enterprise_methods(origin: str | None) -> tuple[str, ...]:
     """Rule 3 and 4 (seed 000 附件3): a home-province enterprise chooses its e-seal or its e-license; any other, the

@@ -18,26 +18,17 @@ from server.models.applications import Application, Party
 from server.models.signing import Signature, SigningRequest
 from server.clock import now
 from server.services.applications import lifecycle
-from server.services.applications.materials import change_items, form_fields
+from server.services.applications.materials import readable_entity
 from server.services.applications.identifiers import mask_id_number
 from server.services.applications.service import canonical_materials
 from server.services.notifications import messages as notifications
 from server.services.signing import evidence
 from server.services.signing.face import passed_verification
 from server.services.signing.exits import release_lock
-from server.services.signing.links import BUSINESS_LABELS, LINK_GONE, reference_of
-from server.services.signing.signatories import METHOD_LABELS, ROLE_LABELS, enterprise_methods, signatories_of
+from server.services.signing.links import LINK_GONE, current_signatures, current_signed_party_ids, reference_of
+from server.services.signing.signatories import enterprise_methods, signatories_of
 from server.signing_providers import make_provider
-
-ENTITY_LABELS = {
-    "llc": "有限责任公司", "joint_stock": "股份有限公司", "sole_proprietorship": "个人独资企业", "partnership": "合伙企业",
-    "cooperative": "农民专业合作社", "individual_business": "个体工商户", "branch": "分公司",
-}
-ID_TYPE_LABELS = {
-    "resident_id": "居民身份证", "hk_macao_permit": "港澳居民来往内地通行证", "taiwan_permit": "台湾居民来往大陆通行证",
-    "passport": "护照", "foreign_permanent_id": "外国人永久居留身份证", "other": "其他证件",
-}
-ORIGIN_LABELS = {"home_province": "本省企业", "other_province": "外省企业", "foreign": "境外企业"}
+from server.vocabulary import BusinessType, EntityType, IdType, PartyOrigin, PartyRole, SigningMethod
 
 
 class FaceRequired(Conflict):
@@ -61,18 +52,18 @@ def readable_materials(materials: dict, request: SigningRequest) -> dict:
     for party in materials.get("parties", []):
         own = _same_signer(party, request)
         parties.append({
-            "role": party.get("role"), "role_label": ROLE_LABELS.get(party.get("role"), party.get("role")),
+            "role": party.get("role"), "role_label": PartyRole.label_of(party.get("role"), party.get("role")),
             "kind": party.get("kind"), "name": party.get("name"), "is_signer": own,
-            "id_type": party.get("id_type"), "id_type_label": ID_TYPE_LABELS.get(party.get("id_type")),
+            "id_type": party.get("id_type"), "id_type_label": IdType.label_of(party.get("id_type")),
             "id_number": party.get("id_number") if own else mask_id_number(party.get("id_number")),
-            "origin": party.get("origin"), "origin_label": ORIGIN_LABELS.get(party.get("origin")),
+            "origin": party.get("origin"), "origin_label": PartyOrigin.label_of(party.get("origin")),
             "credit_code": party.get("credit_code"), "share_percent": party.get("share_percent"),
         })
     return {
         "business_type": materials.get("business_type"),
-        "business_label": BUSINESS_LABELS.get(materials.get("business_type"), materials.get("business_type")),
+        "business_label": BusinessType.label_of(materials.get("business_type"), materials.get("business_type")),
         "entity_type": materials.get("entity_type"),
-        "entity_label": ENTITY_LABELS.get(materials.get("entity_type"), materials.get("entity_type")),
+        "entity_label": EntityType.label_of(materials.get("entity_type"), materials.get("entity_type")),
         "authority_code": materials.get("authority_code"), "name": materials.get("name"),
         "credit_code": materials.get("credit_code"), "entity": materials.get("entity") or {},
         "entity_rows": _entity_rows(materials), "parties": parties, "attachments": materials.get("attachments", []),
@@ -80,25 +71,11 @@ def readable_materials(materials: dict, request: SigningRequest) -> dict:
 
 
 def _entity_rows(materials: dict) -> list[tuple[str, str]]:
-    """The form fields as the signer reads them: Chinese labels, 是/否, and each change as before → after."""
-    entity = materials.get("entity") or {}
     try:
-        specs = form_fields(materials.get("business_type"), materials.get("entity_type"))
+        rows = readable_entity(materials.get("business_type"), materials.get("entity_type"), materials.get("entity"))
     except ValueError:
         return []
-    items = change_items()
-    rows = []
-    for spec in specs:
-        value = entity.get(spec["field"])
-        if value is None:
-            continue
-        if spec["type"] == "changes":
-            value = "；".join(f"{items.get(c['item'], c['item'])}：{c.get('before') or '（无）'} → {c['after']}"
-                              for c in value)
-        elif spec["type"] == "boolean":
-            value = "是" if value else "否"
-        rows.append((spec["label"], str(value)))
-    return rows
+    return [(label, text) for _, label, text in rows]
 
 
 async def signing_view(request: SigningRequest, settings: Settings) -> dict:
@@ -111,9 +88,9 @@ async def signing_view(request: SigningRequest, settings: Settings) -> dict:
         "application": readable_materials(materials or {}, request),
         "signer": {
             "name": request.signer_name, "role": request.signer_role, "roles": request.signer_roles,
-            "role_labels": [ROLE_LABELS.get(role, role) for role in request.signer_roles],
-            "kind": request.signer_kind, "method": request.method, "method_label": METHOD_LABELS[request.method],
-            "methods": [{"method": m, "label": METHOD_LABELS[m]} for m in (
+            "role_labels": [PartyRole.label_of(role, role) for role in request.signer_roles],
+            "kind": request.signer_kind, "method": request.method, "method_label": SigningMethod(request.method).label,
+            "methods": [{"method": m, "label": SigningMethod(m).label} for m in (
                 enterprise_methods(request.origin) if request.signer_kind == "enterprise" else (request.method,))],
             "id_type": request.id_type, "id_number": request.id_number, "credit_code": request.credit_code,
         },
@@ -176,7 +153,7 @@ async def _tell_everyone(settings: Settings, application: Application, request: 
     signed, when, and what (the snapshot hash prefix), so a false signature is noticed. Notices to one recipient
     within sms.notice_coalesce_seconds become one message listing every signer."""
     at = signed_at.astimezone(ZoneInfo(settings.review.timezone)).strftime("%Y-%m-%d %H:%M")
-    params = {"name": application.name or "", "business": BUSINESS_LABELS.get(application.business_type, ""),
+    params = {"name": application.name or "", "business": BusinessType.label_of(application.business_type, ""),
               "hash": request.materials_hash[:8]}
     signer = f"{request.signer_name}于{at}"
     parties = await Party.filter(application_id=application.id).using_db(conn).values_list("phone", "email")
@@ -218,7 +195,7 @@ def _enterprise_method(request: SigningRequest, chosen: str | None) -> str:
     allowed = enterprise_methods(request.origin)
     method = chosen or request.method
     if method not in allowed:
-        raise Invalid("method", f"该企业应使用{'或'.join(METHOD_LABELS[m] for m in allowed)}签署")
+        raise Invalid("method", f"该企业应使用{'或'.join(SigningMethod(m).label for m in allowed)}签署")
     return method
 
 
@@ -276,7 +253,7 @@ async def sign(request: SigningRequest, settings: Settings, cache: Cache, *, sig
             materials_hash=request.materials_hash, signed_at=signed_at, image_sha256=image_sha256,
             image_path=image_path, seal_reference=seal.reference if seal else None, evidence_seq=entry.seq,
             using_db=conn)
-        roles = "、".join(ROLE_LABELS.get(role, role) for role in request.signer_roles)
+        roles = "、".join(PartyRole.label_of(role, role) for role in request.signer_roles)
         await lifecycle.record(application.id, _actor(request), "sign",
                                [{"message": f"{request.signer_name}（{roles}）已完成电子签名"}], connection=conn)
         await notifications.cancel_scheduled(reference_of(request), connection=conn)
@@ -323,7 +300,7 @@ async def decline(request: SigningRequest, settings: Settings, cache: Cache, rea
             await lifecycle.record(application.id, _actor(request), "decline", [{"message": message}],
                                    connection=conn)
         await notifications.notify_applicant(application, "sign_declined", {
-            "name": application.name or "", "business": BUSINESS_LABELS.get(application.business_type, ""),
+            "name": application.name or "", "business": BusinessType.label_of(application.business_type, ""),
             "signer": request.signer_name, "reason": reason}, connection=conn)
         return entry
 
@@ -338,13 +315,9 @@ async def all_required_signed(application: Application, home_province: str | Non
         return False
     parties = await Party.filter(application_id=application.id).using_db(connection)
     required = {s["party_id"] for s in signatories_of(parties, home_province) if s["required"]}
-    signed = await Signature.filter(application_id=application.id, snapshot_hash=application.snapshot_hash,
-                                    materials_version=application.materials_version, voided_at=None).using_db(
-        connection).values_list("party_id", flat=True)
-    return required <= {str(party_id) for party_id in signed}
+    return required <= await current_signed_party_ids(application, connection)
 
 
 async def has_valid_signature_on_current_materials(application: Application) -> bool:
     """一般流程: at least one signature made on this materials version; any change to the materials voids them."""
-    return await Signature.exists(application_id=application.id, materials_version=application.materials_version,
-                                  voided_at=None)
+    return await current_signatures(application).exists()

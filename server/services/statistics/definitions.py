@@ -55,7 +55,7 @@ FIGURES: dict[str, dict[str, str]] = {
     "hours_saved": {
         "label": "减少办件时间",
         "unit": "小时",
-        "definition": "减少电子签名人次 × 每人次签名所需分钟数（配置项 statistics.minutes_per_signature，默认 3 分钟）÷ 60。",
+        "definition": "减少电子签名人次 × 每人次签名所需分钟数（系统配置，默认 3 分钟）÷ 60。",
     },
     "online_rate": {
         "label": "网办率",

@@ -14,11 +14,11 @@ from server.models.authorities import Authority
 from server.services.accounts.staff import require_role
 from server.services.authorities import scope_prefix
 from server.services.review.access import VIEWING_ROLES
-from server.services.review.views import BUSINESS_LABELS, ENTITY_LABELS
 from server.services.review.worktime import working_hours_between
 from server.services.statistics import queries
 from server.services.statistics.definitions import FIGURES, PERIOD_NOTE, hours_saved_assumption
 from server.services.statistics.periods import Period, buckets
+from server.vocabulary import BusinessType, EntityType
 
 DURATIONS = ("submission_to_lock", "lock_to_signed", "submission_to_approval")
 SERIES_METRICS = ("submitted", "returned", "return_rate", "cloud_submitted", "cloud_share", "first_pass_rate",
@@ -153,7 +153,7 @@ async def summary(settings: Settings, query: Query) -> dict:
             continue
         current = total(now_grouped, lambda key: key[1] == business_type).figures(minutes)
         last = total(last_grouped, lambda key: key[1] == business_type).figures(minutes)
-        by_business_type.append({"business_type": business_type, "label": BUSINESS_LABELS[business_type],
+        by_business_type.append({"business_type": business_type, "label": BusinessType(business_type).label,
                                  **shown_all(current), "last_year_return_rate": shown(last["return_rate"]),
                                  "return_rate_yoy": change(current["return_rate"], last["return_rate"])})
 
@@ -172,8 +172,8 @@ async def summary(settings: Settings, query: Query) -> dict:
         "authority": {"code": query.authority.code, "name": query.authority.name, "level": query.authority.level},
         "period": query.period.as_dict(), "last_year_period": last_period.as_dict(),
         "filters": {"business_type": query.business_type, "entity_type": query.entity_type,
-                    "business_type_label": BUSINESS_LABELS.get(query.business_type or ""),
-                    "entity_type_label": ENTITY_LABELS.get(query.entity_type or "")},
+                    "business_type_label": BusinessType.label_of(query.business_type, None),
+                    "entity_type_label": EntityType.label_of(query.entity_type, None)},
         "figures": headline,
         "hours_saved_assumption": hours_saved_assumption(minutes),
         "minutes_per_signature": minutes,

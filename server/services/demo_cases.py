@@ -1,0 +1,103 @@
+"""seed-demo's sample applications: one 有限责任公司 设立 in each state the console and the queue show, so a first
+look at the demo has something to open. Written through the models, as the cases would stand after each step; seeded
+once (a demo applicant that already has cases is left alone)."""
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from server.clock import now
+from server.config import Settings
+from server.models.accounts import Applicant
+from server.models.applications import Application, Attachment, Party, TimelineEntry
+from server.services.applications import lifecycle, materials
+from server.services.applications.identifiers import new_credit_code
+from server.services.applications.service import canonical_materials, materials_hash
+from server.services.review import worktime
+from server.vocabulary import ApplicationAction as A
+from server.vocabulary import ApplicationStatus as S
+
+DEMO_OPENID = "demo-openid"
+DEMO_PHONE = "13800000000"
+AUTHORITY = "451402"
+REVIEWER = "审核员 李**"
+ENTITY = {"address": "崇左市江州区新民路1号", "business_scope": "软件开发；信息技术咨询服务", "contact_phone": DEMO_PHONE,
+          "operating_term": "长期", "registered_capital": "100"}
+PEOPLE = [("legal_rep", "李明", "451402198805121236", "13800138011", None),
+          ("investor", "李明", "451402198805121236", "13800138011", 60),
+          ("investor", "王芳", "451421199202280047", "13800138012", 40),
+          ("liaison", "王芳", "451421199202280047", "13800138012", None)]
+RETURN_COMMENTS = [{"field": "entity.address", "message": "住所请写到门牌号"},
+                   {"field": "parties[2].phone", "message": "投资人王芳的手机号码请核对"}]
+# name, final status, the timeline that got it there: (action, from, to, comments)
+CASES = [
+    ("崇左云帆科技有限公司", S.DRAFT, []),
+    ("崇左青禾农业科技有限公司", S.CLOUD_REVIEW, [(A.SUBMIT_CLOUD, S.DRAFT, S.CLOUD_REVIEW)]),
+    ("崇左山岚文化传媒有限公司", S.RETURNED, [(A.SUBMIT_CLOUD, S.DRAFT, S.CLOUD_REVIEW),
+                                             (A.RETURN, S.CLOUD_REVIEW, S.RETURNED)]),
+    ("崇左林溪电子商务有限公司", S.LOCKED_SIGNING, [(A.SUBMIT_CLOUD, S.DRAFT, S.CLOUD_REVIEW),
+                                                 (A.APPROVE_LOCK, S.CLOUD_REVIEW, S.LOCKED_SIGNING)]),
+    ("崇左海川物流有限公司", S.SUBMITTED, [(A.SUBMIT_CLOUD, S.DRAFT, S.CLOUD_REVIEW),
+                                        (A.APPROVE_LOCK, S.CLOUD_REVIEW, S.LOCKED_SIGNING),
+                                        (A.SUBMIT_SIGNED, S.LOCKED_SIGNING, S.SUBMITTED)]),
+    ("崇左星河餐饮管理有限公司", S.APPROVED, [(A.SUBMIT_CLOUD, S.DRAFT, S.CLOUD_REVIEW),
+                                           (A.APPROVE_LOCK, S.CLOUD_REVIEW, S.LOCKED_SIGNING),
+                                           (A.SUBMIT_SIGNED, S.LOCKED_SIGNING, S.SUBMITTED),
+                                           (A.ACCEPT, S.SUBMITTED, S.ACCEPTED), (A.APPROVE, S.ACCEPTED, S.APPROVED)]),
+]
+_ACTORS = {A.SUBMIT_CLOUD: lifecycle.APPLICANT_ACTOR, A.SUBMIT_SIGNED: lifecycle.SYSTEM_ACTOR}
+# A 1×1 PNG stands in for each photo the applicant would have taken.
+_PHOTO = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                       "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201a5f1d3"
+                       "0a0000000049454e44ae426082")
+
+
+async def seed_demo_cases(settings: Settings) -> list[str]:
+    applicant, _ = await Applicant.get_or_create(openid=DEMO_OPENID, defaults={"phone": DEMO_PHONE})
+    if await Application.exists(applicant_id=applicant.id):
+        return [f"sample applications: already there (applicant {DEMO_OPENID})"]
+    for name, status, steps in CASES:
+        await _case(settings, applicant, name, status, steps)
+    return [f"sample applications: {len(CASES)} in 江州区 ({'、'.join(status.label for _, status, _ in CASES)}), "
+            f"applicant openid {DEMO_OPENID}"]
+
+
+async def _case(settings: Settings, applicant: Applicant, name: str, status: S, steps: list) -> None:
+    application = await Application.create(applicant_id=applicant.id, authority_id=AUTHORITY, business_type="establish",
+                                           entity_type="llc", name=name, entity=dict(ENTITY), status=S.DRAFT)
+    for position, (role, person, id_number, phone, share) in enumerate(PEOPLE):
+        await Party.create(application=application, position=position, role=role, kind="person", name=person,
+                           id_type="resident_id", id_number=id_number, phone=phone, share_percent=share)
+    root = Path(settings.uploads.dir)
+    for item in materials.required_materials("establish", "llc"):
+        if item.get("when") == "has_enterprise_investor" or materials.is_generated(item, application.entity):
+            continue
+        relative = Path(str(application.id)) / f"{uuid.uuid4()}.png"
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_bytes(_PHOTO)
+        await Attachment.create(application=application, kind=item["kind"], filename="photo.png",
+                                content_type="image/png", size=len(_PHOTO), sha256=hashlib.sha256(_PHOTO).hexdigest(),
+                                storage_path=str(relative))
+    await TimelineEntry.create(application_id=application.id, actor=lifecycle.APPLICANT_ACTOR, action=A.CREATE,
+                               comments=[])
+    for action, before, after in steps:
+        await TimelineEntry.create(application_id=application.id, actor=_ACTORS.get(action, REVIEWER), action=action,
+                                   from_status=before, to_status=after,
+                                   comments=RETURN_COMMENTS if action == A.RETURN else [])
+    moment = now()
+    updates: dict = {"status": status}
+    if steps:
+        updates.update(flow="cloud", submitted_at=moment - timedelta(hours=2),
+                       first_submitted_at=moment - timedelta(hours=2))
+    if status in (S.CLOUD_REVIEW, S.SUBMITTED):
+        updates["due_at"] = worktime.add_working_hours(moment, settings.review.cloud_review_working_hours, settings) \
+            if status == S.CLOUD_REVIEW else \
+            worktime.add_working_days(moment, settings.review.registration_working_days, settings)
+    if status in (S.LOCKED_SIGNING, S.SUBMITTED, S.APPROVED):
+        snapshot = await canonical_materials(application)
+        updates.update(snapshot=snapshot, snapshot_hash=materials_hash(snapshot))
+    if status == S.APPROVED:
+        updates.update(credit_code=new_credit_code(AUTHORITY), decided_at=moment)
+    await Application.filter(id=application.id).update(**updates)

@@ -1,0 +1,206 @@
+"""The one vocabulary: every code the product stores or sends, as a StrEnum whose members carry their Chinese label.
+
+Codes are English identifiers (what the database, the API and the code say); labels are what a person reads. The
+labels live only in the `vocabulary` section of server/data/materials.yaml, read once; a member without a label there
+fails at import, so a new code cannot reach a page untranslated.
+"""
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+MATERIALS_FILE = Path(__file__).resolve().parent / "data" / "materials.yaml"
+
+
+@lru_cache(maxsize=1)
+def materials_data() -> dict:
+    """server/data/materials.yaml, parsed once (the vocabulary here, the materials rules in services)."""
+    return yaml.safe_load(MATERIALS_FILE.read_text(encoding="utf-8"))
+
+
+def _section(enum_class: type) -> str:
+    # ApplicationStatus → application_status: the yaml section of that enum.
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", enum_class.__name__).lower()
+
+
+class Labelled(StrEnum):
+    @property
+    def label(self) -> str:
+        return materials_data()["vocabulary"][_section(type(self))][self.value]
+
+    @classmethod
+    def label_of(cls, code: str | None, default: str | None = "") -> str | None:
+        """The label of a stored code; `default` for no code or one this vocabulary does not know."""
+        try:
+            return cls(code).label
+        except ValueError:
+            return default
+
+    @classmethod
+    def values(cls) -> tuple[str, ...]:
+        return tuple(member.value for member in cls)
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        """(code, label) pairs, in declaration order: what a <select> or a form contract lists."""
+        return [(member.value, member.label) for member in cls]
+
+
+class BusinessType(Labelled):
+    ESTABLISH = "establish"
+    CHANGE = "change"
+    DEREGISTER = "deregister"
+    SIMPLE_DEREGISTER = "simple_deregister"
+
+
+class EntityType(Labelled):
+    LLC = "llc"
+    JOINT_STOCK = "joint_stock"
+    SOLE_PROPRIETORSHIP = "sole_proprietorship"
+    PARTNERSHIP = "partnership"
+    COOPERATIVE = "cooperative"
+    INDIVIDUAL_BUSINESS = "individual_business"
+    BRANCH = "branch"
+
+
+class ApplicationStatus(Labelled):
+    DRAFT = "draft"
+    CLOUD_REVIEW = "cloud_review"
+    RETURNED = "returned"
+    LOCKED_SIGNING = "locked_signing"
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class ApplicationAction(Labelled):
+    """What a timeline entry records: a transition of the lifecycle table, or an event that is not one."""
+    CREATE = "create"
+    SUBMIT_CLOUD = "submit_cloud"
+    SUBMIT_GENERAL = "submit_general"
+    APPROVE_LOCK = "approve_lock"
+    SUBMIT_SIGNED = "submit_signed"
+    UNLOCK = "unlock"
+    RETURN = "return"
+    ACCEPT = "accept"
+    APPROVE = "approve"
+    REJECT = "reject"
+    WITHDRAW = "withdraw"
+    SIGN = "sign"
+    DECLINE = "decline"
+    SIGNATURES_VOIDED = "signatures_voided"
+    HELPER_GRANT = "helper_grant"
+    HELPER_REVOKE = "helper_revoke"
+    HELPER_EDIT = "helper_edit"
+    HELPER_UPLOAD = "helper_upload"
+    HELPER_REMOVE_ATTACHMENT = "helper_remove_attachment"
+
+
+class Flow(Labelled):
+    CLOUD = "cloud"
+    GENERAL = "general"
+
+
+class PartyRole(Labelled):
+    INVESTOR = "investor"
+    LEGAL_REP = "legal_rep"
+    DIRECTOR = "director"
+    SUPERVISOR = "supervisor"
+    MANAGER = "manager"
+    LIAISON = "liaison"
+    FINANCE_OFFICER = "finance_officer"
+
+
+class PartyKind(Labelled):
+    PERSON = "person"
+    ENTERPRISE = "enterprise"
+
+
+class IdType(Labelled):
+    RESIDENT_ID = "resident_id"
+    HK_MACAO_PERMIT = "hk_macao_permit"
+    TAIWAN_PERMIT = "taiwan_permit"
+    FOREIGN_PERMANENT_ID = "foreign_permanent_id"
+    PASSPORT = "passport"
+    OTHER = "other"
+
+
+class PartyOrigin(Labelled):
+    HOME_PROVINCE = "home_province"
+    OTHER_PROVINCE = "other_province"
+    FOREIGN = "foreign"
+
+
+class SigningMethod(Labelled):
+    FACE = "face"
+    E_SEAL = "e_seal"
+    E_LICENSE = "e_license"
+    NONE = "none"
+
+
+class AttachmentKind(Labelled):
+    APPLICATION_FORM = "application_form"
+    PREMISES_PROOF = "premises_proof"
+    ID_DOCUMENT = "id_document"
+    INVESTOR_QUALIFICATION = "investor_qualification"
+    ARTICLES_OF_ASSOCIATION = "articles_of_association"
+    APPOINTMENT_DOCUMENTS = "appointment_documents"
+    FOUNDING_MEETING_MINUTES = "founding_meeting_minutes"
+    CAPITAL_VERIFICATION = "capital_verification"
+    INVESTOR_RESIDENCE_PROOF = "investor_residence_proof"
+    PARTNERSHIP_AGREEMENT = "partnership_agreement"
+    CAPITAL_CONTRIBUTION_CONFIRMATION = "capital_contribution_confirmation"
+    MANAGING_PARTNER_APPOINTMENT = "managing_partner_appointment"
+    MEMBER_ROSTER = "member_roster"
+    PARENT_LICENSE = "parent_license"
+    CHANGE_RESOLUTION = "change_resolution"
+    ARTICLES_AMENDMENT = "articles_amendment"
+    DISSOLUTION_RESOLUTION = "dissolution_resolution"
+    LIQUIDATION_REPORT = "liquidation_report"
+    TAX_CLEARANCE = "tax_clearance"
+    ALL_INVESTORS_COMMITMENT = "all_investors_commitment"
+
+
+class PointType(Labelled):
+    REGISTRATION_WINDOW = "registration_window"
+    BANK_BRANCH = "bank_branch"
+    MALL = "mall"
+    COMMUNITY = "community"
+    VILLAGE = "village"
+
+
+class StaffRole(Labelled):
+    REVIEWER = "reviewer"
+    HELPER = "helper"
+    ADMIN = "admin"
+
+
+class MessageClass(Labelled):
+    """Outbox message classes, in the order the sender claims them (codes first, notices last)."""
+    CODE = "code"
+    TRANSACTIONAL = "transactional"
+    NOTICE = "notice"
+
+
+VOCABULARY: tuple[type[Labelled], ...] = (
+    BusinessType, EntityType, ApplicationStatus, ApplicationAction, Flow, PartyRole, PartyKind, IdType, PartyOrigin,
+    SigningMethod, AttachmentKind, PointType, StaffRole, MessageClass,
+)
+
+
+def _check_labels() -> None:
+    vocabulary = materials_data()["vocabulary"]
+    for enum_class in VOCABULARY:
+        labels = vocabulary.get(_section(enum_class), {})
+        if set(labels) != set(enum_class.values()):
+            raise RuntimeError(f"materials.yaml vocabulary.{_section(enum_class)} does not match {enum_class.__name__}: "
+                               f"{sorted(set(labels) ^ set(enum_class.values()))}")
+
+
+_check_labels()
