@@ -37,12 +37,14 @@ def _serve(settings: Settings, args) -> None:
 
 
 async def _with_db(settings: Settings, work):
+    from server import storage
     from server.db import close_database, open_database
 
     await open_database(settings)
     try:
         return await work()
     finally:
+        await storage.close(settings)
         await close_database()
 
 
@@ -125,7 +127,7 @@ async def _posters(settings: Settings) -> None:
         return len(todo)
 
     made = await _with_db(settings, work)
-    print(f"posters written for {made} service points under {settings.qrcode_dir}/")
+    print(f"posters written for {made} service points")
 
 
 async def _archive(settings: Settings, args) -> int:

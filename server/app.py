@@ -7,7 +7,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Sanic, json
 
-from server import json_encoding, metrics
+from server import json_encoding, metrics, storage
 from server.api import register_blueprints
 from server.api.http import configure_proxies
 from server.cache import invalidation, make_cache
@@ -97,6 +97,7 @@ def create_app(settings: Settings, name: str = "yct") -> Sanic:
         if getattr(app.ctx, "faceid_server", None) is not None:
             app.ctx.faceid_server.stop()
         await app.ctx.cache.close()
+        await storage.close(settings)
         await close_database()
 
     return app

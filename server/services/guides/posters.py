@@ -1,16 +1,13 @@
 """QR codes (PNG, SVG) and A4 posters (PNG, PDF) of a service point, in the style of seed 000 attachment 4-1.
 
-Pure, synchronous rendering: callers run it in a worker thread after their transaction committed.
-Files have stable names under the qrcode directory and are only replaced when their bytes change,
-so regenerating is idempotent.
+Pure, synchronous rendering: callers run it off the event loop after their transaction committed and keep the
+files in the qrcodes area of server/storage.py under stable names; the storage only replaces a file whose bytes
+changed, so regenerating is idempotent.
 """
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import qrcode
 import qrcode.image.svg
@@ -179,30 +176,9 @@ def poster_pdf(image: Image.Image, title: str) -> bytes:
     return buffer.getvalue()
 
 
-def write_if_changed(directory: Path, name: str, content: bytes) -> Path:
-    """Atomic replace, and only when the bytes differ: a regenerated file keeps its name, bytes and mtime."""
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / name
-    if target.is_file() and target.stat().st_size == len(content) and target.read_bytes() == content:
-        return target
-    handle, temp = tempfile.mkstemp(dir=directory, prefix=f".{name}.")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(content)
-        os.chmod(temp, 0o644)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return target
-
-
-def generate_point_files(directory: Path, code: str, text: PosterText, font_path: str = "") -> dict[str, str]:
-    """Writes the QR code (PNG, SVG) and the poster (PNG, PDF); returns {kind: file name}."""
+def point_files(code: str, text: PosterText, font_path: str = "") -> dict[str, bytes]:
+    """The QR code (PNG, SVG) and the poster (PNG, PDF) of one point: {file name: bytes}."""
     names = file_names(code)
     image = render_poster(text, font_path)
-    write_if_changed(directory, names["qr_png"], qr_png(text.url))
-    write_if_changed(directory, names["qr_svg"], qr_svg(text.url))
-    write_if_changed(directory, names["poster_png"], poster_png(image))
-    write_if_changed(directory, names["poster_pdf"], poster_pdf(image, f"{text.point_name} 码上导办"))
-    return names
+    return {names["qr_png"]: qr_png(text.url), names["qr_svg"]: qr_svg(text.url),
+            names["poster_png"]: poster_png(image), names["poster_pdf"]: poster_pdf(image, f"{text.point_name} 码上导办")}
