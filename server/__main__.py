@@ -111,16 +111,24 @@ async def _stats_weekly_report(settings: Settings, args) -> None:
 async def _posters(settings: Settings) -> None:
     from tqdm import tqdm
 
-    from server.services.guides.points import make_poster, points_for_posters
+    from concurrent.futures import ProcessPoolExecutor
+
+    from server.services.guides.points import points_for_posters, poster_text, store_poster
+    from server.services.guides.posters import point_files
 
     async def work():
-        todo = await points_for_posters()
-        # Pillow encodes without holding the GIL, so one render thread per core is nearly linear.
-        slots = asyncio.Semaphore(os.cpu_count() or 1)
-        with tqdm(total=len(todo), desc="posters", unit="poster") as bar:
+        # Sorted by authority, so each render process draws an authority's shared background once and reuses it.
+        todo = sorted(await points_for_posters(), key=lambda point: (point.authority_id, point.id))
+        loop = asyncio.get_running_loop()
+        with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool, \
+                tqdm(total=len(todo), desc="posters", unit="poster") as bar:
+            slots = asyncio.Semaphore(2 * (os.cpu_count() or 1))  # bounds the rendered files waiting in memory
+
             async def one(point):
                 async with slots:
-                    await make_poster(settings, point)
+                    files = await loop.run_in_executor(pool, point_files, point.code, poster_text(settings, point),
+                                                       settings.guides.font_path)
+                    await store_poster(settings, point, files)
                 bar.update()
 
             await asyncio.gather(*(one(point) for point in todo))

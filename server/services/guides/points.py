@@ -150,6 +150,11 @@ async def make_poster(settings: Settings, point: ServicePoint) -> dict:
         files = await asyncio.to_thread(point_files, point.code, poster_text(settings, point), settings.guides.font_path)
     except FontMissing as exc:
         raise Unavailable(str(exc)) from None
+    return await store_poster(settings, point, files)
+
+
+async def store_poster(settings: Settings, point: ServicePoint, files: dict[str, bytes]) -> dict:
+    """Keeps the rendered files (server/storage.py) and notes when the point's poster was made."""
     for name, data in files.items():
         await storage.put(settings, storage.QRCODES, name, data)
     point.poster_generated_at = clock.now()
