@@ -24,7 +24,7 @@ def _serve(settings: Settings, args) -> None:
     server = settings.server.model_copy(update={"host": args.host or settings.server.host,
                                                 "port": args.port or settings.server.port})
     settings = settings.model_copy(update={"server": server})
-    loader = AppLoader(factory=partial(create_app, settings))
+    loader = AppLoader(factory=partial(create_app, settings, json_logs=True))
     app = loader.load()
     single = settings.server.workers == 1
     app.prepare(host=server.host, port=server.port, workers=server.workers, access_log=server.access_log,
@@ -257,8 +257,10 @@ def main(argv: list[str] | None = None) -> int:
                 args.host = args.port = None
             _serve(settings, args)
         elif args.command == "worker":
+            from server import logs
             from server.worker import run_worker
 
+            logs.configure()
             if args.concurrency:
                 outbox = settings.outbox.model_copy(update={"concurrency": args.concurrency})
                 settings = settings.model_copy(update={"outbox": outbox})
