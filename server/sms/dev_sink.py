@@ -11,6 +11,7 @@ import json
 from tortoise import connections
 
 from server.clock import now
+from server.models.notifications import DevSms
 from server.sms import Accepted, SmsMessage, SmsProvider
 
 BATCH_MAX = 500
@@ -51,9 +52,8 @@ class DevSinkProvider(SmsProvider):
                     accepted.set_result(Accepted(f"dev-{ids[message.id]}"))
 
     async def find(self, message: SmsMessage) -> Accepted | None:
-        rows = await connections.get("default").execute_query_dict(
-            'SELECT "id" FROM "dev_sms" WHERE "out_id" = ' + _marks(1, 1), [message.id])
-        return Accepted(f"dev-{rows[0]['id']}") if rows else None
+        row = await DevSms.get_or_none(out_id=message.id)
+        return Accepted(f"dev-{row.id}") if row else None
 
 
 def _marks(start: int, count: int) -> str:
