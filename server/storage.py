@@ -218,9 +218,12 @@ _opened: dict[tuple, Storage] = {}
 def of(settings: Settings) -> Storage:
     """The storage these settings name (one per configuration and process)."""
     config = settings.storage
-    identity = (config.model_dump_json(), settings.uploads.dir, settings.qrcode_dir, settings.signing.evidence_dir)
+    on_s3 = config.url.startswith("s3://")
+    # The directories matter only to the local backend; every setting naming one bucket shares its client.
+    identity = (config.model_dump_json(),) if on_s3 else \
+        (settings.uploads.dir, settings.qrcode_dir, settings.signing.evidence_dir)
     if identity not in _opened:
-        _opened[identity] = S3Storage(settings) if config.url.startswith("s3://") else LocalStorage(settings)
+        _opened[identity] = S3Storage(settings) if on_s3 else LocalStorage(settings)
     return _opened[identity]
 
 
