@@ -24,7 +24,7 @@ def _serve(settings: Settings, args) -> None:
     server = settings.server.model_copy(update={"host": args.host or settings.server.host,
                                                 "port": args.port or settings.server.port})
     settings = settings.model_copy(update={"server": server})
-    loader = AppLoader(factory=partial(create_app, settings))
+    loader = AppLoader(factory=partial(create_app, settings, json_logs=True))
     app = loader.load()
     single = settings.server.workers == 1
     app.prepare(host=server.host, port=server.port, workers=server.workers, access_log=server.access_log,
@@ -37,12 +37,14 @@ def _serve(settings: Settings, args) -> None:
 
 
 async def _with_db(settings: Settings, work):
+    from server import storage
     from server.db import close_database, open_database
 
     await open_database(settings)
     try:
         return await work()
     finally:
+        await storage.close(settings)
         await close_database()
 
 
@@ -109,23 +111,31 @@ async def _stats_weekly_report(settings: Settings, args) -> None:
 async def _posters(settings: Settings) -> None:
     from tqdm import tqdm
 
-    from server.services.guides.points import make_poster, points_for_posters
+    from concurrent.futures import ProcessPoolExecutor
+
+    from server.services.guides.points import points_for_posters, poster_text, store_poster
+    from server.services.guides.posters import point_files
 
     async def work():
-        todo = await points_for_posters()
-        # Pillow encodes without holding the GIL, so one render thread per core is nearly linear.
-        slots = asyncio.Semaphore(os.cpu_count() or 1)
-        with tqdm(total=len(todo), desc="posters", unit="poster") as bar:
+        # Sorted by authority, so each render process draws an authority's shared background once and reuses it.
+        todo = sorted(await points_for_posters(), key=lambda point: (point.authority_id, point.id))
+        loop = asyncio.get_running_loop()
+        with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool, \
+                tqdm(total=len(todo), desc="posters", unit="poster") as bar:
+            slots = asyncio.Semaphore(2 * (os.cpu_count() or 1))  # bounds the rendered files waiting in memory
+
             async def one(point):
                 async with slots:
-                    await make_poster(settings, point)
+                    files = await loop.run_in_executor(pool, point_files, point.code, poster_text(settings, point),
+                                                       settings.guides.font_path)
+                    await store_poster(settings, point, files)
                 bar.update()
 
             await asyncio.gather(*(one(point) for point in todo))
         return len(todo)
 
     made = await _with_db(settings, work)
-    print(f"posters written for {made} service points under {settings.qrcode_dir}/")
+    print(f"posters written for {made} service points")
 
 
 async def _archive(settings: Settings, args) -> int:
@@ -247,8 +257,10 @@ def main(argv: list[str] | None = None) -> int:
                 args.host = args.port = None
             _serve(settings, args)
         elif args.command == "worker":
+            from server import logs
             from server.worker import run_worker
 
+            logs.configure()
             if args.concurrency:
                 outbox = settings.outbox.model_copy(update={"concurrency": args.concurrency})
                 settings = settings.model_copy(update={"outbox": outbox})

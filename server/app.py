@@ -7,7 +7,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Sanic, json
 
-from server import json_encoding, metrics
+from server import json_encoding, logs, metrics, storage
 from server.api import register_blueprints
 from server.api.http import configure_proxies
 from server.cache import invalidation, make_cache
@@ -25,8 +25,12 @@ from server.wechat import WeChatGateway
 WEB_DIR = Path(__file__).resolve().parent / "web"
 
 
-def create_app(settings: Settings, name: str = "yct") -> Sanic:
-    app = Sanic(name, dumps=json_encoding.dumps)
+def create_app(settings: Settings, name: str = "yct", json_logs: bool = False) -> Sanic:
+    """json_logs: `python -m server serve` logs JSON lines with request ids (tests keep pytest's log capture)."""
+    app = Sanic(name, dumps=json_encoding.dumps, configure_logging=not json_logs)
+    if json_logs:
+        logs.configure()
+    logs.install(app)
     app.config.REQUEST_MAX_SIZE = settings.server.max_body_bytes
     app.config.KEEP_ALIVE_TIMEOUT = 30
     app.config.FALLBACK_ERROR_FORMAT = "json"
@@ -97,6 +101,7 @@ def create_app(settings: Settings, name: str = "yct") -> Sanic:
         if getattr(app.ctx, "faceid_server", None) is not None:
             app.ctx.faceid_server.stop()
         await app.ctx.cache.close()
+        await storage.close(settings)
         await close_database()
 
     return app

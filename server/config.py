@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
@@ -116,8 +117,12 @@ class OutboxSettings(_Section):
 
     enabled: bool = True
     poll_seconds: float = Field(1.0, gt=0, le=60)
-    # Messages claimed and sent at once per round (provider calls in flight per worker).
+    # Messages claimed with one guarded UPDATE and recorded with one batched write per round.
+    batch_size: int = Field(200, ge=1, le=5000)
+    # Provider calls in flight per worker, per provider (sms.provider's name, wechat, email, notary) unless
+    # provider_concurrency names its own limit, e.g. {aliyun: 50, wechat: 20}.
     concurrency: int = Field(16, ge=1, le=256)
+    provider_concurrency: dict[str, int] = Field(default_factory=dict)
     # A row stuck in 'sending' this long (its sender died) is reconciled with the provider and retried;
     # it must outlast a round: a lookup plus a send, each up to sms.timeout_seconds.
     lease_seconds: int = Field(60, ge=1)
@@ -130,6 +135,27 @@ class UploadSettings(_Section):
     dir: str = "data/uploads"
     max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     allowed_types: list[str] = Field(default_factory=lambda: ["image/jpeg", "image/png", "application/pdf"])
+
+
+class StorageSettings(_Section):
+    """Where files are kept (server/storage.py). Empty url: the local directories (uploads.dir, qrcode_dir,
+    signing.evidence_dir); s3://bucket/prefix: an S3-compatible service, so web nodes keep no files."""
+
+    url: str = ""
+    endpoint_url: str = ""        # empty: AWS; else e.g. http://minio:9000
+    region: str = ""
+    access_key_id: str = ""       # empty: the usual AWS credential chain (environment, instance role)
+    secret_access_key: str = ""
+    addressing_style: Literal["auto", "path", "virtual"] = "path"
+    timeout_seconds: float = Field(10.0, gt=0, le=120)
+    max_connections: int = Field(32, ge=1, le=512)
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if value and not re.match(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$", value):
+            raise ValueError("must be empty (local directories) or s3://bucket/prefix")
+        return value
 
 
 class SigningSettings(_Section):
@@ -362,6 +388,7 @@ class Settings(_Section):
     email: EmailSettings = Field(default_factory=EmailSettings)
     faceid: FaceIdSettings = Field(default_factory=FaceIdSettings)
     uploads: UploadSettings = Field(default_factory=UploadSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
     signing: SigningSettings = Field(default_factory=SigningSettings)
     enterprise_accounts: EnterpriseAccountsSettings = Field(default_factory=EnterpriseAccountsSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)

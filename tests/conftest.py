@@ -1,7 +1,8 @@
 """The test harness: our real server on a real port in the test's event loop, on a real database and cache.
 
 The database comes from YCT_DATABASE__URL (PostgreSQL in CI) or a fresh SQLite file; the cache from
-YCT_CACHE__URL (Redis in CI) or the in-process backend. Every test starts from empty tables.
+YCT_CACHE__URL (Redis in CI) or the in-process backend; files from YCT_STORAGE__URL (s3://bucket: moto's S3 server,
+started here when YCT_STORAGE__ENDPOINT_URL is not set) or temporary directories. Every test starts from empty tables.
 """
 from __future__ import annotations
 
@@ -29,6 +30,35 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def start_moto() -> str:
+    """moto's S3 server as a real HTTP server on a free port (what S3 tests talk to); returns its URL."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False).start()
+    return f"http://127.0.0.1:{port}"
+
+
+def create_bucket(endpoint: str, bucket: str) -> None:
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="testing", aws_secret_access_key="testing",
+                          region_name="us-east-1")
+    client.create_bucket(Bucket=bucket)
+
+
+def _files_on_s3() -> None:
+    """YCT_STORAGE__URL=s3://bucket without an endpoint: run the suite's files on a moto server started here (the
+    variables go into os.environ, so the server commands the tests start use the same bucket)."""
+    url = os.environ.get("YCT_STORAGE__URL", "")
+    if not url.startswith("s3://") or os.environ.get("YCT_STORAGE__ENDPOINT_URL"):
+        return
+    endpoint = start_moto()
+    os.environ.update({"YCT_STORAGE__ENDPOINT_URL": endpoint, "YCT_STORAGE__ACCESS_KEY_ID": "testing",
+                       "YCT_STORAGE__SECRET_ACCESS_KEY": "testing", "YCT_STORAGE__REGION": "us-east-1"})
+    create_bucket(endpoint, url[len("s3://"):].split("/", 1)[0])
 
 
 def make_test_settings(tmp: Path, **overrides) -> Settings:
@@ -81,6 +111,7 @@ class RunningServer:
 
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory) -> Settings:
+    _files_on_s3()
     return make_test_settings(tmp_path_factory.mktemp("yct"))
 
 

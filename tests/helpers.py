@@ -193,8 +193,9 @@ async def create_review_application(applicant_id: int, authority: str = "451402"
     `fields` set any other column."""
     import hashlib
     import uuid
-    from pathlib import Path
 
+    from server import storage
+    from server.config import load_settings
     from server.models.applications import Application, Attachment, Party
     from server.services.applications import materials
 
@@ -209,14 +210,14 @@ async def create_review_application(applicant_id: int, authority: str = "451402"
     ]):
         await Party.create(application=application, position=position, role=role, kind="person", name=name,
                            id_type="resident_id", id_number=id_number, phone=phone, share_percent=share)
-    root = Path(uploads_dir or "data/uploads")
+    # The suite's storage (YCT_STORAGE__URL: S3, or the local uploads directory given).
+    files = load_settings(uploads={"dir": uploads_dir or "data/uploads"})
     for item in materials.required_materials(application.business_type, application.entity_type):
         if item.get("when") == "has_enterprise_investor" or materials.is_generated(item, application.entity):
             continue
         content = b"\x89PNG\r\n\x1a\n" + application.id.bytes + item["kind"].encode()
-        relative = Path(str(application.id)) / f"{uuid.uuid4()}.png"
-        (root / relative).parent.mkdir(parents=True, exist_ok=True)
-        (root / relative).write_bytes(content)
+        relative = f"{application.id}/{uuid.uuid4()}.png"
+        await storage.put(files, storage.UPLOADS, relative, content)
         await Attachment.create(application=application, kind=item["kind"], filename=f"{item['name']}.png",
                                 content_type="image/png", size=len(content),
                                 sha256=hashlib.sha256(content).hexdigest(), storage_path=str(relative))

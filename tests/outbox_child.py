@@ -17,6 +17,7 @@ from server.sms.dev_sink import DevSinkProvider
 
 class SinkThatDiesAfter(DevSinkProvider):
     def __init__(self, accepted_before_death: int):
+        super().__init__()
         self.left = accepted_before_death
 
     async def send(self, message):

@@ -11,11 +11,11 @@ import subprocess
 import sys
 import uuid
 import zipfile
-from pathlib import Path
 
 import pytest
 from tortoise import connections
 
+from server import storage
 from server.models.applications import Application
 from server.models.archive import ArchiveBundle, ArchiveImmutableError, ArchiveLedgerEntry
 from server.models.review import AuditEntry
@@ -25,8 +25,8 @@ from tests.helpers import create_registered, create_review_application, create_s
     valid_credit_code
 
 
-def _stored(server, bundle_id: str, path: str) -> Path:
-    return Path(server.settings.uploads.dir) / "generated" / "archive" / bundle_id / path
+def _key(bundle_id: str, path: str) -> str:
+    return f"archive/{bundle_id}/{path}"
 
 
 def _cli(server, *args):
@@ -87,10 +87,10 @@ async def test_any_changed_byte_is_reported_with_its_file(client, server):
     filing = await approved_filing(client, server)
     reviewer = filing["reviewer"]
     [item] = (await client.get(f"/api/v1/archive/{filing['credit_code']}", headers=reviewer["headers"])).json()["items"]
-    stored = _stored(server, item["id"], "documents/signed.pdf")
-    data = bytearray(stored.read_bytes())
+    key = _key(item["id"], "documents/signed.pdf")
+    data = bytearray(await storage.get(server.settings, storage.GENERATED, key))
     data[len(data) // 2] ^= 0x01
-    stored.write_bytes(bytes(data))
+    await storage.put(server.settings, storage.GENERATED, key, bytes(data))
 
     verified = (await client.get("/api/v1/archive/verify", headers=reviewer["headers"])).json()
     assert verified["ok"] is False
@@ -100,7 +100,7 @@ async def test_any_changed_byte_is_reported_with_its_file(client, server):
     assert result.returncode == 1 and "documents/signed.pdf" in result.stderr
 
     # A file gone, and a ledger entry rewritten behind the application's back, are named too.
-    _stored(server, item["id"], "timeline.json").unlink()
+    await storage.delete(server.settings, storage.GENERATED, _key(item["id"], "timeline.json"))
     await connections.get("default").execute_query(
         "UPDATE archive_ledger_entry SET payload = REPLACE(payload, 'manifest', 'manifesto')")
     problems = (await client.get("/api/v1/archive/verify", headers=reviewer["headers"])).json()["problems"]

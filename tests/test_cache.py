@@ -110,3 +110,11 @@ async def test_messages_reach_the_other_workers_listening(cache):
         listener.cancel()
         await asyncio.gather(listener, return_exceptions=True)
         await other_worker.close()
+
+
+async def test_windows_taken_in_one_batch_count_like_one_at_a_time(cache):
+    # Three SMS to one phone whose minute allows two, and one to another phone: the third waits out its minute.
+    one, other = [("q:{p1}:60", 2, 60), ("q:{p1}:3600", 5, 3600)], [("q:{p2}:60", 2, 60)]
+    waits = await cache.take_windows_many([one, one, other, one])
+    assert waits[:3] == [0, 0, 0] and 0 < waits[3] <= 60
+    assert await cache.take_windows(other) == 0 and await cache.take_windows(other) > 0

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageFont
 
+from server import storage
 from server.models.guides import PointScanDay
 from server.services.guides import fonts, scans
 from server.services.guides.posters import TITLE_LINES
@@ -140,7 +141,7 @@ async def test_qr_code_png_svg_and_poster_lead_to_the_landing_page(client, serve
     assert decode_qr(poster.content) == landing
     pdf = await client.get(files["poster_pdf"]["url"])
     assert pdf.content.startswith(b"%PDF") and pdf.headers["content-type"] == "application/pdf"
-    assert (Path(server.settings.qrcode_dir) / files["poster_pdf"]["name"]).is_file()
+    assert await storage.get(server.settings, storage.QRCODES, files["poster_pdf"]["name"]) == pdf.content
     listed = (await client.get(f"/api/v1/admin/points/{point['id']}", headers=admin["headers"])).json()
     assert listed["files"] == files
 
@@ -170,28 +171,32 @@ async def test_regenerating_a_poster_is_idempotent(client, server):
     admin = await admin_login(client)
     point = await create_point(client, admin)
     first = (await make_poster(client, admin, point))["files"]
+    on_disk = not server.settings.storage.url
     directory = Path(server.settings.qrcode_dir)
-    before = {kind: ((directory / f["name"]).read_bytes(), (directory / f["name"]).stat().st_mtime_ns)
-              for kind, f in first.items()}
+
+    async def stored():
+        return {kind: (await storage.get(server.settings, storage.QRCODES, f["name"]),
+                       (directory / f["name"]).stat().st_mtime_ns if on_disk else None) for kind, f in first.items()}
+
+    before = await stored()
     second = (await make_poster(client, admin, point))["files"]
     assert second == first
-    after = {kind: ((directory / f["name"]).read_bytes(), (directory / f["name"]).stat().st_mtime_ns)
-             for kind, f in second.items()}
-    assert after == before
-    assert not [p for p in directory.iterdir() if p.name.startswith(".")]
+    assert await stored() == before  # same bytes, and on disk not even rewritten
+    if on_disk:
+        assert not [p for p in directory.iterdir() if p.name.startswith(".")]
 
 
 async def test_renaming_a_point_reprints_its_poster(client, server):
     admin = await admin_login(client)
     point = await create_point(client, admin)
     files = (await make_poster(client, admin, point))["files"]
-    path = Path(server.settings.qrcode_dir) / files["poster_png"]["name"]
-    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    before = await storage.get(server.settings, storage.QRCODES, files["poster_png"]["name"])
     response = await client.patch(f"/api/v1/admin/points/{point['id']}", headers=admin["headers"],
                                   json={"name": "崇左市万达广场帮办点"})
     assert response.status_code == 200
-    assert hashlib.sha256(path.read_bytes()).hexdigest() != before
-    assert decode_qr(path.read_bytes()) == point["landing_url"]
+    after = await storage.get(server.settings, storage.QRCODES, files["poster_png"]["name"])
+    assert hashlib.sha256(after).hexdigest() != hashlib.sha256(before).hexdigest()
+    assert decode_qr(after) == point["landing_url"]
 
 
 def test_poster_title_glyphs_are_real_glyphs_not_the_missing_glyph_box():
@@ -228,9 +233,10 @@ async def test_posters_command_makes_every_points_poster_with_progress(client, s
                           timeout=120, cwd=Path(__file__).resolve().parent.parent)
     assert done.returncode == 0, done.stderr
     assert "3/3" in done.stderr  # tqdm's progress bar
+    written = server.settings.model_copy(update={"qrcode_dir": str(tmp_path)})
     for point in made:
-        poster = tmp_path / f"point-{point['code']}-poster.png"
-        assert decode_qr(poster.read_bytes()) == point["landing_url"]
+        poster = await storage.get(written, storage.QRCODES, f"point-{point['code']}-poster.png")
+        assert decode_qr(poster) == point["landing_url"]
 
 
 # --- Guide content --------------------------------------------------------------------------------

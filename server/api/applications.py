@@ -5,10 +5,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 from sanic import Blueprint, Request, json
-from sanic.response import file as file_response
 from sanic_ext import openapi
 
-from server.api.http import RequestModel, current_applicant, current_staff, parse
+from server import storage
+from server.api.http import PRIVATE_FILE, RequestModel, current_applicant, current_staff, parse, stored_file
 from server.api.schemas import ApplicationOut, content
 from server.errors import Invalid, Malformed, Unauthorized
 from server.models.applications import BUSINESS_TYPES, ENTITY_TYPES
@@ -166,9 +166,8 @@ async def _reader(request: Request, application_id: str):
 @openapi.response(404, description="not found, or not yours to read")
 async def download(request: Request, application_id: str, attachment_id: str):
     application = await _reader(request, application_id)
-    path, content_type, _ = await attachments.file_of(request.app.ctx.settings, application, attachment_id)
-    return await file_response(path, mime_type=content_type, headers={"Cache-Control": "private, no-store",
-                                                                      "X-Content-Type-Options": "nosniff"})
+    key, content_type, _ = await attachments.file_of(application, attachment_id)
+    return await stored_file(request, storage.UPLOADS, key, content_type, PRIVATE_FILE, not_found="附件文件不存在")
 
 
 @bp.get("/<application_id:str>/attachments/<attachment_id:str>/thumbnail")
@@ -179,7 +178,5 @@ async def download(request: Request, application_id: str, attachment_id: str):
 @openapi.response(404, description="not found, no thumbnail, or not yours to read")
 async def thumbnail(request: Request, application_id: str, attachment_id: str):
     application = await _reader(request, application_id)
-    path, content_type, _ = await attachments.file_of(request.app.ctx.settings, application, attachment_id,
-                                                      thumbnail=True)
-    return await file_response(path, mime_type=content_type, headers={"Cache-Control": "private, no-store",
-                                                                      "X-Content-Type-Options": "nosniff"})
+    key, content_type, _ = await attachments.file_of(application, attachment_id, thumbnail=True)
+    return await stored_file(request, storage.UPLOADS, key, content_type, PRIVATE_FILE, not_found="附件文件不存在")

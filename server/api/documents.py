@@ -3,15 +3,14 @@ attachments for a signer through the link, public verification (/verify), and th
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 from pydantic import Field
 from sanic import Blueprint, Request, html, json, raw
-from sanic.response import file as file_response
 from sanic_ext import openapi
 
+from server import storage
 from server.api.applications import _reader
-from server.api.http import RequestModel, client_ip, current_staff, json_body
+from server.api.http import RequestModel, client_ip, current_staff, json_body, stored_file
 from server.errors import Invalid, Malformed, NotFound
 from server.models.applications import Attachment
 from server.services import signing
@@ -122,7 +121,7 @@ async def signer_document_file(request: Request, token: str, name: str):
     raise NotFound("没有这种文书")
 
 
-async def _signer_attachment(token: str, attachment_id: str, settings, thumbnail: bool):
+async def _signer_attachment(request: Request, token: str, attachment_id: str, thumbnail: bool):
     signing_request = await signing.live_request(token)
     application = signing_request.application
     attachment = await Attachment.get_or_none(id=_uuid(attachment_id), application_id=application.id)
@@ -130,12 +129,9 @@ async def _signer_attachment(token: str, attachment_id: str, settings, thumbnail
     if attachment is None or (snapshot is not None and attachment.sha256 not in
                               {item["sha256"] for item in snapshot.get("attachments", [])}):
         raise NotFound("附件不存在")
-    relative = attachment.thumbnail_path if thumbnail else attachment.storage_path
-    path = Path(settings.uploads.dir) / (relative or "")
-    if not relative or not path.is_file():
-        raise NotFound("附件文件不存在")
-    return await file_response(path, mime_type="image/jpeg" if thumbnail else attachment.content_type,
-                               headers=PRIVATE)
+    return await stored_file(request, storage.UPLOADS, attachment.thumbnail_path if thumbnail else
+                             attachment.storage_path, "image/jpeg" if thumbnail else attachment.content_type,
+                             PRIVATE, not_found="附件文件不存在")
 
 
 def _uuid(value: str):
@@ -150,7 +146,7 @@ def _uuid(value: str):
 @openapi.response(404, description="unknown link or attachment")
 @openapi.response(410, description="link no longer valid")
 async def signer_attachment(request: Request, token: str, attachment_id: str):
-    return await _signer_attachment(token, attachment_id, request.app.ctx.settings, thumbnail=False)
+    return await _signer_attachment(request, token, attachment_id, thumbnail=False)
 
 
 @bp.get("/api/v1/sign/<token>/attachments/<attachment_id:str>/thumbnail")
@@ -158,7 +154,7 @@ async def signer_attachment(request: Request, token: str, attachment_id: str):
 @openapi.response(404, description="unknown link, attachment or thumbnail")
 @openapi.response(410, description="link no longer valid")
 async def signer_attachment_thumbnail(request: Request, token: str, attachment_id: str):
-    return await _signer_attachment(token, attachment_id, request.app.ctx.settings, thumbnail=True)
+    return await _signer_attachment(request, token, attachment_id, thumbnail=True)
 
 
 # --- anyone: verification ------------------------------------------------------------------------------------

@@ -7,11 +7,12 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field
 from sanic import Blueprint, Request, html, json, raw, redirect, text
-from sanic.response import file as file_response
 from sanic_ext import openapi
 
+from server import storage
 from server.api import console
-from server.api.http import RequestModel, client_ip, current_applicant, current_staff, json_body, parse
+from server.api.http import (PRIVATE_FILE, RequestModel, client_ip, current_applicant, current_staff, json_body,
+                             parse, stored_file)
 from server.api.review import origin_of
 from server.errors import DomainError, Gone, Invalid, Malformed, NotFound
 from server.services.accounts.staff import require_role
@@ -138,8 +139,7 @@ async def upload_license(request: Request, account_id: str):
 async def read_license(request: Request, account_id: str):
     me = await current_applicant(request)
     account = await service.get_for_applicant(me.id, account_id)
-    path, content_type = service.license_file(request.app.ctx.settings, account)
-    return _no_store(await file_response(path, mime_type=content_type))
+    return await stored_file(request, storage.UPLOADS, *service.license_file(account), PRIVATE_FILE)
 
 
 @bp.post("/api/v1/enterprise-accounts/<account_id:str>/submit")
@@ -325,8 +325,7 @@ async def review_detail(request: Request, account_id: str):
 async def review_license(request: Request, account_id: str):
     staff = await current_staff(request)
     account = await review.account_for_staff(staff, account_id)
-    path, content_type = service.license_file(request.app.ctx.settings, account)
-    return _no_store(await file_response(path, mime_type=content_type))
+    return await stored_file(request, storage.UPLOADS, *service.license_file(account), PRIVATE_FILE)
 
 
 @bp.get("/api/v1/review/enterprise-accounts/<account_id:str>/letter.pdf")

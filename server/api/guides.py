@@ -4,19 +4,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from pathlib import Path
 from typing import Literal
 from urllib.parse import quote
 
 from pydantic import Field
 from sanic import Blueprint, Request, html, json, raw
-from sanic.exceptions import RangeNotSatisfiable
-from sanic.handlers import ContentRangeHandler
-from sanic.response import file as file_response
-from sanic.response import file_stream
 from sanic_ext import openapi
 
-from server.api.http import RequestModel, client_ip, current_staff, parse
+from server import storage
+from server.api.http import RequestModel, client_ip, current_staff, parse, stored_file
 from server.errors import Invalid, NotFound, Unavailable
 from server.models.accounts import Staff
 from server.services.accounts import staff as staff_service
@@ -337,35 +333,16 @@ async def notice_printable(request: Request, code: str, business_type: str, enti
                         "Content-Disposition": f"inline; filename*=UTF-8''{filename}"})
 
 
-async def _ranged_file(request: Request, path: Path, content_type: str, download_name: str | None, max_age: int):
-    """A file with HTTP range support, so phones can seek in a video and resume a download."""
-    stats = await asyncio.to_thread(path.stat)
-    headers = {"Accept-Ranges": "bytes", "Cache-Control": f"public, max-age={max_age}"}
-    if download_name:
-        headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(download_name)}"
-    byte_range = None
-    if "range" in request.headers:
-        byte_range = ContentRangeHandler(request, stats)
-        if byte_range.start >= stats.st_size:
-            raise RangeNotSatisfiable("range starts past the end", byte_range)
-        byte_range.end = min(byte_range.end, stats.st_size - 1)
-        byte_range.size = byte_range.end - byte_range.start + 1
-        byte_range.headers = {"Content-Range": f"bytes {byte_range.start}-{byte_range.end}/{stats.st_size}"}
-        headers.update(byte_range.headers)
-    if stats.st_size >= 1024 * 1024:
-        return await file_stream(path, headers=headers, mime_type=content_type, _range=byte_range)
-    return await file_response(path, headers=headers, mime_type=content_type, _range=byte_range)
-
-
 @public.get("/guides/files/<item_id:int>/<name:str>")
 @openapi.summary("A guide video or form file (supports Range requests)")
 @openapi.response(206, description="the requested byte range")
 @openapi.response(404, description="no such file")
 @openapi.response(416, description="the range is outside the file")
 async def guide_file(request: Request, item_id: int, name: str):
-    item, path = await content.public_file(request.app.ctx.settings, item_id)
-    download = item.download_name if item.kind == "form" else None
-    return await _ranged_file(request, path, item.content_type or "application/octet-stream", download, 3600)
+    item = await content.public_item(item_id)
+    return await stored_file(request, storage.GUIDES, item.file_name, item.content_type or "application/octet-stream",
+                             {"Cache-Control": "public, max-age=3600"},
+                             download_name=item.download_name if item.kind == "form" else None)
 
 
 @public.get("/qrcodes/<name:str>")
@@ -374,10 +351,8 @@ async def guide_file(request: Request, item_id: int, name: str):
 async def generated_file(request: Request, name: str):
     if not GENERATED_FILE.match(name):
         raise NotFound("文件不存在")
-    path = Path(request.app.ctx.settings.qrcode_dir) / name
-    if not await asyncio.to_thread(path.is_file):
-        raise NotFound("文件不存在")
-    return await _ranged_file(request, path, MIME[path.suffix], None, 300)
+    return await stored_file(request, storage.QRCODES, name, MIME["." + name.rsplit(".", 1)[1]],
+                             {"Cache-Control": "public, max-age=300"})
 
 
 @public.listener("after_server_start")

@@ -1,10 +1,9 @@
 """GET /healthz: the process answers (liveness, no I/O). GET /readyz: the database, cache and storage answer."""
-import asyncio
-import os
-
 from sanic import Blueprint, json
 from sanic_ext import openapi
 from tortoise import connections
+
+from server import storage
 
 health = Blueprint("health")
 
@@ -13,11 +12,6 @@ health = Blueprint("health")
 @openapi.summary("Liveness: the process serves requests (touches nothing else)")
 async def healthz(request):
     return json({"status": "ok"})
-
-
-def _storage_writable(directory: str) -> bool:
-    os.makedirs(directory, exist_ok=True)
-    return os.access(directory, os.W_OK)
 
 
 @health.get("/readyz")
@@ -34,9 +28,9 @@ async def readyz(request):
     except Exception as exc:
         checks["cache"] = f"down: {exc.__class__.__name__}"
     try:
-        writable = await asyncio.to_thread(_storage_writable, request.app.ctx.settings.uploads.dir)
-        checks["storage"] = "ok" if writable else "down: not writable"
-    except OSError as exc:
+        await storage.check(request.app.ctx.settings)
+        checks["storage"] = "ok"
+    except Exception as exc:
         checks["storage"] = f"down: {exc.__class__.__name__}"
     ready = all(value == "ok" for value in checks.values())
     return json({"status": "ok" if ready else "degraded", **checks}, status=200 if ready else 503)

@@ -6,11 +6,11 @@ from typing import Literal
 
 from pydantic import Field
 from sanic import Blueprint, Request, json
-from sanic.response import file as file_response
 from sanic_ext import openapi
 
 from server.api.applications import PatchIn
-from server.api.http import RequestModel, current_applicant, current_staff, parse
+from server import storage
+from server.api.http import PRIVATE_FILE, RequestModel, current_applicant, current_staff, parse, stored_file
 from server.errors import Invalid, Malformed
 from server.models.applications import BUSINESS_TYPES, ENTITY_TYPES
 from server.services.applications import attachments
@@ -163,6 +163,5 @@ async def remove(request: Request, application_id: str, attachment_id: str):
 async def download(request: Request, application_id: str, attachment_id: str):
     staff = await current_staff(request)
     application = await cases.case_for_helper(staff, application_id)
-    path, content_type, _ = await attachments.file_of(request.app.ctx.settings, application, attachment_id)
-    return await file_response(path, mime_type=content_type, headers={"Cache-Control": "private, no-store",
-                                                                      "X-Content-Type-Options": "nosniff"})
+    key, content_type, _ = await attachments.file_of(application, attachment_id)
+    return await stored_file(request, storage.UPLOADS, key, content_type, PRIVATE_FILE, not_found="附件文件不存在")

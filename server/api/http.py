@@ -3,13 +3,19 @@ from __future__ import annotations
 
 import ipaddress
 import json as jsonlib
+from types import SimpleNamespace
 from typing import TypeVar
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sanic import Request, Sanic
+from sanic.exceptions import RangeNotSatisfiable
+from sanic.handlers import ContentRangeHandler
+from sanic.response import raw
 
+from server import storage
 from server.config import Settings
-from server.errors import Invalid, Malformed, Unauthorized
+from server.errors import Invalid, Malformed, NotFound, Unauthorized
 from server.models.accounts import Applicant, Staff
 from server.services.accounts import sessions
 
@@ -158,3 +164,41 @@ async def applicant_record(request: Request) -> Applicant:
     if applicant is None:
         raise Unauthorized()
     return applicant
+
+
+PRIVATE_FILE = {"Cache-Control": "private, no-store"}
+# Below this a stored file is read whole and sent in one go; above it, streamed in chunks from the storage.
+_WHOLE_BYTES = 1024 * 1024
+
+
+async def stored_file(request: Request, area: str, key: str | None, content_type: str, headers: dict | None = None,
+                      download_name: str | None = None, not_found: str = "文件不存在"):
+    """A file from server/storage.py with HTTP range support (phones seek in videos, resume downloads); the response
+    never says where or how the file is stored."""
+    settings = request.app.ctx.settings
+    total = await storage.size(settings, area, key) if key else None
+    if total is None:
+        raise NotFound(not_found)
+    headers = {"Accept-Ranges": "bytes", "X-Content-Type-Options": "nosniff", **(headers or {})}
+    if download_name:
+        headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(download_name)}"
+    start, end, status = 0, total - 1, 200
+    if "range" in request.headers:
+        byte_range = ContentRangeHandler(request, SimpleNamespace(st_size=total))
+        if byte_range.start >= total:
+            raise RangeNotSatisfiable("range starts past the end", byte_range)
+        start, end, status = byte_range.start, min(byte_range.end, total - 1), 206
+        headers["Content-Range"] = f"bytes {start}-{end}/{total}"
+    if total == 0:
+        return raw(b"", status=200, headers=headers, content_type=content_type)
+    if status == 200 and total <= _WHOLE_BYTES:
+        data = await storage.get(settings, area, key)
+        if data is None:
+            raise NotFound(not_found)
+        return raw(data, headers=headers, content_type=content_type)
+    headers["Content-Length"] = str(end - start + 1)
+    response = await request.respond(status=status, headers=headers, content_type=content_type)
+    async for chunk in storage.chunks(settings, area, key, start, end):
+        await response.send(chunk)
+    await response.eof()
+    return response

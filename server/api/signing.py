@@ -206,7 +206,7 @@ async def evidence_zip(request: Request, application_id: str):
     if application is None:
         raise NotFound("申请不存在")
     settings = request.app.ctx.settings
-    package = await evidence.export_package(application.id, settings.signing.evidence_dir,
+    package = await evidence.export_package(settings, application.id,
                                             await documents.package_files(settings, application))
     return raw(package, content_type="application/zip", headers={
         "Content-Disposition": f'attachment; filename="evidence-{application.id}.zip"'})

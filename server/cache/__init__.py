@@ -44,6 +44,10 @@ class Cache(ABC):
         Returns 0 when counted, else the seconds until every full window has freed.
         """
 
+    async def take_windows_many(self, batches: list[list[tuple[str, int, float]]]) -> list[float]:
+        """take_windows for each batch, in order (one round trip on Redis)."""
+        return [await self.take_windows(windows) for windows in batches]
+
     @abstractmethod
     async def ttl(self, key: str) -> float | None:
         """Seconds left, None when the key is absent or has no expiry."""
@@ -267,6 +271,15 @@ class RedisCache(Cache):
             args += [limit, self._ms(window)]
         wait_ms = await self._take_windows(keys=[self._k(key) for key, _, _ in windows], args=args)
         return int(wait_ms) / 1000
+
+    async def take_windows_many(self, batches):
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for windows in batches:
+                args: list[int] = []
+                for _, limit, window in windows:
+                    args += [limit, self._ms(window)]
+                await self._take_windows(keys=[self._k(key) for key, _, _ in windows], args=args, client=pipe)
+            return [int(wait_ms) / 1000 for wait_ms in await pipe.execute()]
 
     async def ttl(self, key):
         ms = await self._redis.pttl(self._k(key))

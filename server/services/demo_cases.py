@@ -6,8 +6,8 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
+from server import storage
 from server.clock import now
 from server.config import Settings
 from server.models.accounts import Applicant
@@ -70,16 +70,14 @@ async def _case(settings: Settings, applicant: Applicant, name: str, status: S, 
     for position, (role, person, id_number, phone, share) in enumerate(PEOPLE):
         await Party.create(application=application, position=position, role=role, kind="person", name=person,
                            id_type="resident_id", id_number=id_number, phone=phone, share_percent=share)
-    root = Path(settings.uploads.dir)
     for item in materials.required_materials("establish", "llc"):
         if item.get("when") == "has_enterprise_investor" or materials.is_generated(item, application.entity):
             continue
-        relative = Path(str(application.id)) / f"{uuid.uuid4()}.png"
-        (root / relative).parent.mkdir(parents=True, exist_ok=True)
-        (root / relative).write_bytes(_PHOTO)
+        relative = f"{application.id}/{uuid.uuid4()}.png"
+        await storage.put(settings, storage.UPLOADS, relative, _PHOTO)
         await Attachment.create(application=application, kind=item["kind"], filename="photo.png",
                                 content_type="image/png", size=len(_PHOTO), sha256=hashlib.sha256(_PHOTO).hexdigest(),
-                                storage_path=str(relative))
+                                storage_path=relative)
     await TimelineEntry.create(application_id=application.id, actor=lifecycle.APPLICANT_ACTOR, action=A.CREATE,
                                comments=[])
     for action, before, after in steps:

@@ -2,7 +2,7 @@
 
 Only JPEG, PNG and PDF are kept, recognised by their bytes, never by the file name. Images are decoded and
 written anew by Pillow, which drops EXIF (GPS position, camera) and anything appended to the file; a small
-JPEG thumbnail is made beside them. Files get unguessable names under uploads.dir.
+JPEG thumbnail is made beside them. Files get unguessable keys in the uploads area of server/storage.py.
 """
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import io
 import secrets
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 from tortoise.transactions import in_transaction
 
+from server import storage
 from server.config import Settings
 from server.errors import Conflict, Invalid, NotFound, TooLarge
 from server.models.accounts import Staff
@@ -76,12 +76,6 @@ def prepare(data: bytes, allowed: list[str]) -> Prepared:
     return Prepared(content_type, output.getvalue(), thumbnail.getvalue())
 
 
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "xb") as handle:
-        handle.write(data)
-
-
 async def add(settings: Settings, application: Application, kind, filename: str, data: bytes,
               helper_actor: str | None = None) -> Attachment:
     """Store one upload for the application; 409 when its materials are locked, 413 above uploads.max_bytes.
@@ -96,13 +90,12 @@ async def add(settings: Settings, application: Application, kind, filename: str,
         # Refuse before the image work; the claim in the transaction below is what guarantees it.
         raise Conflict("申请材料已锁定或已提交，不能修改")
     prepared = await asyncio.to_thread(prepare, data, settings.uploads.allowed_types)
-    root = Path(settings.uploads.dir)
     stem = secrets.token_hex(16)
     relative = f"{stem[:2]}/{stem}.{_EXTENSIONS[prepared.content_type]}"
     thumb_relative = f"{stem[:2]}/{stem}.thumb.jpg" if prepared.thumbnail else None
-    await asyncio.to_thread(_write, root / relative, prepared.data)
+    await storage.put(settings, storage.UPLOADS, relative, prepared.data)
     if thumb_relative:
-        await asyncio.to_thread(_write, root / thumb_relative, prepared.thumbnail)
+        await storage.put(settings, storage.UPLOADS, thumb_relative, prepared.thumbnail)
     try:
         async with in_transaction() as conn:
             await lifecycle.claim_materials_write(application.id, conn)
@@ -115,9 +108,7 @@ async def add(settings: Settings, application: Application, kind, filename: str,
                 await lifecycle.record(application.id, helper_actor, "helper_upload",
                                        [{"kind": kind, "attachment_id": str(attachment.id)}], connection=conn)
     except Exception:
-        (root / relative).unlink(missing_ok=True)
-        if thumb_relative:
-            (root / thumb_relative).unlink(missing_ok=True)
+        await _delete_files(settings, relative, thumb_relative)
         raise
     return attachment
 
@@ -135,10 +126,13 @@ async def remove(settings: Settings, application: Application, attachment_id, he
         if helper_actor:
             await lifecycle.record(application.id, helper_actor, "helper_remove_attachment",
                                    [{"kind": attachment.kind, "attachment_id": str(attachment.id)}], connection=conn)
-    root = Path(settings.uploads.dir)
-    (root / attachment.storage_path).unlink(missing_ok=True)
-    if attachment.thumbnail_path:
-        (root / attachment.thumbnail_path).unlink(missing_ok=True)
+    await _delete_files(settings, attachment.storage_path, attachment.thumbnail_path)
+
+
+async def _delete_files(settings: Settings, *keys: str | None) -> None:
+    for key in keys:
+        if key:
+            await storage.delete(settings, storage.UPLOADS, key)
 
 
 async def _find(application: Application, attachment_id) -> Attachment:
@@ -167,14 +161,10 @@ async def readable_application(application_id, applicant_id: int | None = None, 
     raise NotFound("申请不存在")
 
 
-async def file_of(settings: Settings, application: Application, attachment_id,
-                  thumbnail: bool = False) -> tuple[Path, str, Attachment]:
-    """(path, content type, attachment) of the stored file or its thumbnail."""
+async def file_of(application: Application, attachment_id, thumbnail: bool = False) -> tuple[str, str, Attachment]:
+    """(storage key in the uploads area, content type, attachment) of the stored file or its thumbnail."""
     attachment = await _find(application, attachment_id)
-    relative = attachment.thumbnail_path if thumbnail else attachment.storage_path
-    if relative is None:
+    key = attachment.thumbnail_path if thumbnail else attachment.storage_path
+    if key is None:
         raise NotFound("该附件没有缩略图")
-    path = Path(settings.uploads.dir) / relative
-    if not path.is_file():
-        raise NotFound("附件文件不存在")
-    return path, "image/jpeg" if thumbnail else attachment.content_type, attachment
+    return key, "image/jpeg" if thumbnail else attachment.content_type, attachment

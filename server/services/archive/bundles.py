@@ -79,18 +79,18 @@ async def _filing_files(settings: Settings, application: Application) -> dict[st
         if await documents_service.signed_document(application) is None:
             await documents_service.produce_signed_pdf(settings, application)
     for document in await GeneratedDocument.filter(application_id=application.id).order_by("created_at", "kind"):
-        data = await storage.get_file(settings, document.storage_key)
+        data = await storage.get(settings, storage.GENERATED, document.storage_key)
         if data is None:
             continue
         folder = "documents" if document.materials_hash == application.snapshot_hash else \
             f"documents/{document.materials_hash[:12]}"
         files[f"{folder}/{document.kind}.pdf"] = data
     for attachment in await Attachment.filter(application_id=application.id).order_by("kind", "created_at"):
-        path = Path(settings.uploads.dir) / attachment.storage_path
-        if path.is_file():
+        data = await storage.get(settings, storage.UPLOADS, attachment.storage_path)
+        if data is not None:
             suffix = mimetypes.guess_extension(attachment.content_type) or ""
-            files[f"attachments/{attachment.kind}/{attachment.id}{suffix}"] = path.read_bytes()
-    package = await evidence.export_package(application.id, settings.signing.evidence_dir,
+            files[f"attachments/{attachment.kind}/{attachment.id}{suffix}"] = data
+    package = await evidence.export_package(settings, application.id,
                                             {"notary-receipts.json": _json(
                                                 await documents_service.notary_receipts(application.id))})
     with zipfile.ZipFile(io.BytesIO(package)) as zipped:
@@ -136,8 +136,8 @@ async def _store(settings: Settings, cache: Cache, facts: BundleFacts, files: di
                   for path, data in sorted(files.items())],
     })
     for path, data in files.items():
-        await storage.put_file(settings, ledger.file_key(bundle_id, path), data)
-    await storage.put_file(settings, ledger.file_key(bundle_id, "manifest.json"), manifest.encode("utf-8"))
+        await storage.put(settings, storage.GENERATED, ledger.file_key(bundle_id, path), data)
+    await storage.put(settings, storage.GENERATED, ledger.file_key(bundle_id, "manifest.json"), manifest.encode("utf-8"))
     manifest_sha256 = hashlib.sha256(manifest.encode("utf-8")).hexdigest()
 
     async def record(connection) -> ArchiveBundle:

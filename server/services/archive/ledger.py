@@ -47,11 +47,11 @@ async def verify_bundle(settings: Settings, bundle: ArchiveBundle, entry: Archiv
         problem("manifest", "清单内容与其记录的哈希不符（已被改动）", "manifest.json")
     if entry is None or json.loads(entry.payload).get("manifest_sha256") != manifest_hash:
         problem("ledger", "清单哈希与档案台账记录不符", "manifest.json")
-    stored_manifest = await storage.get_file(settings, file_key(bundle.id, "manifest.json"))
+    stored_manifest = await storage.get(settings, storage.GENERATED, file_key(bundle.id, "manifest.json"))
     if stored_manifest != bundle.manifest.encode("utf-8"):
         problem("manifest_file", "存储的清单文件与台账登记的清单不一致", "manifest.json")
     for item in json.loads(bundle.manifest)["files"]:
-        data = await storage.get_file(settings, file_key(bundle.id, item["path"]))
+        data = await storage.get(settings, storage.GENERATED, file_key(bundle.id, item["path"]))
         if data is None:
             problem("missing", f"文件缺失：{item['path']}", item["path"])
         elif hashlib.sha256(data).hexdigest() != item["sha256"]:

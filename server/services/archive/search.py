@@ -151,7 +151,7 @@ async def bundle_zip(staff: Staff, origin: Origin, settings: Settings, bundle_id
         archive.writestr("ledger-entry.json", json.dumps({"seq": entry.seq, "prev_hash": entry.prev_hash,
                                                           "payload": entry.payload, "entry_hash": entry.entry_hash}))
         for item in json.loads(bundle.manifest)["files"]:
-            data = await storage.get_file(settings, ledger.file_key(bundle.id, item["path"]))
+            data = await storage.get(settings, storage.GENERATED, ledger.file_key(bundle.id, item["path"]))
             if data is not None:
                 archive.writestr(item["path"], data)
     await audit.record(staff, origin, "archive_download", detail={"bundle_id": str(bundle.id),

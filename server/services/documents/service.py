@@ -14,7 +14,6 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from tortoise.exceptions import IntegrityError
@@ -100,7 +99,7 @@ async def prepare(settings: Settings, application: Application, materials: dict,
             continue
         digest_of_file = _sha256(data)
         key = f"{application.id}/{digest_of_file}.pdf"
-        await storage.put_file(settings, key, data)
+        await storage.put(settings, storage.GENERATED, key, data)
         prepared.append(PreparedDocument(document.kind, document.title, digest_of_file, pages, len(data), key))
     return prepared
 
@@ -180,7 +179,7 @@ async def listing(settings: Settings, application: Application) -> list[dict]:
 
 
 async def file_bytes(settings: Settings, document: GeneratedDocument) -> bytes:
-    data = await storage.get_file(settings, document.storage_key)
+    data = await storage.get(settings, storage.GENERATED, document.storage_key)
     if data is None:
         raise NotFound("文书文件不存在")
     return data
@@ -282,7 +281,7 @@ async def produce_signed_pdf(settings: Settings, application: Application) -> Ge
     for number, (signature, request, entry) in enumerate(signed_rows, start=1):
         who = content.identity({"kind": request.signer_kind, "credit_code": request.credit_code,
                                 "id_number": request.id_number, "name": request.signer_name})
-        image = (Path(settings.signing.evidence_dir) / signature.image_path).read_bytes()
+        image = await storage.get(settings, storage.EVIDENCE, signature.image_path)
         placed[who] = render.PlacedSignature(image, _local(settings, signature.signed_at.isoformat()))
         pages.append(_evidence_page(settings, number, entry, head))
     summary = render.EvidencePage("文书与签署摘要", (
@@ -298,7 +297,7 @@ async def produce_signed_pdf(settings: Settings, application: Application) -> Ge
     signed = await pades.sign(settings, data, f"一窗通平台签署：申请编号 {reference} 的申请材料及全部签名证据")
     check = await pades.check(settings, signed)
     key = f"{application.id}/{_sha256(signed)}.pdf"
-    await storage.put_file(settings, key, signed)
+    await storage.put(settings, storage.GENERATED, key, signed)
     try:
         return await GeneratedDocument.create(
             application_id=application.id, kind=SIGNED, title=SIGNED_TITLE, materials_hash=digest,
@@ -341,7 +340,7 @@ async def package_files(settings: Settings, application: Application) -> dict[st
                                                 indent=1).encode("utf-8")}
     signed = await signed_document(application)
     if signed is not None:
-        data = await storage.get_file(settings, signed.storage_key)
+        data = await storage.get(settings, storage.GENERATED, signed.storage_key)
         if data is not None:
             files["signed.pdf"] = data
     return files

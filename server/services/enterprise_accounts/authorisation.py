@@ -212,7 +212,7 @@ async def sign(request: AuthorisationRequest, settings: Settings, cache: Cache, 
     if check is None:
         raise FaceRequired()
     image = signature_png(signature_png_base64, settings.signing.signature_max_bytes)
-    image_sha256, image_path = _store_image(settings, image)
+    image_sha256, image_path = await _store_image(settings, image)
     signed_at = clock.now()
     id_number = request.id_number.upper()
 

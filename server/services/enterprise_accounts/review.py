@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 
 from tortoise.transactions import in_transaction
 
-from server import clock
+from server import clock, storage
 from server.errors import Invalid, NotFound
 from server.config import Settings
 from server.models.accounts import Staff
@@ -89,7 +88,7 @@ async def current_letter_pdf(account: EnterpriseAccount, settings: Settings) -> 
         payload = json.loads(entry.payload)
         face = payload.get("face_verification") or {}
         signed = letter_pdf.SignedBy(
-            image_png=(Path(settings.signing.evidence_dir) / signature.image_path).read_bytes(),
+            image_png=await storage.get(settings, storage.EVIDENCE, signature.image_path),
             evidence=(("签署时间", signature.signed_at.astimezone(clock.CHINA).strftime("%Y-%m-%d %H:%M:%S（北京时间）")),
                       ("人脸核验编号", str(face.get("id") or "")), ("IP 地址", str(payload.get("ip") or "")),
                       ("设备", str(payload.get("user_agent") or "")), ("证据序号", str(entry.seq)),
@@ -103,10 +102,10 @@ async def evidence_package(account: EnterpriseAccount, settings: Settings) -> by
     images = {}
     for seq, image_path in await AuthorisationSignature.filter(account_id=account.id).values_list(
             "evidence_seq", "image_path"):
-        path = Path(settings.signing.evidence_dir) / image_path
-        if path.exists():
-            images[f"signatures/{seq}-legal_rep.png"] = path.read_bytes()
-    return await evidence.export_package(account.id, settings.signing.evidence_dir, images)
+        image = await storage.get(settings, storage.EVIDENCE, image_path)
+        if image is not None:
+            images[f"signatures/{seq}-legal_rep.png"] = image
+    return await evidence.export_package(settings, account.id, images)
 
 
 def _masked_evidence(payload: str) -> dict:

@@ -10,12 +10,11 @@ import asyncio
 import hashlib
 import secrets
 import uuid
-from pathlib import Path
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from server import clock
+from server import clock, storage
 from server.cache import Cache
 from server.config import Settings
 from server.errors import Conflict, Invalid, NotFound, TooLarge
@@ -174,24 +173,23 @@ async def store_license(settings: Settings, account: EnterpriseAccount, data: by
         raise TooLarge(f"文件不能超过 {settings.uploads.max_bytes // (1024 * 1024)} MB", field="file")
     prepared = await asyncio.to_thread(attachments.prepare, data, settings.uploads.allowed_types)
     extension = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}[prepared.content_type]
-    relative = Path("enterprise-accounts") / str(account.id) / f"{secrets.token_hex(16)}.{extension}"
-    target = Path(settings.uploads.dir) / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    await asyncio.to_thread(target.write_bytes, prepared.data)
+    relative = f"enterprise-accounts/{account.id}/{secrets.token_hex(16)}.{extension}"
+    await storage.put(settings, storage.UPLOADS, relative, prepared.data)
     changed = await EnterpriseAccount.filter(id=account.id, status__in=EDITABLE_STATUSES).update(
-        license_path=str(relative), license_sha256=hashlib.sha256(prepared.data).hexdigest(),
+        license_path=relative, license_sha256=hashlib.sha256(prepared.data).hexdigest(),
         license_content_type=prepared.content_type)
     if changed != 1:
-        target.unlink(missing_ok=True)
+        await storage.delete(settings, storage.UPLOADS, relative)
         raise Conflict("法人注册已提交，不能修改")
     await account.refresh_from_db()
     return account
 
 
-def license_file(settings: Settings, account: EnterpriseAccount) -> tuple[Path, str]:
+def license_file(account: EnterpriseAccount) -> tuple[str, str]:
+    """(key in the uploads area, content type) of the business-license image."""
     if not account.license_path:
         raise NotFound("尚未上传营业执照")
-    return Path(settings.uploads.dir) / account.license_path, account.license_content_type
+    return account.license_path, account.license_content_type
 
 
 async def submit(account: EnterpriseAccount, settings: Settings, cache: Cache, wechat,

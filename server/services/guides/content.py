@@ -5,11 +5,11 @@ An item belongs to an authority and is shown at every service point that authori
 """
 from __future__ import annotations
 
-import asyncio
 import re
 import secrets
 from pathlib import Path
 
+from server import storage
 from server.config import Settings
 from server.errors import Invalid, NotFound, TooLarge
 from server.models.accounts import Staff
@@ -28,10 +28,6 @@ FORM_TYPES = {
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 _UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
-
-
-def guides_dir(settings: Settings) -> Path:
-    return Path(settings.uploads.dir) / "guides"
 
 
 def _sniff(kind: str, name: str, content: bytes) -> tuple[str, str]:
@@ -115,7 +111,7 @@ def _download_name(name: str, extension: str, title: str) -> str:
 
 
 async def attach_file(settings: Settings, staff: Staff, item_id: int, name: str, content: bytes) -> GuideItem:
-    """Stores the video or form under uploads/guides/ and replaces the previous file, if any."""
+    """Stores the video or form (guides area of server/storage.py) and replaces the previous file, if any."""
     item = await get_in_scope(staff, item_id)
     if item.kind == "guide":
         raise Invalid("file", "办事指南是文字内容，不能上传文件")
@@ -125,32 +121,23 @@ async def attach_file(settings: Settings, staff: Staff, item_id: int, name: str,
         raise TooLarge(f"文件不能超过 {settings.guides.file_max_bytes // (1024 * 1024)} MB", field="file")
     extension, content_type = _sniff(item.kind, name, content)
     stored = f"{item.id}-{secrets.token_hex(8)}{extension}"
-    directory = guides_dir(settings)
-    await asyncio.to_thread(_write, directory / stored, content)
+    await storage.put(settings, storage.GUIDES, stored, content)
     previous = item.file_name
     item.file_name, item.content_type, item.size = stored, content_type, len(content)
     item.download_name = _download_name(name, extension, item.title)
     await item.save(update_fields=["file_name", "content_type", "size", "download_name", "updated_at"])
     if previous:
-        (directory / previous).unlink(missing_ok=True)
+        await storage.delete(settings, storage.GUIDES, previous)
     await page_cache.forget()
     return item
 
 
-def _write(path: Path, content: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
-
-
-async def public_file(settings: Settings, item_id: int) -> tuple[GuideItem, Path]:
-    """An active item's file for anyone who scanned a code; 404 otherwise."""
+async def public_item(item_id: int) -> GuideItem:
+    """An active item with a file (its key in the guides area), for anyone who scanned a code; 404 otherwise."""
     item = await GuideItem.get_or_none(id=item_id, active=True)
     if item is None or not item.file_name:
         raise NotFound("文件不存在")
-    path = guides_dir(settings) / item.file_name
-    if not path.is_file():
-        raise NotFound("文件不存在")
-    return item, path
+    return item
 
 
 def covering_authorities(code: str) -> list[str]:

@@ -4,12 +4,11 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
-from pathlib import Path
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from server import clock
+from server import clock, storage
 from server.config import Settings
 from server.errors import Invalid, NotFound, Unavailable
 from server.models.accounts import Staff
@@ -20,7 +19,7 @@ from server.services.appointments import schedule
 from server.services.authorities import get_authority, scope_prefix
 from server.services.guides import page_cache
 from server.services.guides.fonts import FontMissing, missing_glyphs
-from server.services.guides.posters import PosterText, file_names, generate_point_files
+from server.services.guides.posters import PosterText, file_names, point_files
 
 # No look-alikes (0/O, 1/I/L): codes are sometimes typed from a printed poster.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -145,21 +144,22 @@ def poster_text(settings: Settings, point: ServicePoint) -> PosterText:
                       opening_hours=point.opening_hours)
 
 
-def render_files(settings: Settings, point: ServicePoint) -> dict[str, str]:
-    """Synchronous: the CLI and the benchmark call it directly, requests through a worker thread."""
-    return generate_point_files(Path(settings.qrcode_dir), point.code, poster_text(settings, point),
-                                settings.guides.font_path)
-
-
 async def make_poster(settings: Settings, point: ServicePoint) -> dict:
-    """Renders off the event loop; called only after the point's transaction committed."""
+    """Renders off the event loop and stores the files; called only after the point's transaction committed."""
     try:
-        names = await asyncio.to_thread(render_files, settings, point)
+        files = await asyncio.to_thread(point_files, point.code, poster_text(settings, point), settings.guides.font_path)
     except FontMissing as exc:
         raise Unavailable(str(exc)) from None
+    return await store_poster(settings, point, files)
+
+
+async def store_poster(settings: Settings, point: ServicePoint, files: dict[str, bytes]) -> dict:
+    """Keeps the rendered files (server/storage.py) and notes when the point's poster was made."""
+    for name, data in files.items():
+        await storage.put(settings, storage.QRCODES, name, data)
     point.poster_generated_at = clock.now()
     await ServicePoint.filter(id=point.id).update(poster_generated_at=point.poster_generated_at)
-    return files_view(settings, point, names)
+    return files_view(settings, point)
 
 
 async def points_for_posters() -> list[ServicePoint]:
@@ -167,9 +167,8 @@ async def points_for_posters() -> list[ServicePoint]:
     return await ServicePoint.filter(active=True).order_by("id").prefetch_related("authority")
 
 
-def files_view(settings: Settings, point: ServicePoint, names: dict[str, str] | None = None) -> dict:
-    names = names or file_names(point.code)
-    return {kind: {"name": name, "url": file_url(settings, name)} for kind, name in names.items()}
+def files_view(settings: Settings, point: ServicePoint) -> dict:
+    return {kind: {"name": name, "url": file_url(settings, name)} for kind, name in file_names(point.code).items()}
 
 
 def point_view(settings: Settings, point: ServicePoint) -> dict:

@@ -1,16 +1,14 @@
 """QR codes (PNG, SVG) and A4 posters (PNG, PDF) of a service point, in the style of seed 000 attachment 4-1.
 
-Pure, synchronous rendering: callers run it in a worker thread after their transaction committed.
-Files have stable names under the qrcode directory and are only replaced when their bytes change,
-so regenerating is idempotent.
+Pure, synchronous rendering: callers run it off the event loop after their transaction committed and keep the
+files in the qrcodes area of server/storage.py under stable names; the storage only replaces a file whose bytes
+changed, so regenerating is idempotent.
 """
 from __future__ import annotations
 
+import functools
 import io
-import os
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import qrcode
 import qrcode.image.svg
@@ -115,13 +113,28 @@ def _icon(draw: ImageDraw.ImageDraw, kind: int, cx: int, cy: int, r: int) -> Non
             draw.line((cx - s // 2, y, cx + s, y), fill=WHITE, width=max(3, r // 10))
 
 
-def render_poster(text: PosterText, font_path: str = "") -> Image.Image:
-    require_glyphs("".join((*TITLE_LINES, *CAPTIONS, text.authority, text.point_name, text.hotline,
-                            text.address, text.opening_hours, "市场监督管理导办服务二维码扫码申办快又好咨询电话地址办公时间宣")),
-                   font_path)
+@dataclass(frozen=True)
+class Background:
+    """What every poster of one authority shares, drawn once per process: the page without the point's name, code
+    and contact lines, as RGB (for the strips drawn over it and the PDF) and as a palette image (for the PNG)."""
+
+    rgb: Image.Image
+    paletted: Image.Image
+    name_y: int
+    qr_at: tuple[int, int]
+    info_y: int
+    info_bottom: int
+
+
+NAME_BOX = 110  # the point-name line's height: fixed, so the code card below never moves
+
+
+@functools.lru_cache(maxsize=32)
+def background(authority: str, font_path: str = "") -> Background:
+    require_glyphs("".join((*TITLE_LINES, *CAPTIONS, authority, "市场监督管理导办服务二维码扫码申办快又好宣")), font_path)
     width, height = A4_PX
-    poster = Image.new("RGB", A4_PX, WHITE)
-    draw = ImageDraw.Draw(poster)
+    page = Image.new("RGB", A4_PX, WHITE)
+    draw = ImageDraw.Draw(page)
 
     # Header band: 市场监督管理 / Market Regulation with a round emblem.
     draw.rectangle((0, 0, width, 360), fill=BLUE)
@@ -132,46 +145,71 @@ def render_poster(text: PosterText, font_path: str = "") -> Image.Image:
 
     y = _centered(draw, 470, TITLE_LINES[0], font(200, "bold", font_path), BLUE) + 60
     y = _centered(draw, y, TITLE_LINES[1], font(200, "bold", font_path), RED) + 80
-    y = _centered(draw, y, text.authority, _fitting(draw, text.authority, 90, width - 300, "bold", font_path), INK) + 40
-    y = _centered(draw, y, text.point_name, _fitting(draw, text.point_name, 76, width - 300, "regular", font_path), GREY) + 60
+    name_y = _centered(draw, y, authority, _fitting(draw, authority, 90, width - 300, "bold", font_path), INK) + 40
 
-    # The code on a pale card, with the three things it leads to beneath.
-    card_top, pad = y, 50
+    # The card the code sits on, with the three things it leads to beneath.
+    card_top, pad = name_y + NAME_BOX + 60, 50
     draw.rounded_rectangle(((width - QR_PX) // 2 - pad, card_top, (width + QR_PX) // 2 + pad, card_top + QR_PX + 2 * pad),
                            radius=40, fill=PALE)
-    code = qr_image(text.url, QR_PX)
-    offset = (QR_PX - code.width) // 2
-    poster.paste(code, ((width - QR_PX) // 2 + offset, card_top + pad + offset))
     y = card_top + QR_PX + 2 * pad + 50
     y = _centered(draw, y, "导办服务二维码  扫码申办快又好", font(72, "bold", font_path), BLUE) + 70
-
     radius, caption_face = 85, font(62, "bold", font_path)
     for index, caption in enumerate(CAPTIONS):
         cx = width * (2 * index + 1) // 6
         _icon(draw, index, cx, y + radius, radius)
         left, top, right, _ = draw.textbbox((0, 0), caption, font=caption_face)
         draw.text((cx - (right - left) // 2 - left, y + 2 * radius + 25 - top), caption, font=caption_face, fill=INK)
-    y += 2 * radius + 130
+    info_y = y + 2 * radius + 130
 
+    draw.rectangle((0, height - 170, width, height), fill=BLUE)
+    _centered(draw, height - 125, f"{authority}  宣", font(60, "regular", font_path), WHITE)
+    # Flat colours and anti-aliased edges fit a small palette; the PNG is then a third of the RGB's work.
+    paletted = page.quantize(colors=64, method=Image.Quantize.FASTOCTREE)
+    return Background(page, paletted, name_y, ((width - QR_PX) // 2, card_top + pad), info_y,
+                      height - 170)
+
+
+def strips(text: PosterText, font_path: str = "") -> tuple[Background, list[tuple[Image.Image, tuple[int, int]]]]:
+    """The authority's background and what this point adds on top: its name, its code, its contact lines, each as
+    an RGB strip drawn over the background's own pixels, with where it goes."""
+    require_glyphs("".join((text.point_name, text.hotline, text.address, text.opening_hours, "咨询电话地址办公时间：")),
+                   font_path)
+    page = background(text.authority, font_path)
+    width = A4_PX[0]
+
+    name = page.rgb.crop((0, page.name_y, width, page.name_y + NAME_BOX))
+    draw = ImageDraw.Draw(name)
+    _centered(draw, 0, text.point_name, _fitting(draw, text.point_name, 76, width - 300, "regular", font_path), GREY)
+
+    x, y = page.qr_at
+    card = page.rgb.crop((x, y, x + QR_PX, y + QR_PX))
+    code = qr_image(text.url, QR_PX)
+    offset = (QR_PX - code.width) // 2
+    card.paste(code, (offset, offset))
+
+    info = page.rgb.crop((0, page.info_y, width, page.info_bottom))
+    draw, y = ImageDraw.Draw(info), 0
     if text.hotline:
         y = _centered(draw, y, f"咨询电话：{text.hotline}", font(80, "bold", font_path), RED) + 40
     for line in (f"地址：{text.address}" if text.address else "", f"办公时间：{text.opening_hours}" if text.opening_hours else ""):
         if line:
             y = _centered(draw, y, line, _fitting(draw, line, 50, width - 300, "regular", font_path), GREY) + 24
-
-    draw.rectangle((0, height - 170, width, height), fill=BLUE)
-    _centered(draw, height - 125, f"{text.authority}  宣", font(60, "regular", font_path), WHITE)
-    return poster
+    return page, [(name, (0, page.name_y)), (card, page.qr_at), (info, (0, page.info_y))]
 
 
-def poster_png(image: Image.Image) -> bytes:
+def poster_png(page: Background, overlays: list[tuple[Image.Image, tuple[int, int]]]) -> bytes:
+    image = page.paletted.copy()
+    for strip, at in overlays:
+        image.paste(strip.quantize(palette=page.paletted, dither=Image.Dither.NONE), at)
     buffer = io.BytesIO()
-    # Low zlib effort: a poster is mostly flat colour, and level 1 is several times faster than 6.
     image.save(buffer, "PNG", dpi=(DPI, DPI), compress_level=1)
     return buffer.getvalue()
 
 
-def poster_pdf(image: Image.Image, title: str) -> bytes:
+def poster_pdf(page: Background, overlays: list[tuple[Image.Image, tuple[int, int]]], title: str) -> bytes:
+    image = page.rgb.copy()
+    for strip, at in overlays:
+        image.paste(strip, at)
     buffer = io.BytesIO()
     # No creation/modification dates: the same poster must give the same bytes (idempotent regeneration).
     image.save(buffer, "PDF", resolution=DPI, title=title, creator="码上导办", quality=92,
@@ -179,30 +217,10 @@ def poster_pdf(image: Image.Image, title: str) -> bytes:
     return buffer.getvalue()
 
 
-def write_if_changed(directory: Path, name: str, content: bytes) -> Path:
-    """Atomic replace, and only when the bytes differ: a regenerated file keeps its name, bytes and mtime."""
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / name
-    if target.is_file() and target.stat().st_size == len(content) and target.read_bytes() == content:
-        return target
-    handle, temp = tempfile.mkstemp(dir=directory, prefix=f".{name}.")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(content)
-        os.chmod(temp, 0o644)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return target
-
-
-def generate_point_files(directory: Path, code: str, text: PosterText, font_path: str = "") -> dict[str, str]:
-    """Writes the QR code (PNG, SVG) and the poster (PNG, PDF); returns {kind: file name}."""
+def point_files(code: str, text: PosterText, font_path: str = "") -> dict[str, bytes]:
+    """The QR code (PNG, SVG) and the poster (PNG, PDF) of one point: {file name: bytes}."""
     names = file_names(code)
-    image = render_poster(text, font_path)
-    write_if_changed(directory, names["qr_png"], qr_png(text.url))
-    write_if_changed(directory, names["qr_svg"], qr_svg(text.url))
-    write_if_changed(directory, names["poster_png"], poster_png(image))
-    write_if_changed(directory, names["poster_pdf"], poster_pdf(image, f"{text.point_name} 码上导办"))
-    return names
+    page, overlays = strips(text, font_path)
+    return {names["qr_png"]: qr_png(text.url), names["qr_svg"]: qr_svg(text.url),
+            names["poster_png"]: poster_png(page, overlays),
+            names["poster_pdf"]: poster_pdf(page, overlays, f"{text.point_name} 码上导办")}

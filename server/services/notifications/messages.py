@@ -203,12 +203,20 @@ async def take_phone_quota(cache: Cache, settings: Settings, phone: str, kind: s
 
     Each class has its own budget, so a flood of notices never holds back a signing link or a code.
     """
+    return await cache.take_windows(_quota_windows(settings, phone, kind))
+
+
+async def take_phone_quotas(cache: Cache, settings: Settings, wanted: list[tuple[str, str]]) -> list[float]:
+    """take_phone_quota for each (phone, kind), in one round trip (the outbox's batch)."""
+    return await cache.take_windows_many([_quota_windows(settings, phone, kind) for phone, kind in wanted])
+
+
+def _quota_windows(settings: Settings, phone: str, kind: str) -> list[tuple[str, int, float]]:
     limits = phone_limits(settings, kind)
     scope = "" if kind == "code" else f"{kind}:"
     # The braces keep a phone's three keys in one Redis Cluster slot, as the atomic script needs.
-    windows = [(f"sms-quota:{{{phone}}}:{scope}{seconds}", getattr(limits, key), seconds)
-               for key, seconds in PHONE_WINDOWS]
-    return await cache.take_windows(windows)
+    return [(f"sms-quota:{{{phone}}}:{scope}{seconds}", getattr(limits, key), seconds)
+            for key, seconds in PHONE_WINDOWS]
 
 
 # --- SMS verification codes ---------------------------------------------------------------------------------------

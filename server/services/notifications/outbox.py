@@ -19,6 +19,7 @@ from datetime import timedelta
 
 from sanic import Sanic
 from tortoise.expressions import F, Q
+from tortoise.expressions import Expression
 from tortoise.transactions import in_transaction
 
 from server.cache import Cache
@@ -37,6 +38,7 @@ from server.services.notifications.messages import (
     render,
     subscribe_template_id,
     take_phone_quota,
+    take_phone_quotas,
     template_params,
 )
 from server.sms import (
@@ -82,6 +84,10 @@ class OutboxSender:
         # One pass at a time in this process: deliver_due() called by a test waits for the loop's pass to end.
         self._pass = asyncio.Lock()
         self._task: asyncio.Task | None = None
+        # Provider calls in flight, per provider (outbox.provider_concurrency, else outbox.concurrency).
+        self._slots: dict[str, asyncio.Semaphore] = {}
+        # Per-phone limits counted for the round in one batch: message id → seconds to wait (0: counted).
+        self._quota_waits: dict = {}
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
 
@@ -131,20 +137,22 @@ class OutboxSender:
                 claimed = await self._claim()
                 if not claimed:
                     break
-                outcomes = await asyncio.gather(*(self._deliver(row) for row in claimed))
+                await self._take_quotas(claimed)
+                outcomes = await asyncio.gather(*(self._deliver_in_slot(row) for row in claimed))
+                self._quota_waits.clear()
                 await self._record(claimed, outcomes)
                 handled += len(claimed)
             return handled
 
     async def _claim(self) -> list[OutboxMessage]:
-        """At most `concurrency` rows, all sent at once: each is marked well within its lease."""
+        """At most `batch_size` rows in one guarded UPDATE; the round sends them within their lease."""
         cfg = self.settings.outbox
         moment = now()
         token = secrets.token_hex(16)
         due = Q(status="pending", next_attempt_at__lte=moment) | Q(status="sending", lease_until__lt=moment)
         async with in_transaction() as connection:
             # Codes first, then transactional messages, notices last: a queue of notices never delays a link.
-            candidates = await (OutboxMessage.filter(due).order_by("priority", "next_attempt_at").limit(cfg.concurrency)
+            candidates = await (OutboxMessage.filter(due).order_by("priority", "next_attempt_at").limit(cfg.batch_size)
                                 .select_for_update(skip_locked=True).only("id").using_db(connection))
             if not candidates:
                 return []
@@ -153,6 +161,25 @@ class OutboxSender:
                 status="sending", claim_token=token, lease_until=moment + timedelta(seconds=cfg.lease_seconds),
                 attempts=F("attempts") + 1)
         return await OutboxMessage.filter(claim_token=token, status="sending")
+
+    async def _take_quotas(self, rows: list[OutboxMessage]) -> None:
+        """The per-phone limits of the round's first attempts at SMS, counted together (later attempts first ask the
+        provider whether it already has the message, and only then count)."""
+        first = [row for row in rows if row.channel == "sms" and row.attempts == 1 and not row.quota_counted]
+        if first:
+            waits = await take_phone_quotas(self.cache, self.settings, [(row.recipient, row.kind) for row in first])
+            self._quota_waits.update((row.id, wait) for row, wait in zip(first, waits))
+
+    def _provider(self, row: OutboxMessage) -> str:
+        return self.settings.sms.provider if row.channel == "sms" else row.channel
+
+    async def _deliver_in_slot(self, row: OutboxMessage) -> dict:
+        provider = self._provider(row)
+        if provider not in self._slots:
+            cfg = self.settings.outbox
+            self._slots[provider] = asyncio.Semaphore(cfg.provider_concurrency.get(provider, cfg.concurrency))
+        async with self._slots[provider]:
+            return await self._deliver(row)
 
     async def _deliver(self, row: OutboxMessage) -> dict:
         """One message to its provider; the row's next state (written later, with the whole round's)."""
@@ -191,7 +218,8 @@ class OutboxSender:
         if row.attempts > self.settings.outbox.max_attempts:
             raise PermanentFailure("attempts_exhausted", "发送尝试次数已用完")
         if not row.quota_counted:
-            wait = await take_phone_quota(self.cache, self.settings, row.recipient, row.kind)
+            wait = self._quota_waits.pop(row.id) if row.id in self._quota_waits else \
+                await take_phone_quota(self.cache, self.settings, row.recipient, row.kind)
             if wait:
                 raise Throttled("phone_limit", "该号码已达发送频率上限，顺延发送", wait)
             row.quota_counted = True
@@ -241,20 +269,35 @@ class OutboxSender:
     # --- recording the outcome (every write guarded by the claim) ---------------------------------------------------
 
     async def _record(self, rows: list[OutboxMessage], outcomes: list[dict]) -> None:
-        """One transaction for the round. A crash before it commits leaves the rows 'sending': once their lease
-        runs out they are looked up at the provider, so nothing is sent twice."""
+        """One transaction for the round: the rows still ours are locked, then written with one statement per shape
+        of outcome (executemany: pipelined on PostgreSQL). A crash before it commits leaves the rows 'sending':
+        once their lease runs out they are looked up at the provider, so nothing is sent twice."""
+        if not rows:
+            return
         async with in_transaction() as connection:
+            # The guard: rows whose lease ran out and that another sender claimed meanwhile are no longer ours.
+            ours = set(await OutboxMessage.filter(id__in=[row.id for row in rows], status="sending",
+                                                  claim_token=rows[0].claim_token)
+                       .select_for_update().using_db(connection).values_list("id", flat=True))
+            shapes: dict[tuple[str, ...], list[tuple[OutboxMessage, dict]]] = {}
             for row, fields in zip(rows, outcomes):
-                changed = await OutboxMessage.filter(id=row.id, status="sending", claim_token=row.claim_token) \
-                    .using_db(connection).update(claim_token=None, lease_until=None, **fields)
-                if not changed:
+                if row.id not in ours:
                     log.warning("outbox message %s changed while we delivered it (our lease ran out); "
                                 "outcome not recorded", row.id)
                     continue
+                if any(isinstance(value, Expression) for value in fields.values()):
+                    # A held message gives its attempt back (attempts - 1): rare, written on its own.
+                    await OutboxMessage.filter(id=row.id, claim_token=row.claim_token).using_db(connection).update(
+                        claim_token=None, lease_until=None, **fields)
+                else:
+                    shapes.setdefault(tuple(sorted(fields)), []).append((row, fields))
                 outcome = fields["status"] if fields["status"] != "pending" else (
                     "held" if "attempts" in fields else "retry")
-                record_outcome(row.channel, self.settings.sms.provider if row.channel == "sms" else row.channel,
-                               outcome)
+                record_outcome(row.channel, self._provider(row), outcome)
+            for columns, items in shapes.items():
+                await connection.execute_many(_update_statement(connection, columns), [
+                    [_db_value(column, fields[column]) for column in columns] + [str(row.id), row.claim_token]
+                    for row, fields in items])
 
     @staticmethod
     def _scrubbed(row: OutboxMessage) -> dict:
@@ -280,6 +323,19 @@ class OutboxSender:
         # The quota of this attempt stays counted, so the retry does not pay it twice.
         return {"status": "pending", "next_attempt_at": now() + timedelta(seconds=delay), "last_error": error,
                 "quota_counted": row.quota_counted}
+
+
+def _update_statement(connection, columns: tuple[str, ...]) -> str:
+    """UPDATE of one outcome shape, guarded by the claim, with the placeholders of the connection's dialect."""
+    postgres = connection.capabilities.dialect == "postgres"
+    mark = (lambda n: f"${n}") if postgres else (lambda n: "?")
+    assignments = ", ".join(f'"{column}" = {mark(n)}' for n, column in enumerate(columns, start=1))
+    return (f'UPDATE "outbox_message" SET "claim_token" = NULL, "lease_until" = NULL, {assignments} '
+            f'WHERE "id" = {mark(len(columns) + 1)} AND "status" = \'sending\' AND "claim_token" = {mark(len(columns) + 2)}')
+
+
+def _db_value(column: str, value):
+    return OutboxMessage._meta.fields_map[column].to_db_value(value, OutboxMessage)
 
 
 async def deliver_due(app_ctx) -> int:

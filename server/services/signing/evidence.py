@@ -12,15 +12,16 @@ import io
 import json
 import zipfile
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import TypeVar
 
 from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from server import storage
 from server.cache import Cache
 from server.canonical import canonical_json
+from server.config import Settings
 from server.models.signing import EvidenceEntry, Signature
 from server.clock import now
 from server.services.notifications import messages as notifications
@@ -146,7 +147,7 @@ README = """签名证据包 / Signing evidence package
 """
 
 
-async def export_package(application_id, evidence_dir: str, extra_files: dict[str, bytes] | None = None) -> bytes:
+async def export_package(settings: Settings, application_id, extra_files: dict[str, bytes] | None = None) -> bytes:
     """The zip a notary (公证) receives for one application (with signed.pdf and the notary's receipts)."""
     entries = await (EvidenceEntry.filter(application_id=application_id).order_by("seq")
                      .values_list("seq", "prev_hash", "payload", "entry_hash"))
@@ -168,9 +169,9 @@ async def export_package(application_id, evidence_dir: str, extra_files: dict[st
         archive.writestr("chain.csv", "seq,prev_hash,entry_hash\n" + "".join(
             f"{seq},{prev},{digest}\n" for seq, prev, digest in links))
         for seq, party_id, image_path in signatures:
-            path = Path(evidence_dir) / image_path
-            if path.exists():
-                archive.writestr(f"signatures/{seq}-{party_id}.png", path.read_bytes())
+            image = await storage.get(settings, storage.EVIDENCE, image_path)
+            if image is not None:
+                archive.writestr(f"signatures/{seq}-{party_id}.png", image)
         for name, data in (extra_files or {}).items():
             archive.writestr(name, data)
     return buffer.getvalue()

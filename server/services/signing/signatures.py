@@ -5,11 +5,11 @@ import base64
 import binascii
 import hashlib
 import io
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from PIL import Image, UnidentifiedImageError
 
+from server import storage
 from server.cache import Cache
 from server.config import Settings
 from server.errors import Conflict, Gone, Invalid, TooLarge
@@ -133,13 +133,11 @@ def signature_png(data: str | None, max_bytes: int) -> bytes:
     return raw
 
 
-def _store_image(settings: Settings, image: bytes) -> tuple[str, str]:
+async def _store_image(settings: Settings, image: bytes) -> tuple[str, str]:
+    """(SHA-256, key in the evidence area): the image is named by its digest, so storing it again changes nothing."""
     digest = hashlib.sha256(image).hexdigest()
     relative = f"signatures/{digest}.png"
-    path = Path(settings.signing.evidence_dir) / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        path.write_bytes(image)
+    await storage.put(settings, storage.EVIDENCE, relative, image)
     return digest, relative
 
 
@@ -224,7 +222,7 @@ async def sign(request: SigningRequest, settings: Settings, cache: Cache, *, sig
 
     documents = await documents_service.current_documents(settings, application)
     opened = documents_service.require_opened(request, documents)
-    image_sha256, image_path = _store_image(settings, image)
+    image_sha256, image_path = await _store_image(settings, image)
     signed_at = now()
 
     async def write(conn):

@@ -88,8 +88,8 @@ async def _generate(settings: Settings, authority: Authority, period: Period) ->
                                     connection=conn)
     except IntegrityError:  # another worker wrote it first
         return None
-    await storage.put_file(settings, report.xlsx_key, xlsx)
-    await storage.put_file(settings, report.pdf_key, pdf)
+    await storage.put(settings, storage.GENERATED, report.xlsx_key, xlsx)
+    await storage.put(settings, storage.GENERATED, report.pdf_key, pdf)
     return report
 
 
@@ -145,7 +145,7 @@ async def reports_for(staff: Staff, authority: Authority, limit: int = 20) -> li
 async def report_file(settings: Settings, staff: Staff, report_id: int, kind: str) -> tuple[WeeklyReport, bytes]:
     require_role(staff, *VIEWING_ROLES)
     report = await WeeklyReport.get_or_none(id=report_id, authority_id__startswith=scope_prefix(staff.authority_id))
-    data = await storage.get_file(settings, report.xlsx_key if kind == "xlsx" else report.pdf_key) if report else None
+    data = await storage.get(settings, storage.GENERATED, report.xlsx_key if kind == "xlsx" else report.pdf_key) if report else None
     if data is None:
         raise NotFound("周报不存在或不在您的管辖范围内")
     return report, data
