@@ -15,6 +15,7 @@ def register_blueprints(app: Sanic) -> None:
     app.blueprint(health.health)
     app.blueprint(accounts.bp)
     app.blueprint(staff.bp)
+    app.blueprint(staff.admin_bp)
     app.blueprint(applications.bp)
     app.blueprint(names.bp)
     app.blueprint(signing.bp)
