@@ -12,9 +12,9 @@ from server.cache import Cache
 from server.config import Settings
 from server.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from server.models.accounts import Staff
+from server.models.guides import ServicePoint
 from server.models.review import AuditEntry
 from server.services.accounts import sessions
-from server.models.guides import ServicePoint
 from server.services.authorities import get_authority, scope_prefix
 from server.services.ratelimit import hit_window
 from server.services.statistics.queries import fetch
