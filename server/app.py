@@ -9,9 +9,10 @@ from sanic import Sanic, json
 
 from server import json_encoding, metrics
 from server.api import register_blueprints
-from server.api.http import configure_proxies
+from server.api.http import configure_proxies, install_input_gate
 from server.cache import invalidation, make_cache
 from server.config import Settings
+from server.text_safety import shown_safely
 from server.db import close_database, open_database
 from server.errors import install_error_handlers
 from server.faceid import TencentFaceId
@@ -44,7 +45,8 @@ def create_app(settings: Settings, name: str = "yct") -> Sanic:
     app.ctx.settings = settings
     configure_proxies(app, settings)
     app.ctx.templates = Environment(
-        loader=FileSystemLoader(WEB_DIR / "templates"), autoescape=select_autoescape(["html"]), enable_async=False
+        loader=FileSystemLoader(WEB_DIR / "templates"), autoescape=select_autoescape(["html"]), enable_async=False,
+        finalize=shown_safely,
     )
 
     if settings.wechat.mount_mock:
@@ -70,6 +72,7 @@ def create_app(settings: Settings, name: str = "yct") -> Sanic:
         app.blueprint(create_tsa_blueprint(settings.documents.dev_certificate_dir))
 
     install_error_handlers(app)
+    install_input_gate(app)
     metrics.install(app)
     register_blueprints(app)
     install_sender(app)
