@@ -5,7 +5,12 @@ from tortoise import connections
 
 from server.migrations import __name__ as migrations_package
 from server.models.applications import Application
-from tests.helpers import create_draft, create_review_application, create_staff, login_applicant
+from tests.helpers import (
+    create_draft,
+    create_review_application,
+    create_staff,
+    login_applicant,
+)
 from tests.test_review_console import console_session, csrf_of
 
 

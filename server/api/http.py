@@ -8,15 +8,21 @@ import ipaddress
 import json as jsonlib
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from sanic import Request, Sanic
 from sanic_ext.extensions.openapi.builders import OperationStore
 
 from server.config import Settings
 from server.errors import Forbidden, Invalid, Malformed, NotFound, Unauthorized
-from server.text_safety import FORBIDDEN_IN_LINE, FORBIDDEN_IN_TEXT
 from server.models.accounts import Applicant, Staff
 from server.services.accounts import sessions
+from server.text_safety import FORBIDDEN_IN_LINE, FORBIDDEN_IN_TEXT
 
 Model = TypeVar("Model", bound=BaseModel)
 
