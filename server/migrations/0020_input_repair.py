@@ -71,10 +71,18 @@ async def repair_stored_text(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    """Repairs text stored before the input gate refused unpaired surrogates and control characters."""
+    """Repairs text stored before the input gate refused unpaired surrogates and control characters; outbox messages
+    name the authority they are about, so administrators see only their scope's."""
 
     dependencies = [('yct', '0015_enterprise_accounts')]
 
     initial = False
 
-    operations = [ops.RunPython(repair_stored_text, ops.RunPython.noop)]
+    operations = [
+        ops.RunPython(repair_stored_text, ops.RunPython.noop),
+        ops.AddField(
+            model_name='OutboxMessage',
+            name='authority_code',
+            field=fields.CharField(max_length=6, null=True, db_index=True),
+        ),
+    ]

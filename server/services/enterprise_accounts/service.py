@@ -256,7 +256,8 @@ async def revoke(account: EnterpriseAccount, settings: Settings, cache: Cache, w
                                 connection=conn, revoked_at=clock.now())
         if account.agent_phone:
             await notifications.enqueue_sms(account.agent_phone, "account_result", {
-                "entity": account.entity_name, "result": "的代理人授权已由法定代表人撤销"}, connection=conn)
+                "entity": account.entity_name, "result": "的代理人授权已由法定代表人撤销"}, connection=conn,
+                authority=account.authority_id)
     return account
 
 

@@ -188,7 +188,7 @@ async def _tell_everyone(settings: Settings, application: Application, request: 
     window = settings.sms.notice_coalesce_seconds
     for channel, recipient in recipients:
         await notifications.enqueue_notice(channel, recipient, str(application.id), params, signer, window,
-                                           connection=conn)
+                                           connection=conn, authority=application.authority_id)
 
 
 async def _complete_if_last(settings: Settings, application: Application, conn) -> None:
