@@ -56,7 +56,8 @@ def _same_signer(party: dict, request: SigningRequest) -> bool:
 
 
 def readable_materials(materials: dict, request: SigningRequest) -> dict:
-    """The materials as the signer reads them: labels in Chinese, everyone's ID masked except the signer's own."""
+    """The materials as the signer reads them: labels in Chinese, every ID number masked (the link can be forwarded;
+    the signer's own is known to the server, which runs the face check with it)."""
     parties = []
     for party in materials.get("parties", []):
         own = _same_signer(party, request)
@@ -64,7 +65,7 @@ def readable_materials(materials: dict, request: SigningRequest) -> dict:
             "role": party.get("role"), "role_label": ROLE_LABELS.get(party.get("role"), party.get("role")),
             "kind": party.get("kind"), "name": party.get("name"), "is_signer": own,
             "id_type": party.get("id_type"), "id_type_label": ID_TYPE_LABELS.get(party.get("id_type")),
-            "id_number": party.get("id_number") if own else mask_id_number(party.get("id_number")),
+            "id_number": mask_id_number(party.get("id_number")),
             "origin": party.get("origin"), "origin_label": ORIGIN_LABELS.get(party.get("origin")),
             "credit_code": party.get("credit_code"), "share_percent": party.get("share_percent"),
         })
@@ -115,7 +116,8 @@ async def signing_view(request: SigningRequest, settings: Settings) -> dict:
             "kind": request.signer_kind, "method": request.method, "method_label": METHOD_LABELS[request.method],
             "methods": [{"method": m, "label": METHOD_LABELS[m]} for m in (
                 enterprise_methods(request.origin) if request.signer_kind == "enterprise" else (request.method,))],
-            "id_type": request.id_type, "id_number": request.id_number, "credit_code": request.credit_code,
+            "id_type": request.id_type, "id_number": mask_id_number(request.id_number),
+            "credit_code": request.credit_code,
         },
         "flow": request.flow,
         "snapshot_hash": request.materials_hash,
