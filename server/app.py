@@ -5,6 +5,7 @@ import asyncio
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from PIL import Image
 from sanic import Sanic, json
 
 from server import json_encoding, metrics
@@ -12,7 +13,6 @@ from server.api import register_blueprints
 from server.api.http import configure_proxies, install_input_gate
 from server.cache import invalidation, make_cache
 from server.config import Settings
-from server.text_safety import shown_safely
 from server.db import close_database, open_database
 from server.errors import install_error_handlers
 from server.faceid import TencentFaceId
@@ -21,6 +21,7 @@ from server.services.documents import prepare_documents
 from server.services.documents.pades import load_certificate
 from server.services.notifications.outbox import install_sender
 from server.services.statistics.weekly import install_weekly_reports
+from server.text_safety import shown_safely
 from server.wechat import WeChatGateway
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
@@ -43,6 +44,8 @@ def create_app(settings: Settings, name: str = "yct") -> Sanic:
     app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer")
 
     app.ctx.settings = settings
+    # Pillow's own decompression-bomb guard at our cap; uploads are refused from the header before it (uploads.py).
+    Image.MAX_IMAGE_PIXELS = settings.uploads.max_image_pixels
     configure_proxies(app, settings)
     app.ctx.templates = Environment(
         loader=FileSystemLoader(WEB_DIR / "templates"), autoescape=select_autoescape(["html"]), enable_async=False,

@@ -172,7 +172,7 @@ async def store_license(settings: Settings, account: EnterpriseAccount, data: by
         raise Conflict(f"法人注册当前状态为「{STATUS_LABELS[account.status]}」，不能修改")
     if len(data) > settings.uploads.max_bytes:
         raise TooLarge(f"文件不能超过 {settings.uploads.max_bytes // (1024 * 1024)} MB", field="file")
-    prepared = await asyncio.to_thread(attachments.prepare, data, settings.uploads.allowed_types)
+    prepared = await asyncio.to_thread(attachments.prepare, data, settings.uploads)
     extension = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}[prepared.content_type]
     relative = Path("enterprise-accounts") / str(account.id) / f"{secrets.token_hex(16)}.{extension}"
     target = Path(settings.uploads.dir) / relative
