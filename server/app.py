@@ -10,7 +10,7 @@ from sanic import Sanic, json
 
 from server import json_encoding, metrics
 from server.api import register_blueprints
-from server.api.http import configure_proxies, install_input_gate
+from server.api.http import configure_proxies, install_input_gate, tidy_request_schemas
 from server.cache import invalidation, make_cache
 from server.config import Settings
 from server.db import close_database, open_database
@@ -78,6 +78,7 @@ def create_app(settings: Settings, name: str = "yct") -> Sanic:
     install_input_gate(app)
     metrics.install(app)
     register_blueprints(app)
+    tidy_request_schemas()
     install_sender(app)
     install_scheduler(app)
     install_weekly_reports(app)

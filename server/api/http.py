@@ -7,6 +7,7 @@ import hmac
 import ipaddress
 import json as jsonlib
 from typing import TypeVar
+from urllib.parse import parse_qs
 
 from pydantic import (
     BaseModel,
@@ -16,7 +17,11 @@ from pydantic import (
     field_validator,
 )
 from sanic import Request, Sanic
+from sanic.headers import parse_content_header
+from sanic.request import RequestParameters
+from sanic.request.form import parse_multipart_form
 from sanic_ext.extensions.openapi.builders import OperationStore
+from sanic_ext.extensions.openapi.types import Definition
 
 from server.config import Settings
 from server.errors import Forbidden, Invalid, Malformed, NotFound, Unauthorized
@@ -159,10 +164,43 @@ def install_input_gate(app: Sanic) -> None:
                 if name in declared:
                     int_arg(request, name, 0)
         if request.content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-            for name, values in (request.form or {}).items():
+            for name, values in _parsed_form(request).items():
                 check_text(name, name)
                 for value in values:
                     check_text(name, value, FORBIDDEN_IN_TEXT)
+
+
+def tidy_request_schemas() -> None:
+    """sanic-ext documents a pydantic body from its class attributes, so every request body showed `model_config`
+    as a property. Our request models forbid unknown fields: say that instead (additionalProperties: false)."""
+    pending = [operation.requestBody for operation in OperationStore().values()
+               if getattr(operation, "requestBody", None) is not None]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, Definition):
+            properties = value.fields.get("properties")
+            if isinstance(properties, dict) and properties.pop("model_config", None) is not None:
+                value.fields["additionalProperties"] = False
+            pending.extend(value.fields.values())
+        elif isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, (list, tuple)):
+            pending.extend(value)
+
+
+def _parsed_form(request: Request) -> RequestParameters:
+    """The form, parsed once here: a malformed one is a 400 (Sanic's own parser would log a traceback and go on)."""
+    content_type, parameters = parse_content_header(request.content_type)
+    try:
+        if content_type == "multipart/form-data":
+            request.parsed_form, request.parsed_files = parse_multipart_form(
+                request.body, parameters["boundary"].encode("utf-8"))
+        else:
+            request.parsed_form = RequestParameters(parse_qs(request.body.decode("utf-8")))
+            request.parsed_files = RequestParameters()
+    except (KeyError, ValueError, UnicodeDecodeError, IndexError):
+        raise Malformed("表单格式有误") from None
+    return request.parsed_form
 
 
 def _declared_query_integers(handler) -> frozenset[str]:
