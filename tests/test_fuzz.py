@@ -5,7 +5,8 @@ Checks used: not_a_server_error and negative_data_rejection. Left out: positive_
 not spell out every rule a handler enforces — a valid-looking authority code that does not exist is a 422, not a
 200), status_code_conformance and response_schema_conformance (most routes document only some answers, and the
 response models are issue 19's), ignored_auth and use_after_free (sessions and deletions are tested directly).
-Logout routes are left out so the tokens survive; /_mock and /dev are development stand-ins, not our API.
+Logout routes are left out so the tokens survive; /_mock and /dev are development stand-ins, not our API. The
+examples are few per operation (derandomized, so a run is repeatable) to keep the test near a minute in CI.
 """
 from __future__ import annotations
 
@@ -14,12 +15,13 @@ import asyncio
 import hypothesis
 import schemathesis
 from hypothesis import HealthCheck, Phase
+from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from tests.helpers import create_staff, login_applicant
 
-EXAMPLES_PER_MODE = 3
+EXAMPLES_PER_MODE = 2
 SKIPPED_PREFIXES = ("/_mock", "/dev/", "/docs", "/metrics")
 
 
@@ -42,6 +44,8 @@ def _fuzz(base_url: str, spec: dict, identities: dict[str, dict]) -> list[str]:
 
                 try:
                     run()
+                except Unsatisfiable:
+                    continue  # nothing the document calls invalid can be sent here (no parameters, free text only)
                 except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 — all collected, reported together
                     failures.append(f"{operation.method.upper()} {operation.path} as {who} ({mode.value}): "
                                     f"{str(exc)[:600]}")

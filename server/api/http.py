@@ -152,7 +152,7 @@ def install_input_gate(app: Sanic) -> None:
     async def gate(request: Request):
         if request.route is None:
             return
-        for name, value in request.match_info.items():
+        for value in request.match_info.values():
             if isinstance(value, int) and not INT32[0] <= value <= INT32[1]:
                 raise NotFound()
             if isinstance(value, str) and FORBIDDEN_IN_LINE.search(value):
