@@ -36,6 +36,13 @@ async def test_image_over_the_pixel_cap_is_refused_from_its_header(client):
     assert await Attachment.all().count() == 0
 
 
+async def test_image_beyond_twice_the_cap_gets_the_same_reason(client, server):
+    out = io.BytesIO()
+    Image.new("1", (10_000, 6_000)).save(out, "PNG")
+    answer = await _upload(client, out.getvalue(), "huger.png", "image/png")
+    assert answer.status_code == 422 and "像素过大" in answer.json()["error"]["message"]
+
+
 async def test_an_ordinary_image_is_still_accepted(client):
     assert (await _upload(client, png_bytes((1200, 900)), "photo.png", "image/png")).status_code == 201
 

@@ -8,6 +8,7 @@ has more pages than allowed.
 from __future__ import annotations
 
 import io
+import warnings
 
 from PIL import Image
 from pypdf import PdfReader
@@ -31,9 +32,16 @@ _PDF_PARSE_ERRORS = (PyPdfError, ValueError, KeyError, TypeError, AttributeError
                      AssertionError)
 
 
+# Pillow warns between its limit (set to uploads.max_image_pixels in app.py) and twice it; we refuse those ourselves.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+
+
 def opened_image(data: bytes, max_pixels: int, field: str = "file") -> Image.Image:
     """The image, opened lazily and measured from its header; 422 above `max_pixels`, before decoding."""
-    image = Image.open(io.BytesIO(data))
+    try:
+        image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError:
+        raise Invalid(field, f"图片像素过大，不能超过 {max_pixels // 10_000} 万像素") from None
     width, height = image.size
     if width * height > max_pixels:
         image.close()
