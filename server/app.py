@@ -5,11 +5,12 @@ import asyncio
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from PIL import Image
 from sanic import Sanic, json
 
 from server import json_encoding, logs, metrics, storage
 from server.api import register_blueprints
-from server.api.http import configure_proxies
+from server.api.http import configure_proxies, install_input_gate, tidy_request_schemas
 from server.cache import invalidation, make_cache
 from server.config import Settings
 from server.db import close_database, open_database
@@ -20,6 +21,7 @@ from server.services.documents import prepare_documents
 from server.services.documents.pades import load_certificate
 from server.services.notifications.outbox import install_sender
 from server.services.statistics.weekly import install_weekly_reports
+from server.text_safety import shown_safely
 from server.wechat import WeChatGateway
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
@@ -46,9 +48,12 @@ def create_app(settings: Settings, name: str = "yct", json_logs: bool = False) -
     app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer")
 
     app.ctx.settings = settings
+    # Pillow's own decompression-bomb guard at our cap; uploads are refused from the header before it (uploads.py).
+    Image.MAX_IMAGE_PIXELS = settings.uploads.max_image_pixels
     configure_proxies(app, settings)
     app.ctx.templates = Environment(
-        loader=FileSystemLoader(WEB_DIR / "templates"), autoescape=select_autoescape(["html"]), enable_async=False
+        loader=FileSystemLoader(WEB_DIR / "templates"), autoescape=select_autoescape(["html"]), enable_async=False,
+        finalize=shown_safely,
     )
 
     if settings.wechat.mount_mock:
@@ -74,8 +79,10 @@ def create_app(settings: Settings, name: str = "yct", json_logs: bool = False) -
         app.blueprint(create_tsa_blueprint(settings.documents.dev_certificate_dir))
 
     install_error_handlers(app)
+    install_input_gate(app)
     metrics.install(app)
     register_blueprints(app)
+    tidy_request_schemas()
     install_sender(app)
     install_scheduler(app)
     install_weekly_reports(app)

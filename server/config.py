@@ -135,6 +135,9 @@ class UploadSettings(_Section):
     dir: str = "data/uploads"
     max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     allowed_types: list[str] = Field(default_factory=lambda: ["image/jpeg", "image/png", "application/pdf"])
+    # Checked from the image header before decoding: 25 MP is a 100 MB RGBA bitmap at most.
+    max_image_pixels: int = Field(25_000_000, ge=10_000)
+    max_pdf_pages: int = Field(100, ge=1)
 
 
 class StorageSettings(_Section):

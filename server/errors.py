@@ -4,6 +4,7 @@ from __future__ import annotations
 from sanic import Sanic, json
 from sanic.exceptions import SanicException
 from sanic.log import logger
+from tortoise.exceptions import ValidationError
 
 
 class DomainError(Exception):
@@ -105,6 +106,14 @@ def install_error_handlers(app: Sanic) -> None:
             return error_response(500, "internal", "服务器内部错误，请稍后再试")
         code, message = _SANIC_MESSAGES.get(status, ("error", "请求有误"))
         return error_response(status, code, message)
+
+    @app.exception(ValidationError)
+    async def _unstorable(request, exc: ValidationError):
+        # A value no column can hold (a path segment longer than any code) names nothing stored.
+        if any(isinstance(value, str) and value in str(exc) for value in request.match_info.values()):
+            return error_response(404, "not_found", "未找到")
+        field = str(exc).partition(":")[0] if ":" in str(exc) else None
+        return error_response(422, "invalid", f"{field or '请求'}：取值无效", field)
 
     @app.exception(Exception)
     async def _unexpected(request, exc: Exception):

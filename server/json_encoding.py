@@ -7,8 +7,14 @@ from __future__ import annotations
 
 import orjson
 
+from server.text_safety import repaired_value
+
 _OPTIONS = orjson.OPT_NON_STR_KEYS
 
 
 def dumps(value, *, ensure_ascii: bool = True, default=None, **_ignored) -> str:
-    return orjson.dumps(value, default=default, option=_OPTIONS).decode()
+    try:
+        return orjson.dumps(value, default=default, option=_OPTIONS).decode()
+    except orjson.JSONEncodeError:
+        # Text that reached storage before the input gate may hold unpaired surrogates, which UTF-8 cannot carry.
+        return orjson.dumps(repaired_value(value), default=default, option=_OPTIONS).decode()

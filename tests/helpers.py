@@ -129,7 +129,10 @@ def valid_resident_id(body17: str = "45140219900307123") -> str:
 
 
 def valid_credit_code(division: str = "451402", body: str = "MA5K0000") -> str:
-    from server.services.applications.identifiers import credit_code_check, organization_code_check
+    from server.services.applications.identifiers import (
+        credit_code_check,
+        organization_code_check,
+    )
 
     first17 = "91" + division + body + organization_code_check(body)
     return first17 + credit_code_check(first17)
@@ -167,6 +170,20 @@ def png_bytes(size=(64, 48)) -> bytes:
     image = Image.new("RGB", size, (200, 30, 30))
     out = io.BytesIO()
     image.save(out, "PNG")
+    return out.getvalue()
+
+
+def pdf_bytes(pages: int = 1) -> bytes:
+    """A small, well-formed PDF of blank A4 pages (uploads are parsed, so a token header no longer passes)."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
     return out.getvalue()
 
 

@@ -5,9 +5,16 @@ import io
 from PIL import Image
 
 from server.models.applications import Application, Attachment
-from tests.helpers import create_draft, create_staff, jpeg_with_gps, login_applicant, png_bytes
+from tests.helpers import (
+    create_draft,
+    create_staff,
+    jpeg_with_gps,
+    login_applicant,
+    pdf_bytes,
+    png_bytes,
+)
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = pdf_bytes()
 
 
 async def upload(client, app_id, headers, data, kind="premises_proof", filename="photo.jpg", content_type="image/jpeg"):

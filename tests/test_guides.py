@@ -13,10 +13,10 @@ from server import storage
 from server.models.guides import PointScanDay
 from server.services.guides import fonts, scans
 from server.services.guides.posters import TITLE_LINES
-from tests.helpers import create_guide, create_point, create_staff
+from tests.helpers import create_guide, create_point, create_staff, pdf_bytes
 
 MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(range(256)) * 40
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = pdf_bytes()
 
 
 def decode_qr(png: bytes) -> str:

@@ -300,9 +300,9 @@ async def test_retries_are_bounded_then_the_message_fails(server, paused_outbox)
 
 async def test_admin_lists_messages_with_masked_phones_and_filters_by_status(client, server, paused_outbox):
     admin = await create_staff(client, "admin1", role="admin")
-    await enqueue_sms("13912345678", "signed_notice", NOTICE)
+    await enqueue_sms("13912345678", "signed_notice", NOTICE, authority="451402")
     await deliver_due(server.app.ctx)
-    await enqueue_sms("13912345678", "signed_notice", NOTICE)
+    await enqueue_sms("13912345678", "signed_notice", NOTICE, authority="451402")
     await deliver_due(server.app.ctx)
 
     listed = (await client.get("/api/v1/admin/messages", headers=admin["headers"])).json()
@@ -320,7 +320,7 @@ async def test_admin_lists_messages_with_masked_phones_and_filters_by_status(cli
 async def test_admin_message_pages_follow_the_cursor(client, server, paused_outbox):
     admin = await create_staff(client, "admin1", role="admin")
     for index in range(5):
-        await enqueue_sms(f"1391234567{index}", "application_result", RESULT)
+        await enqueue_sms(f"1391234567{index}", "application_result", RESULT, authority="451402")
     everything = (await client.get("/api/v1/admin/messages", headers=admin["headers"])).json()
     assert everything["total"] == 5 and everything["next_cursor"] is None
     seen, cursor = [], None
@@ -334,6 +334,22 @@ async def test_admin_message_pages_follow_the_cursor(client, server, paused_outb
     assert seen == [item["id"] for item in everything["items"]]  # each once, newest first
     bad = await client.get("/api/v1/admin/messages", params={"cursor": "WyJ4IiwieSJd"}, headers=admin["headers"])
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "cursor"
+
+
+async def test_admin_messages_are_scoped_to_the_admins_authority_and_those_under_it(client, paused_outbox):
+    """The probe: GET /api/v1/admin/messages showed another authority's messages to an admin."""
+    await enqueue_sms("13912345670", "application_result", RESULT, authority="451402")  # 江州区, under 崇左市
+    await enqueue_sms("13912345671", "application_result", RESULT, authority="450102")  # 南宁市兴宁区
+    await enqueue_sms("13912345672", "application_result", RESULT)  # about no authority
+    seen = {}
+    for username, authority in (("chongzuo", "451400"), ("jiangzhou", "451402"), ("nanning", "450100"),
+                                ("province", "450000")):
+        admin = await create_staff(client, username, role="admin", authority=authority)
+        listed = (await client.get("/api/v1/admin/messages", headers=admin["headers"])).json()
+        seen[username] = sorted(item["recipient"] for item in listed["items"])
+        assert listed["total"] == len(listed["items"]) == sum(listed["counts"].values())
+    assert seen == {"chongzuo": ["139****5670"], "jiangzhou": ["139****5670"], "nanning": ["139****5671"],
+                    "province": ["139****5670", "139****5671", "139****5672"]}
 
 
 async def test_admin_messages_refuse_other_roles_and_bad_filters(client):

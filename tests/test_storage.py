@@ -10,7 +10,26 @@ from server.config import Settings, load_settings
 from tests.conftest import create_bucket, start_moto
 from tests.helpers import create_draft, login_applicant
 
-PDF = b"%PDF-1.4\n" + bytes(range(256)) * 3000 + b"\n%%EOF\n"  # about 770 KB: several storage chunks
+
+
+def _large_pdf() -> bytes:
+    """A well-formed PDF of about 770 KB (several storage chunks): its page carries a long stream of comment lines."""
+    import io
+
+    from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, NameObject
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(595, 842)
+    stream = DecodedStreamObject()
+    stream.set_data((b"%" + bytes(range(33, 127)) + b"\n") * 8000)
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
+
+
+PDF = _large_pdf()
 
 
 @pytest.fixture(scope="session")

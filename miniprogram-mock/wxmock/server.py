@@ -56,6 +56,24 @@ class MockState:
         expiry = self.access_tokens.get(token or "")
         return bool(expiry and expiry > time.time())
 
+    def face_result(self, name: str, id_number: str, outcome: str = "ok", openid: str = "") -> str:
+        """wx.startFacialRecognitionVerify: ok, mismatch (someone else's face) or fail (liveness failed)."""
+        id_number = id_number.upper()
+        if outcome == "mismatch":
+            name, id_number = name + "某", "110101199003070000"
+        verify_result = secrets.token_urlsafe(24)
+        self.face_results[verify_result] = {
+            "identify_ret": 0 if outcome != "fail" else 90100,
+            "identify_time": int(time.time()),
+            "validate_data": "",
+            "openid": openid,
+            "user_id_key": secrets.token_hex(8),
+            "finish_time": int(time.time()),
+            "id_card_number_md5": md5_hex(id_number),
+            "name_utf8_md5": md5_hex(name),
+        }
+        return verify_result
+
 
 def create_blueprint(state: MockState, url_prefix: str = "/_mock/wx") -> Blueprint:
     bp = Blueprint("wxmock", url_prefix=url_prefix)
@@ -193,24 +211,11 @@ def create_blueprint(state: MockState, url_prefix: str = "/_mock/wx") -> Bluepri
     async def make_face_result(request: Request):
         """wx.startFacialRecognitionVerify: ok, mismatch (someone else's face) or fail (liveness failed)."""
         data = body(request)
-        name, id_number = str(data.get("name", "")), str(data.get("id_number", "")).upper()
         outcome = data.get("outcome", "ok")
         if outcome not in ("ok", "mismatch", "fail"):
             return json({"error": "outcome must be ok, mismatch or fail"}, status=400)
-        if outcome == "mismatch":
-            name, id_number = name + "某", "110101199003070000"
-        verify_result = secrets.token_urlsafe(24)
-        state.face_results[verify_result] = {
-            "identify_ret": 0 if outcome != "fail" else 90100,
-            "identify_time": int(time.time()),
-            "validate_data": "",
-            "openid": str(data.get("openid") or ""),
-            "user_id_key": secrets.token_hex(8),
-            "finish_time": int(time.time()),
-            "id_card_number_md5": md5_hex(id_number),
-            "name_utf8_md5": md5_hex(name),
-        }
-        return json({"verify_result": verify_result})
+        return json({"verify_result": state.face_result(str(data.get("name", "")), str(data.get("id_number", "")),
+                                                        outcome, str(data.get("openid") or ""))})
 
     @bp.post("/refuse-subscription")
     async def refuse_subscription(request: Request):

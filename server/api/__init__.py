@@ -16,10 +16,13 @@ def register_blueprints(app: Sanic) -> None:
     app.blueprint(health.health)
     app.blueprint(accounts.bp)
     app.blueprint(staff.bp)
+    app.blueprint(staff.admin_bp)
     app.blueprint(applications.bp)
     app.blueprint(forms.bp)
     app.blueprint(names.bp)
     app.blueprint(signing.bp)
+    if app.ctx.settings.wechat.mount_mock:
+        app.blueprint(signing.stand_in_bp)
     app.blueprint(documents.bp)
     app.blueprint(notifications.bp)
     if app.ctx.settings.sms.provider == "dev_sink":

@@ -5,7 +5,7 @@ from sanic import Blueprint, Request, json
 from sanic_ext import openapi
 
 from server.api.http import current_staff
-from server.api.review import int_arg
+from server.api.http import int_arg
 from server.services.annual_reports import reminders, reports
 
 bp = Blueprint("annual_reports", url_prefix="/api/v1/annual-reports")

@@ -6,7 +6,8 @@ from sanic import Blueprint, Request, json, raw
 from sanic_ext import openapi
 
 from server.api.http import current_staff
-from server.api.review import int_arg, origin_of
+from server.api.http import int_arg
+from server.api.review import origin_of
 from server.errors import NotFound
 from server.services.archive import search
 

@@ -4,7 +4,6 @@ The session is the `yct_staff` cookie (SameSite=Strict); every form carries a pe
 """
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from datetime import datetime
@@ -14,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sanic import Blueprint, Request, html, redirect
 from sanic_ext import openapi
 
-from server.api.http import current_staff
+from server.api.http import csrf_token_for, current_staff
 from server.api.review import origin_of
 from server.errors import DomainError, Forbidden, Unauthorized
 from server.models.accounts import Staff
@@ -30,11 +29,6 @@ LOGIN_CSRF_COOKIE = "yct_login_csrf"
 DONE_MESSAGES = {"approve-lock": "已云帮办通过，材料已锁定，已通知申请人签名", "return": "已退回修改，已通知申请人",
                  "accept": "已受理", "approve": "已核准", "reject": "已驳回",
                  "unlock": "已撤销锁定并退回修改，已通知申请人和签字人"}
-
-
-def csrf_token_for(request: Request, session_token: str) -> str:
-    secret = request.app.ctx.settings.secret_key.encode()
-    return hmac.new(secret, b"console-csrf:" + session_token.encode(), hashlib.sha256).hexdigest()
 
 
 def _check_csrf(request: Request, expected: str | None) -> None:

@@ -11,8 +11,8 @@ from sanic_ext import openapi
 
 from server import storage
 from server.api import console
-from server.api.http import (PRIVATE_FILE, RequestModel, client_ip, current_applicant, current_staff, json_body,
-                             parse, stored_file)
+from server.api.http import (PRIVATE_FILE, RequestModel, client_ip, current_applicant, current_staff, int_arg,
+                             json_body, parse, stored_file)
 from server.api.review import origin_of
 from server.errors import DomainError, Gone, Invalid, Malformed, NotFound
 from server.services.accounts.staff import require_role
@@ -299,14 +299,13 @@ async def authorisation_page(request: Request, token: str):
 @bp.get("/api/v1/review/enterprise-accounts")
 @openapi.summary("The account review queue of my authority (?status=pending_review by default, any status or all)")
 @openapi.secured("bearer")
+@openapi.parameter("status", str)
+@openapi.parameter("page", int)
 @openapi.response(200, description="{total, page, page_size, items: [account summary with masked legal_rep/agent]}")
 async def review_queue(request: Request):
     staff = await current_staff(request)
     status = request.args.get("status", "pending_review") or None
-    try:
-        page = int(request.args.get("page") or 1)
-    except ValueError:
-        raise Invalid("page", "页码应为正整数") from None
+    page = int_arg(request, "page", 1, 1)
     return json(await review.queue(staff, status=None if status == "all" else status, page=page), ensure_ascii=False)
 
 
@@ -430,10 +429,10 @@ async def console_queue(request: Request):
     context = {"staff": staff, "statuses": review.STATUS_CHOICES, "selected_status": status,
                "csrf_token": console.csrf_token_for(request, request.cookies.get(console.SESSION_COOKIE, ""))}
     try:
-        result = await review.queue(staff, status=status or None, page=int(request.args.get("page") or 1))
-    except (DomainError, ValueError) as exc:
-        return console._page(request, "enterprise_accounts_queue.html", status=getattr(exc, "status", 422),
-                             result={"items": [], "total": 0}, error=getattr(exc, "message", "页码应为整数"), **context)
+        result = await review.queue(staff, status=status or None, page=int_arg(request, "page", 1, 1))
+    except DomainError as exc:
+        return console._page(request, "enterprise_accounts_queue.html", status=exc.status,
+                             result={"items": [], "total": 0}, error=exc.message, **context)
     return console._page(request, "enterprise_accounts_queue.html", result=result, **context)
 
 

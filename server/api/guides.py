@@ -12,7 +12,7 @@ from sanic import Blueprint, Request, html, json, raw
 from sanic_ext import openapi
 
 from server import storage
-from server.api.http import RequestModel, client_ip, current_staff, parse, stored_file
+from server.api.http import RequestModel, client_ip, current_staff, int_arg, parse, stored_file
 from server.errors import Invalid, NotFound, Unavailable
 from server.models.accounts import Staff
 from server.services.accounts import staff as staff_service
@@ -108,16 +108,6 @@ def _changes(request: Request, model: type[RequestModel]) -> dict:
     return changes
 
 
-def _int_arg(request: Request, name: str, default: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise Invalid(name, f"{name}：应为整数") from None
-
-
 # --- Service points -------------------------------------------------------------------------------
 
 @admin.post("/points")
@@ -190,7 +180,7 @@ async def point_scans(request: Request, point_id: int):
     staff = await current_admin(request)
     ctx = request.app.ctx
     point = await points.get_in_scope(staff, point_id)
-    return json(await scans.scan_report(ctx.settings, ctx.cache, point, _int_arg(request, "days", 30)))
+    return json(await scans.scan_report(ctx.settings, ctx.cache, point, int_arg(request, "days", 30)))
 
 
 # --- Guide content --------------------------------------------------------------------------------

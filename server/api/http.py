@@ -1,31 +1,62 @@
-"""What every blueprint shares: body parsing into pydantic models with field-named 4xx, and who is calling."""
+"""What every blueprint shares: the input gate, body parsing into pydantic models with field-named 4xx, and who is
+calling (with the CSRF check for the console's cookie)."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import json as jsonlib
 from types import SimpleNamespace
 from typing import TypeVar
 from urllib.parse import quote
+from urllib.parse import parse_qs
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from sanic import Request, Sanic
 from sanic.exceptions import RangeNotSatisfiable
 from sanic.handlers import ContentRangeHandler
 from sanic.response import raw
+from sanic.headers import parse_content_header
+from sanic.request import RequestParameters
+from sanic.request.form import parse_multipart_form
+from sanic_ext.extensions.openapi.builders import OperationStore
+from sanic_ext.extensions.openapi.types import Definition
 
 from server import storage
 from server.config import Settings
-from server.errors import Invalid, Malformed, NotFound, Unauthorized
+from server.errors import Forbidden, Invalid, Malformed, NotFound, Unauthorized
 from server.models.accounts import Applicant, Staff
 from server.services.accounts import sessions
+from server.text_safety import FORBIDDEN_IN_LINE, FORBIDDEN_IN_TEXT
 
 Model = TypeVar("Model", bound=BaseModel)
 
 
+INT32 = (-(2**31), 2**31 - 1)
+MAX_JSON_DEPTH = 32
+# Text declared this short is one line: a name, a number, a code. Longer text (remarks, reasons) may break lines.
+_ONE_LINE_MAX_LENGTH = 200
+
+
 class RequestModel(BaseModel):
-    """Request bodies reject unknown fields and trim strings."""
+    """Request bodies reject unknown fields and trim strings; short text is one line."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _short_text_is_one_line(cls, value, info: ValidationInfo):
+        if isinstance(value, str) and FORBIDDEN_IN_LINE.search(value):
+            limits = [getattr(rule, "max_length", None) for rule in cls.model_fields[info.field_name].metadata]
+            if any(limit is not None and limit <= _ONE_LINE_MAX_LENGTH for limit in limits):
+                raise ValueError("不能包含换行、制表符或控制字符")
+        return value
 
 
 _MESSAGES = {
@@ -86,12 +117,120 @@ def invalid_from(exc: ValidationError, prefix: str = "") -> Invalid:
 
 
 def json_body(request: Request) -> object:
+    """The body as JSON, at most MAX_JSON_DEPTH deep, every string (and key) free of forbidden characters."""
     if not request.body:
         raise Malformed("请求体应为 JSON")
     try:
-        return jsonlib.loads(request.body)
+        data = jsonlib.loads(request.body)
+    except RecursionError:
+        raise Malformed(f"JSON 嵌套超过 {MAX_JSON_DEPTH} 层") from None
     except (ValueError, UnicodeDecodeError):
         raise Malformed("请求体不是合法的 JSON") from None
+    _check_json(data)
+    return data
+
+
+def _check_json(data: object) -> None:
+    pending = [(data, (), 1)]
+    while pending:
+        value, loc, depth = pending.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise Malformed(f"JSON 嵌套超过 {MAX_JSON_DEPTH} 层")
+        if isinstance(value, str):
+            check_text(field_path(loc) or None, value, FORBIDDEN_IN_TEXT)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                check_text(field_path(loc + (key,)), key, FORBIDDEN_IN_LINE)
+                pending.append((item, loc + (key,), depth + 1))
+        elif isinstance(value, list):
+            pending.extend((item, loc + (index,), depth + 1) for index, item in enumerate(value))
+
+
+def check_text(field: str | None, value: str, forbidden=FORBIDDEN_IN_LINE) -> None:
+    if forbidden.search(value):
+        raise Invalid(field, f"{field or '请求'}：含有不允许的字符（控制字符或不成对的代理字符）", code="invalid_characters")
+
+
+def install_input_gate(app: Sanic) -> None:
+    """One gate before every handler: query, path and form values are checked here, bodies in `json_body`."""
+
+    @app.on_request(priority=100)
+    async def gate(request: Request):
+        if request.route is None:
+            return
+        for value in request.match_info.values():
+            if isinstance(value, int) and not INT32[0] <= value <= INT32[1]:
+                raise NotFound()
+            if isinstance(value, str) and FORBIDDEN_IN_LINE.search(value):
+                raise NotFound()
+        declared = _declared_query_integers(request.route.handler)
+        for name, values in request.args.items():
+            for value in values:
+                check_text(name, value)
+                if name in declared:
+                    int_arg(request, name, 0)
+        if request.content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+            for name, values in _parsed_form(request).items():
+                check_text(name, name)
+                for value in values:
+                    check_text(name, value, FORBIDDEN_IN_TEXT)
+
+
+def tidy_request_schemas() -> None:
+    """sanic-ext documents a pydantic body from its class attributes, so every request body showed `model_config`
+    as a property. Our request models forbid unknown fields: say that instead (additionalProperties: false)."""
+    pending = [operation.requestBody for operation in OperationStore().values()
+               if getattr(operation, "requestBody", None) is not None]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, Definition):
+            properties = value.fields.get("properties")
+            if isinstance(properties, dict) and properties.pop("model_config", None) is not None:
+                value.fields["additionalProperties"] = False
+            pending.extend(value.fields.values())
+        elif isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, (list, tuple)):
+            pending.extend(value)
+
+
+def _parsed_form(request: Request) -> RequestParameters:
+    """The form, parsed once here: a malformed one is a 400 (Sanic's own parser would log a traceback and go on)."""
+    content_type, parameters = parse_content_header(request.content_type)
+    try:
+        if content_type == "multipart/form-data":
+            request.parsed_form, request.parsed_files = parse_multipart_form(
+                request.body, parameters["boundary"].encode("utf-8"))
+        else:
+            request.parsed_form = RequestParameters(parse_qs(request.body.decode("utf-8")))
+            request.parsed_files = RequestParameters()
+    except (KeyError, ValueError, UnicodeDecodeError, IndexError):
+        raise Malformed("表单格式有误") from None
+    return request.parsed_form
+
+
+def _declared_query_integers(handler) -> frozenset[str]:
+    """The query parameters this route declares as integers in OpenAPI (int32)."""
+    operation = OperationStore().get(handler)
+    if operation is None:
+        return frozenset()
+    return frozenset(parameter.fields["name"] for parameter in operation.parameters
+                     if parameter.fields.get("in") == "query"
+                     and getattr(parameter.fields.get("schema"), "serialize", dict)().get("type") == "integer")
+
+
+def int_arg(request: Request, name: str, default: int, low: int = INT32[0], high: int = INT32[1]) -> int:
+    """An integer query parameter: absent or empty → default; not an integer or out of [low, high] → 422."""
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise Invalid(name, f"{name}：应为整数") from None
+    if not low <= value <= high:
+        raise Invalid(name, f"{name}：应在 {low} 到 {high} 之间")
+    return value
 
 
 def parse(request: Request, model: type[Model]) -> Model:
@@ -143,11 +282,29 @@ async def current_applicant(request: Request) -> sessions.Principal:
     return await sessions.authenticate(request.app.ctx.cache, token, "applicant")
 
 
+CSRF_HEADER = "X-CSRF-Token"
+_UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def csrf_token_for(request: Request, session_token: str) -> str:
+    """The console session's CSRF token: its forms carry it as a field, its scripts as the X-CSRF-Token header."""
+    secret = request.app.ctx.settings.secret_key.encode()
+    return hmac.new(secret, b"console-csrf:" + session_token.encode(), hashlib.sha256).hexdigest()
+
+
 async def current_staff(request: Request) -> Staff:
-    """Staff authenticate by bearer token (API) or the console's session cookie."""
-    token = bearer_token(request) or request.cookies.get("yct_staff")
+    """Staff authenticate by bearer token (API) or the console's session cookie. A browser sends the cookie to us
+    from any site's form, so a JSON call that changes something on the cookie alone must carry the session's CSRF
+    token in a header (console pages' own forms are checked by their handlers); downloads by link stay plain GETs."""
+    token = bearer_token(request)
     if not token:
-        raise Unauthorized()
+        token = request.cookies.get("yct_staff")
+        if not token:
+            raise Unauthorized()
+        if request.method in _UNSAFE_METHODS and request.path.startswith("/api/"):
+            sent = request.headers.get(CSRF_HEADER, "")
+            if not hmac.compare_digest(sent.encode(), csrf_token_for(request, token).encode()):
+                raise Forbidden("缺少或错误的 CSRF 令牌：用 Cookie 登录调用接口须带 X-CSRF-Token 请求头")
     principal = await sessions.authenticate(request.app.ctx.cache, token, "staff")
     staff = sessions.remembered_staff(token)
     if staff is None:

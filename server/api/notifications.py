@@ -5,10 +5,8 @@ from pydantic import Field
 from sanic import Blueprint, Request, json
 from sanic_ext import openapi
 
-from server.api.http import RequestModel, current_applicant, current_staff, parse
-from server.errors import Invalid
+from server.api.http import RequestModel, current_applicant, current_staff, int_arg, parse
 from server.models.notifications import CHANNELS, OUTBOX_STATUSES
-from server.services.accounts.staff import require_role
 from server.services.notifications import messages as notifications
 
 bp = Blueprint("notifications")
@@ -18,19 +16,6 @@ dev_bp = Blueprint("dev_sms", url_prefix="/dev")
 
 class SmsCodeIn(RequestModel):
     phone: str = Field(min_length=1, max_length=20)
-
-
-def _int_arg(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise Invalid(name, f"{name} 应为整数") from None
-    if not low <= value <= high:
-        raise Invalid(name, f"{name} 应在 {low} 到 {high} 之间")
-    return value
 
 
 @bp.post("/api/v1/mp/sms-code")
@@ -63,10 +48,9 @@ async def request_sms_code(request: Request):
 @openapi.response(422, description="unknown status or channel, limit out of range, bad cursor")
 async def list_messages(request: Request):
     staff = await current_staff(request)
-    require_role(staff, "admin")
     return json(await notifications.messages_for_staff(
-        status=request.args.get("status") or None, channel=request.args.get("channel") or None,
-        limit=_int_arg(request, "limit", 50, 1, 200), cursor=request.args.get("cursor") or None),
+        staff, status=request.args.get("status") or None, channel=request.args.get("channel") or None,
+        limit=int_arg(request, "limit", 50, 1, 200), cursor=request.args.get("cursor") or None),
         ensure_ascii=False)
 
 
@@ -76,5 +60,5 @@ async def list_messages(request: Request):
 @openapi.parameter("limit", int, description="1–1000, default 100")
 @openapi.response(200, description="[{id, phone, template, params, text, at}]; id is the outbox message id")
 async def list_dev_sms(request: Request):
-    limit = _int_arg(request, "limit", 100, 1, 1000)
+    limit = int_arg(request, "limit", 100, 1, 1000)
     return json(await notifications.dev_sms(request.args.get("phone") or None, limit), ensure_ascii=False)

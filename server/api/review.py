@@ -7,7 +7,7 @@ from pydantic import Field
 from sanic import Blueprint, Request, json
 from sanic_ext import openapi
 
-from server.api.http import RequestModel, client_ip, current_applicant, current_staff, parse
+from server.api.http import RequestModel, client_ip, current_applicant, current_staff, int_arg, parse
 from server.api.schemas import SubmitOut, TimelineOut, content
 from server.errors import Invalid
 from server.services.review import audit, decisions, idempotency, queue, submission, views
@@ -46,16 +46,6 @@ class AutoSubmitIn(RequestModel):
 
 def origin_of(request: Request) -> Origin:
     return Origin(client_ip(request), request.headers.get("user-agent", ""))
-
-
-def int_arg(request: Request, name: str, default: int) -> int:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise Invalid(name, f"{name}：应为整数") from None
 
 
 # --- applicant -------------------------------------------------------------------------------------------

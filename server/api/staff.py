@@ -10,6 +10,7 @@ from server.services.accounts import sessions
 from server.services.accounts import staff as staff_service
 
 bp = Blueprint("staff", url_prefix="/api/v1/staff")
+admin_bp = Blueprint("staff_admin", url_prefix="/api/v1/admin")
 
 
 class StaffLoginIn(RequestModel):
@@ -20,8 +21,7 @@ class StaffLoginIn(RequestModel):
 @bp.post("/login")
 @openapi.summary("Staff login → token and console cookie")
 @openapi.body({"application/json": StaffLoginIn})
-@openapi.response(401, description="wrong username or password")
-@openapi.response(403, description="locked after repeated failures")
+@openapi.response(401, description="unknown user, wrong password or locked account: one answer for all three")
 @openapi.response(429, description="too many attempts from this address")
 async def login(request: Request):
     body = parse(request, StaffLoginIn)
@@ -49,3 +49,14 @@ async def logout(request: Request):
 @openapi.secured("bearer")
 async def me(request: Request):
     return json(staff_service.staff_view(await current_staff(request)))
+
+
+@admin_bp.post("/staff/<staff_id:int>/unlock")
+@openapi.summary("Lift a staff member's login lockout (admin, within the authority's scope; audited)")
+@openapi.secured("bearer")
+@openapi.response(200, description="the staff member, unlocked")
+@openapi.response(403, description="not an admin")
+@openapi.response(404, description="no such staff member in my scope")
+async def unlock(request: Request, staff_id: int):
+    admin = await current_staff(request)
+    return json(await staff_service.unlock(admin, staff_id, client_ip(request), request.headers.get("user-agent", "")))

@@ -38,6 +38,9 @@ class OutboxMessage(Model):
     provider_message_id = fields.CharField(max_length=128, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     sent_at = fields.DatetimeField(null=True)
+    # The registration authority the message is about; administrators see their own and their subordinates'.
+    # None (a verification code, a notary entry) is seen only at province level.
+    authority_code = fields.CharField(max_length=6, null=True, db_index=True)
 
     class Meta:
         table = "outbox_message"

@@ -5,16 +5,19 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from tortoise.expressions import Q
 
 from server import clock
 from server.cache import Cache
 from server.config import Settings
-from server.errors import Conflict, Forbidden, Invalid, Unauthorized
+from server.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from server.models.accounts import Staff
-from server.services.accounts import sessions
 from server.models.guides import ServicePoint
+from server.models.review import AuditEntry
+from server.services.accounts import sessions
 from server.services.authorities import get_authority, scope_prefix
 from server.services.ratelimit import hit_window
+from server.services.statistics.queries import fetch
 from server.vocabulary import StaffRole
 
 _hasher = PasswordHasher()
@@ -49,27 +52,67 @@ async def add_staff(username: str, password: str, role: str, authority_code: str
                               landline=landline or "")
 
 
+_LOGIN_REFUSED = "用户名或密码错误，或账号已暂时锁定"
+
+# One guarded statement counts the failure, so concurrent wrong passwords cannot overwrite each other's count: a
+# row still locked is not counted and an expired lock starts the count afresh. RETURNING gives the count this
+# failure made (PostgreSQL, and SQLite since 3.35).
+_COUNT_FAILURE = """
+UPDATE staff SET failed_logins = CASE WHEN locked_until IS NULL THEN failed_logins + 1 ELSE 1 END, locked_until = NULL
+WHERE id = :id AND (locked_until IS NULL OR locked_until <= :now)
+RETURNING failed_logins
+"""
+
+
 async def login(settings: Settings, cache: Cache, username: str, password: str, client_ip: str) -> dict:
+    """Unknown user, wrong password and locked account get the same 401 after the same argon2 work, so the answer
+    tells nobody which accounts exist or are locked."""
     await hit_window(cache, f"staff-login-ip:{client_ip}", limit=settings.auth.login_attempts_per_minute, window=60,
                      message="登录尝试过于频繁，请稍后再试")
     staff = await Staff.get_or_none(username=username, active=True)
+    password_ok = _verify(staff.password_hash if staff else _DUMMY_HASH, password)
     if staff is None:
-        _verify(_DUMMY_HASH, password)
-        raise Unauthorized("用户名或密码错误")
-    if staff.locked_until and staff.locked_until > clock.now():
-        raise Forbidden("登录失败次数过多，账号已暂时锁定，请稍后再试")
-    if not _verify(staff.password_hash, password):
-        failed = staff.failed_logins + 1
-        locked_until = None
-        if failed >= settings.auth.staff_max_failed_logins:
-            locked_until = clock.now() + timedelta(minutes=settings.auth.staff_lockout_minutes)
-            failed = 0
-        await Staff.filter(id=staff.id).update(failed_logins=failed, locked_until=locked_until)
-        raise Unauthorized("用户名或密码错误")
-    await Staff.filter(id=staff.id).update(failed_logins=0, locked_until=None)
+        raise Unauthorized(_LOGIN_REFUSED)
+    now = clock.now()
+    unlocked = Q(locked_until__isnull=True) | Q(locked_until__lte=now)
+    if not password_ok:
+        await _count_failure(settings, staff, now, client_ip)
+        raise Unauthorized(_LOGIN_REFUSED)
+    if not await Staff.filter(unlocked, id=staff.id).update(failed_logins=0, locked_until=None):
+        raise Unauthorized(_LOGIN_REFUSED)
     token, expires_in = await sessions.issue(staff=staff, ttl_hours=settings.auth.session_ttl_hours)
     await staff.fetch_related("authority")
     return {"token": token, "expires_in": expires_in, "staff": staff_view(staff)}
+
+
+async def _count_failure(settings: Settings, staff: Staff, now, client_ip: str) -> None:
+    limit = settings.auth.staff_max_failed_logins
+    rows = await fetch(_COUNT_FAILURE, {"id": staff.id, "now": now})
+    if not rows or rows[0]["failed_logins"] < limit:
+        return
+    # The lock is set once, by whichever failure gets there first; that one records it.
+    until = now + timedelta(minutes=settings.auth.staff_lockout_minutes)
+    if await Staff.filter(id=staff.id, failed_logins__gte=limit, locked_until__isnull=True).update(locked_until=until):
+        await staff.fetch_related("authority")
+        await AuditEntry.create(staff_id=staff.id, username=staff.username, role=staff.role,
+                                authority_code=staff.authority.code, action="staff_locked",
+                                detail={"failed_logins": limit, "minutes": settings.auth.staff_lockout_minutes},
+                                ip=client_ip[:64])
+
+
+async def unlock(admin: Staff, staff_id: int, client_ip: str, user_agent: str) -> dict:
+    """An administrator lifts a lockout of staff within their authority's scope (recorded in the audit log)."""
+    require_role(admin, "admin")
+    staff = await Staff.get_or_none(id=staff_id, authority_id__startswith=scope_prefix(admin.authority))
+    if staff is None:
+        raise NotFound("未找到该工作人员")
+    await Staff.filter(id=staff.id).update(failed_logins=0, locked_until=None)
+    await AuditEntry.create(staff_id=admin.id, username=admin.username, role=admin.role,
+                            authority_code=admin.authority.code, action="staff_unlocked",
+                            detail={"staff_id": staff.id, "username": staff.username},
+                            ip=client_ip[:64], user_agent=(user_agent or "")[:255])
+    await staff.fetch_related("authority")
+    return {**staff_view(staff), "locked": False}
 
 
 def _verify(password_hash: str, password: str) -> bool:

@@ -17,14 +17,14 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from tortoise.transactions import in_transaction
 
 from server import storage
-from server.config import Settings
+from server.config import Settings, UploadSettings
 from server.errors import Conflict, Invalid, NotFound, TooLarge
 from server.models.accounts import Staff
 from server.models.applications import Application, Attachment
 from server.services import authorities
 from server.services.applications import lifecycle, materials
+from server.services.uploads import check_pdf, opened_image
 
-MAX_PIXELS = 50_000_000
 THUMBNAIL_SIZE = (320, 320)
 _SIGNATURES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"%PDF-", "application/pdf"))
 _EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
@@ -45,19 +45,18 @@ class Prepared:
     thumbnail: bytes | None
 
 
-def prepare(data: bytes, allowed: list[str]) -> Prepared:
-    """Check and clean an upload (runs in a worker thread: Pillow is CPU work)."""
+def prepare(data: bytes, uploads: UploadSettings) -> Prepared:
+    """Check and clean an upload (runs in a worker thread: Pillow and pypdf are CPU work)."""
     content_type = sniff(data)
-    if content_type is None or content_type not in allowed:
+    if content_type is None or content_type not in uploads.allowed_types:
         raise Invalid("file", "只能上传 JPEG、PNG 图片或 PDF 文件")
     if content_type == "application/pdf":
         if b"%%EOF" not in data[-1024:]:
             raise Invalid("file", "PDF 文件不完整或已损坏")
+        check_pdf(data, uploads.max_pdf_pages)
         return Prepared(content_type, data, None)
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            if image.width * image.height > MAX_PIXELS:
-                raise Invalid("file", "图片像素过大")
+        with opened_image(data, uploads.max_image_pixels) as image:
             image.load()
             upright = ImageOps.exif_transpose(image)
             if content_type == "image/jpeg" and upright.mode not in ("RGB", "L"):
@@ -89,7 +88,7 @@ async def add(settings: Settings, application: Application, kind, filename: str,
     if application.status not in lifecycle.EDITABLE_STATUSES:
         # Refuse before the image work; the claim in the transaction below is what guarantees it.
         raise Conflict("申请材料已锁定或已提交，不能修改")
-    prepared = await asyncio.to_thread(prepare, data, settings.uploads.allowed_types)
+    prepared = await asyncio.to_thread(prepare, data, settings.uploads)
     stem = secrets.token_hex(16)
     relative = f"{stem[:2]}/{stem}.{_EXTENSIONS[prepared.content_type]}"
     thumb_relative = f"{stem[:2]}/{stem}.thumb.jpg" if prepared.thumbnail else None

@@ -157,13 +157,13 @@ async def _take_place(settings: Settings, conn, applicant: Applicant, point: Ser
         raise conflict("already_booked_that_day", "您当天已有预约，每人每天限预约一次") from None
     if applicant.phone:
         params = _sms_params(settings, point, appointment)
-        await enqueue_sms(applicant.phone, "appointment_booked", params, connection=conn)
+        await enqueue_sms(applicant.phone, "appointment_booked", params, connection=conn, authority=point.authority_id)
         zone = calendar_for(settings).zone
         remind_at = datetime.combine(_local_day(settings, slot.start) - timedelta(days=1),
                                      datetime.min.time(), zone) + timedelta(hours=settings.appointments.reminder_hour)
         if remind_at > clock.now():
             reminder = await enqueue_sms(applicant.phone, "appointment_reminder", params, connection=conn,
-                                         at=remind_at.astimezone(timezone.utc))
+                                         at=remind_at.astimezone(timezone.utc), authority=point.authority_id)
             appointment.reminder_message_id = reminder.id
             await appointment.save(using_db=conn, update_fields=["reminder_message_id"])
     return appointment

@@ -46,6 +46,15 @@ def _source() -> tuple[str, int]:
     return font_file("regular")
 
 
+@lru_cache(maxsize=1)
+def _source_repertoire() -> frozenset[int]:
+    """Every character the installed font can draw: a supplement is made of these only (a font of none fails)."""
+    from fontTools.ttLib import TTFont as FontFile
+
+    path, index = _source()
+    return frozenset(FontFile(path, fontNumber=index, lazy=True)["cmap"].getBestCmap())
+
+
 def _cache_name(prefix: str, source: tuple[str, int], chars: frozenset[int]) -> str:
     path, index = source
     stat = os.stat(path)
@@ -138,13 +147,17 @@ class TextFonts:
     def __init__(self, cache_dir: str, texts: list[str]):
         self.base = ensure_base_font(cache_dir)
         repertoire = base_repertoire()
-        extra = frozenset(ord(char) for text in texts for char in text
-                          if ord(char) not in repertoire and not char.isspace())
+        missing = {ord(char) for text in texts for char in text if ord(char) not in repertoire and not char.isspace()}
+        extra = frozenset(missing & _source_repertoire()) if missing else frozenset()
+        # What no font here can draw (a stray control character) is left out rather than breaking the document.
+        self.undrawable = frozenset(missing - extra)
         self.extra_chars = extra
         self.extra = supplementary_font(cache_dir, extra) if extra else None
 
     def markup(self, text: str) -> str:
         """Paragraph markup: escaped, with runs of supplementary characters in their own font."""
+        if self.undrawable:
+            text = "".join(char for char in text if ord(char) not in self.undrawable)
         if not self.extra:
             return escape(text).replace("\n", "<br/>")
         out, run, in_extra = [], "", False

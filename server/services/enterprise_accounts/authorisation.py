@@ -161,7 +161,7 @@ async def open_request(account: EnterpriseAccount, settings: Settings, connectio
     if send_sms:
         await notifications.enqueue_sms(account.legal_rep_phone, "account_signing_link", {
             "signer": account.legal_rep_name, "agent": account.agent_name or "", "entity": account.entity_name,
-            "hours": hours, "link": link}, connection=connection)
+            "hours": hours, "link": link}, connection=connection, authority=account.authority_id)
     return {"link": link, "expires_at": request.expires_at.isoformat()}
 
 
@@ -262,7 +262,8 @@ async def decline(request: AuthorisationRequest, settings: Settings, cache: Cach
         await states.transition(account, "decline", f"法定代表人 {request.signer_name}", reason, connection=conn)
         if account.agent_phone:
             await notifications.enqueue_sms(account.agent_phone, "account_declined",
-                                            {"entity": account.entity_name, "reason": reason}, connection=conn)
+                                            {"entity": account.entity_name, "reason": reason}, connection=conn,
+                                            authority=account.authority_id)
         return entry
 
     entry = await evidence.appending(cache, write)

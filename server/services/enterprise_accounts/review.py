@@ -152,7 +152,7 @@ async def reject(staff: Staff, account_id, reason: str, origin: Origin) -> Enter
 async def _tell_registrant(account: EnterpriseAccount, result: str, conn) -> None:
     phone = account.agent_phone if account.registrant == "agent" else account.legal_rep_phone
     await notifications.enqueue_sms(phone, "account_result", {"entity": account.entity_name, "result": result},
-                                    connection=conn)
+                                    connection=conn, authority=account.authority_id)
 
 
 STATUS_CHOICES = [(code, STATUS_LABELS[code]) for code in STATUSES]

@@ -171,7 +171,7 @@ async def store_license(settings: Settings, account: EnterpriseAccount, data: by
         raise Conflict(f"法人注册当前状态为「{STATUS_LABELS[account.status]}」，不能修改")
     if len(data) > settings.uploads.max_bytes:
         raise TooLarge(f"文件不能超过 {settings.uploads.max_bytes // (1024 * 1024)} MB", field="file")
-    prepared = await asyncio.to_thread(attachments.prepare, data, settings.uploads.allowed_types)
+    prepared = await asyncio.to_thread(attachments.prepare, data, settings.uploads)
     extension = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}[prepared.content_type]
     relative = f"enterprise-accounts/{account.id}/{secrets.token_hex(16)}.{extension}"
     await storage.put(settings, storage.UPLOADS, relative, prepared.data)
@@ -254,7 +254,8 @@ async def revoke(account: EnterpriseAccount, settings: Settings, cache: Cache, w
                                 connection=conn, revoked_at=clock.now())
         if account.agent_phone:
             await notifications.enqueue_sms(account.agent_phone, "account_result", {
-                "entity": account.entity_name, "result": "的代理人授权已由法定代表人撤销"}, connection=conn)
+                "entity": account.entity_name, "result": "的代理人授权已由法定代表人撤销"}, connection=conn,
+                authority=account.authority_id)
     return account
 
 

@@ -5,6 +5,7 @@ An item belongs to an authority and is shown at every service point that authori
 """
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 from pathlib import Path
@@ -17,6 +18,7 @@ from server.models.authorities import Authority
 from server.models.guides import GUIDE_KINDS, GuideItem
 from server.services.authorities import get_authority, scope_prefix
 from server.services.guides import page_cache
+from server.services.uploads import check_pdf
 
 # What each kind may carry as a file, recognised by content, not by the name the browser sent.
 VIDEO_TYPES = {".mp4": "video/mp4"}
@@ -120,6 +122,8 @@ async def attach_file(settings: Settings, staff: Staff, item_id: int, name: str,
     if len(content) > settings.guides.file_max_bytes:
         raise TooLarge(f"文件不能超过 {settings.guides.file_max_bytes // (1024 * 1024)} MB", field="file")
     extension, content_type = _sniff(item.kind, name, content)
+    if content_type == "application/pdf":
+        await asyncio.to_thread(check_pdf, content, settings.uploads.max_pdf_pages)
     stored = f"{item.id}-{secrets.token_hex(8)}{extension}"
     await storage.put(settings, storage.GUIDES, stored, content)
     previous = item.file_name

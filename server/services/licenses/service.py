@@ -141,7 +141,8 @@ async def _applicant_phone(issue: LicenseIssue, connection) -> str | None:
 async def _tell(issue: LicenseIssue, template: str, params: dict, connection) -> None:
     phone = await _applicant_phone(issue, connection)
     if phone:
-        await notifications.enqueue_sms(phone, template, {"name": issue.entity_name, **params}, connection=connection)
+        await notifications.enqueue_sms(phone, template, {"name": issue.entity_name, **params}, connection=connection,
+                                        authority=issue.authority_code)
 
 
 # --- the applicant ---------------------------------------------------------------------------------------------

@@ -23,7 +23,9 @@ from server.models.accounts import Applicant
 from server.models.notifications import CHANNELS, KINDS, OUTBOX_STATUSES, DevSms, OutboxMessage
 from server.services.pagination import decode_cursor, encode_cursor, total_of
 from server.clock import now
+from server.services.accounts.staff import require_role
 from server.services.applications.identifiers import filing_reference, mask_phone, mobile_problem
+from server.services.authorities import level_of, scope_prefix
 
 # Template name → the text the development sink renders (real providers map names to template codes in config).
 TEMPLATES = {
@@ -99,11 +101,12 @@ def _class_fields(template: str) -> dict:
 
 
 async def enqueue_sms(phone: str, template: str, params: dict, *, connection=None, at=None,
-                      reference: str | None = None) -> OutboxMessage:
+                      reference: str | None = None, authority: str | None = None) -> OutboxMessage:
     """An SMS, due now or at `at` (a reminder); `reference` lets cancel_scheduled withdraw it."""
     return await OutboxMessage.create(channel="sms", recipient=phone, template=template,
                                       params=_sms_params(template, params), next_attempt_at=at or now(),
-                                      reference=reference, using_db=connection, **_class_fields(template))
+                                      reference=reference, authority_code=authority, using_db=connection,
+                                      **_class_fields(template))
 
 
 def sms_row(phone: str, template: str, params: dict, *, not_before=None, created_at=None) -> dict:
@@ -114,7 +117,8 @@ def sms_row(phone: str, template: str, params: dict, *, not_before=None, created
             "template": template,
             "params": _sms_params(template, params), "page": None, "status": "pending", "attempts": 0,
             "next_attempt_at": not_before or moment, "lease_until": None, "claim_token": None, "quota_counted": False,
-            "last_error": None, "provider_message_id": None, "created_at": created_at or moment, "sent_at": None}
+            "last_error": None, "provider_message_id": None, "created_at": created_at or moment, "sent_at": None,
+            "authority_code": None}
 
 
 async def enqueue_email(address: str, template: str, params: dict, *, connection=None) -> OutboxMessage:
@@ -125,25 +129,27 @@ async def enqueue_email(address: str, template: str, params: dict, *, connection
 
 
 async def enqueue_wechat(openid: str, template: str, data: dict, page: str | None = None, *,
-                         connection=None, at=None, reference: str | None = None) -> OutboxMessage:
+                         connection=None, at=None, reference: str | None = None,
+                         authority: str | None = None) -> OutboxMessage:
     """A subscribe message; `data` maps the template's keys (thing1, time2 …) to plain values."""
     return await OutboxMessage.create(channel="wechat", recipient=openid, template=template,
                                       params={k: str(v) for k, v in data.items()}, page=page,
-                                      next_attempt_at=at or now(), reference=reference, using_db=connection,
-                                      **_class_fields(template))
+                                      next_attempt_at=at or now(), reference=reference, authority_code=authority,
+                                      using_db=connection, **_class_fields(template))
 
 
 async def notify_applicant(application, template: str, params: dict, *, connection) -> None:
     """The applicant (经办人): an SMS when they bound a phone, and a WeChat subscribe message."""
     applicant = await Applicant.get(id=application.applicant_id).using_db(connection)
     if applicant.phone:
-        await enqueue_sms(applicant.phone, template, params, connection=connection)
+        await enqueue_sms(applicant.phone, template, params, connection=connection,
+                          authority=application.authority_id)
     await enqueue_wechat(applicant.openid, template, params, page=f"pages/application/detail?id={application.id}",
-                         connection=connection)
+                         connection=connection, authority=application.authority_id)
 
 
 async def enqueue_notice(channel: str, recipient: str, topic: str, params: dict, signer: str, window_seconds: int,
-                         *, connection) -> OutboxMessage:
+                         *, connection, authority: str | None = None) -> OutboxMessage:
     """事后确认: one message per recipient and topic (an application) within the window, listing every signer.
 
     The first notice waits `window_seconds` for the others; a later one joins it while it is still waiting
@@ -161,7 +167,7 @@ async def enqueue_notice(channel: str, recipient: str, topic: str, params: dict,
     values = _sms_params("signed_notice", {**params, "signers": signer})
     return await OutboxMessage.create(channel=channel, recipient=recipient, template="signed_notice", params=values,
                                       next_attempt_at=now() + timedelta(seconds=window_seconds), reference=reference,
-                                      using_db=connection, **_class_fields("signed_notice"))
+                                      authority_code=authority, using_db=connection, **_class_fields("signed_notice"))
 
 
 async def cancel_scheduled(reference: str, *, connection) -> int:
@@ -301,15 +307,17 @@ def message_view(message: OutboxMessage) -> dict:
     }
 
 
-async def messages_for_staff(status: str | None = None, channel: str | None = None, limit: int = 50,
+async def messages_for_staff(staff, status: str | None = None, channel: str | None = None, limit: int = 50,
                              cursor: str | None = None) -> dict:
-    """Newest first, by keyset on (created_at, id) (index outbox_message_listing)."""
+    """The messages of the administrator's scope (their authority and those under it; messages about no authority
+    at province level only), newest first, by keyset on (created_at, id) (index outbox_message_listing)."""
+    require_role(staff, "admin")
     after = decode_cursor(cursor, 2)
     if status is not None and status not in OUTBOX_STATUSES:
         raise Invalid("status", f"status 应为 {'、'.join(OUTBOX_STATUSES)} 之一")
     if channel is not None and channel not in CHANNELS:
         raise Invalid("channel", f"channel 应为 {'、'.join(CHANNELS)} 之一")
-    query = OutboxMessage.all()
+    query = OutboxMessage.filter(_in_scope(staff))
     if status:
         query = query.filter(status=status)
     if channel:
@@ -326,12 +334,18 @@ async def messages_for_staff(status: str | None = None, channel: str | None = No
         if len(rows) > limit else None
     rows = rows[:limit]
     total, exact = await total_of(query)
-    counts = await OutboxMessage.annotate(n=Count("id")).group_by("status").values_list("status", "n")
+    counts = await (OutboxMessage.filter(_in_scope(staff)).annotate(n=Count("id")).group_by("status")
+                    .values_list("status", "n"))
     return {
         "total": total, "total_exact": exact, "next_cursor": next_cursor,
         "counts": {name: 0 for name in OUTBOX_STATUSES} | dict(counts),
         "items": [message_view(row) for row in rows],
     }
+
+
+def _in_scope(staff) -> Q:
+    in_scope = Q(authority_code__startswith=scope_prefix(staff.authority))
+    return in_scope | Q(authority_code__isnull=True) if level_of(staff.authority.code) == "province" else in_scope
 
 
 async def dev_sms(phone: str | None = None, limit: int = 100) -> list[dict]:

@@ -35,7 +35,7 @@ async def release_lock(application: Application, action: str, connection) -> Non
             await notifications.enqueue_sms(request.phone, "signing_cancelled", {
                 "signer": request.signer_name, "name": application.name or "",
                 "business": BusinessType.label_of(application.business_type, ""), "cause": CAUSES[action],
-            }, connection=connection)
+            }, connection=connection, authority=application.authority_id)
 
 
 async def close_open_links(application_id, connection) -> list[SigningRequest]:

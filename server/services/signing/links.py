@@ -140,7 +140,7 @@ async def create_signing_requests(application: Application, settings: Settings, 
                     "business": BusinessType.label_of(application.business_type, ""),
                     "hours": settings.signing.link_ttl_hours, "link": link,
                     "wxlink": wechat_links.get(signatory["party_id"], ""),
-                }, connection=conn)
+                }, connection=conn, authority=application.authority_id)
             await _schedule(settings, application, applicant, request, link, conn)
             item = {"id": str(request.id), "party_id": str(party.id), "name": party.name, "method": request.method,
                     "status": "pending", "expires_at": expires_at.isoformat(), "link": link}
@@ -172,13 +172,13 @@ async def _schedule(settings: Settings, application: Application, applicant: App
             if at > now():
                 await notifications.enqueue_sms(request.phone, "signing_reminder", {
                     **common, "role": PartyRole(request.signer_role).label, "link": link}, at=at, reference=reference,
-                    connection=conn)
+                    connection=conn, authority=application.authority_id)
     if applicant.phone:
         await notifications.enqueue_sms(applicant.phone, "signing_expired", common, at=request.expires_at,
-                                        reference=reference, connection=conn)
+                                        reference=reference, connection=conn, authority=application.authority_id)
     await notifications.enqueue_wechat(applicant.openid, "signing_expired", common,
                                        page=f"pages/application/detail?id={application.id}", at=request.expires_at,
-                                       reference=reference, connection=conn)
+                                       reference=reference, connection=conn, authority=application.authority_id)
 
 
 async def _wechat_links(settings: Settings, wechat, tokens: dict[str, str]) -> dict[str, str]:

@@ -47,7 +47,8 @@ def _same_signer(party: dict, request: SigningRequest) -> bool:
 
 
 def readable_materials(materials: dict, request: SigningRequest) -> dict:
-    """The materials as the signer reads them: labels in Chinese, everyone's ID masked except the signer's own."""
+    """The materials as the signer reads them: labels in Chinese, every ID number masked (the link can be forwarded;
+    the signer's own is known to the server, which runs the face check with it)."""
     parties = []
     for party in materials.get("parties", []):
         own = _same_signer(party, request)
@@ -55,7 +56,7 @@ def readable_materials(materials: dict, request: SigningRequest) -> dict:
             "role": party.get("role"), "role_label": PartyRole.label_of(party.get("role"), party.get("role")),
             "kind": party.get("kind"), "name": party.get("name"), "is_signer": own,
             "id_type": party.get("id_type"), "id_type_label": IdType.label_of(party.get("id_type")),
-            "id_number": party.get("id_number") if own else mask_id_number(party.get("id_number")),
+            "id_number": mask_id_number(party.get("id_number")),
             "origin": party.get("origin"), "origin_label": PartyOrigin.label_of(party.get("origin")),
             "credit_code": party.get("credit_code"), "share_percent": party.get("share_percent"),
         })
@@ -92,7 +93,8 @@ async def signing_view(request: SigningRequest, settings: Settings) -> dict:
             "kind": request.signer_kind, "method": request.method, "method_label": SigningMethod(request.method).label,
             "methods": [{"method": m, "label": SigningMethod(m).label} for m in (
                 enterprise_methods(request.origin) if request.signer_kind == "enterprise" else (request.method,))],
-            "id_type": request.id_type, "id_number": request.id_number, "credit_code": request.credit_code,
+            "id_type": request.id_type, "id_number": mask_id_number(request.id_number),
+            "credit_code": request.credit_code,
         },
         "flow": request.flow,
         "snapshot_hash": request.materials_hash,
@@ -163,7 +165,7 @@ async def _tell_everyone(settings: Settings, application: Application, request: 
     window = settings.sms.notice_coalesce_seconds
     for channel, recipient in recipients:
         await notifications.enqueue_notice(channel, recipient, str(application.id), params, signer, window,
-                                           connection=conn)
+                                           connection=conn, authority=application.authority_id)
 
 
 async def _complete_if_last(settings: Settings, application: Application, conn) -> None:
