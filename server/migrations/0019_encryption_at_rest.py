@@ -10,8 +10,10 @@ from tortoise.migrations import operations as ops
 from server.crypto import BlindIndexField, EncryptedJSONField, EncryptedTextField
 
 
-class JsonBecomesText(ops.AlterField):
-    """A JSON column (jsonb on PostgreSQL) now holds encrypted JSON text; SQLite keeps JSON as text already."""
+class BecomesText(ops.AlterField):
+    """The column now holds `v1:<kid>:…` text: on PostgreSQL its type becomes text (varchar and jsonb alike). SQLite
+    does not enforce a declared type or length, so its table is left as it is — rebuilding it, as tortoise's
+    SQLite AlterField does, fails on rows that other tables' foreign keys point to."""
 
     async def database_forward(self, app_label, old_state, new_state, state_editor=None) -> None:
         if state_editor is None or state_editor.DIALECT != "postgres":
@@ -27,122 +29,122 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
-        ops.AlterField(
+        BecomesText(
             model_name='Applicant',
             name='phone',
             field=EncryptedTextField(null=True),
         ),
-        JsonBecomesText(
+        BecomesText(
             model_name='Application',
             name='entity',
             field=EncryptedJSONField(null=False, default=dict),
         ),
-        JsonBecomesText(
+        BecomesText(
             model_name='Application',
             name='snapshot',
             field=EncryptedJSONField(null=True),
         ),
-        ops.AlterField(
+        BecomesText(
             model_name='Party',
             name='id_number',
             field=EncryptedTextField(null=True),
         ),
-        ops.AlterField(
+        BecomesText(
             model_name='Party',
             name='phone',
             field=EncryptedTextField(null=True),
         ),
-        ops.AlterField(
+        BecomesText(
             model_name='SigningRequest',
             name='id_number',
             field=EncryptedTextField(null=True),
         ),
-        ops.AlterField(
+        BecomesText(
             model_name='SigningRequest',
             name='phone',
             field=EncryptedTextField(null=True),
         ),
-        ops.AlterField(
+        BecomesText(
             model_name='EnterpriseAccount',
             name='legal_rep_id_number',
             field=EncryptedTextField(null=False),
         ),
-        ops.AlterField(
+        BecomesText(
             model_name='EnterpriseAccount',
             name='legal_rep_phone',
             field=EncryptedTextField(null=False),
         ),
-        ops.AlterField(
+        BecomesText(
             model_name='EnterpriseAccount',
             name='agent_id_number',
             field=EncryptedTextField(null=True),
         ),
-        ops.AlterField(
+        BecomesText(
             model_name='EnterpriseAccount',
             name='agent_phone',
             field=EncryptedTextField(null=True),
         ),
-        JsonBecomesText(
+        BecomesText(
             model_name='AuthorisationRequest',
             name='letter',
             field=EncryptedJSONField(null=False),
         ),
-        ops.AlterField(
+        BecomesText(
             model_name='AuthorisationRequest',
             name='id_number',
             field=EncryptedTextField(null=False),
         ),
-        ops.AlterField(
+        BecomesText(
             model_name='AuthorisationRequest',
             name='phone',
             field=EncryptedTextField(null=False),
         ),
-        ops.AlterField(
+        BecomesText(
             model_name='ArchiveBundle',
             name='applicant_phone',
             field=EncryptedTextField(null=True),
         ),
-        ops.AlterField(
+        BecomesText(
             model_name='LicenseIssue',
             name='recipient_phone',
             field=EncryptedTextField(null=True),
         ),
-        ops.AlterField(
+        BecomesText(
             model_name='LicenseIssue',
             name='postal_address',
             field=EncryptedTextField(null=True),
         ),
-        ops.AlterField(
+        BecomesText(
             model_name='RegisteredEntity',
             name='liaison_phone',
             field=EncryptedTextField(null=True),
         ),
-        JsonBecomesText(
+        BecomesText(
             model_name='IdempotencyRecord',
             name='response',
             field=EncryptedJSONField(null=True),
         ),
-        ops.AlterField(
+        BecomesText(
             model_name='OutboxMessage',
             name='recipient',
             field=EncryptedTextField(null=False),
         ),
-        JsonBecomesText(
+        BecomesText(
             model_name='OutboxMessage',
             name='params',
             field=EncryptedJSONField(null=False, default=dict),
         ),
-        ops.AlterField(
+        BecomesText(
             model_name='DevSms',
             name='phone',
             field=EncryptedTextField(null=False),
         ),
-        JsonBecomesText(
+        BecomesText(
             model_name='DevSms',
             name='params',
             field=EncryptedJSONField(null=False, default=dict),
         ),
-        ops.AlterField(
+        BecomesText(
             model_name='DevSms',
             name='text',
             field=EncryptedTextField(null=False),
