@@ -192,13 +192,14 @@ async def _annual_reports(settings: Settings, args) -> int:
 async def _rotate_keys(settings: Settings, args) -> None:
     import time
 
+    from server.crypto import keyring
     from server.services.data_keys import rotate_keys
 
     started = time.monotonic()
     done = await _with_db(settings, lambda: rotate_keys(args.batch_size or settings.crypto.rotate_batch_size,
                                                          lambda table, rows: print(f"  {table}: {rows}", flush=True)))
     total = sum(done.values())
-    print(f"rotate-keys: {total} rows re-encrypted under key {settings.crypto.current_key_id or 'dev'} "
+    print(f"rotate-keys: {total} rows re-encrypted under key {keyring().current_key_id} "
           f"in {time.monotonic() - started:.1f} s")
 
 

@@ -63,10 +63,13 @@ async def rotate_keys(batch_size: int, progress: Callable[[str, int], None] | No
         after = (f'SELECT {selected} FROM "{table.table}" WHERE ({stale}) AND "{table.pk}" > {mark(1)} '
                  f'ORDER BY "{table.pk}" LIMIT {int(batch_size)}')
         written = [*table.columns, *(index for index, _ in table.indexes)]
+        same = "IS NOT DISTINCT FROM" if postgres else "IS"
         # Raw SQL: the archive's rows refuse ORM updates (append-only), and re-encryption does not change a value.
+        # Guarded by the values read: a row the service changed meanwhile is already under the current key.
         update = (f'UPDATE "{table.table}" SET '
                   + ", ".join(f'"{c}" = {mark(i + 1)}' for i, c in enumerate(written))
-                  + f' WHERE "{table.pk}" = {mark(len(written) + 1)}')
+                  + f' WHERE "{table.pk}" = {mark(len(written) + 1)} AND '
+                  + " AND ".join(f'"{c}" {same} {mark(len(written) + 2 + i)}' for i, c in enumerate(table.columns)))
         changed, last = 0, None
         while True:
             rows = await (conn.execute_query_dict(first) if last is None
@@ -79,7 +82,7 @@ async def rotate_keys(batch_size: int, progress: Callable[[str, int], None] | No
                 sealed = [None if plain[c] is None else ring.encrypt(str(plain[c])) for c in table.columns]
                 indexed = [None if plain[source] is None else ring.blind_index(str(plain[source]))
                            for _, source in table.indexes]
-                values.append([*sealed, *indexed, row[table.pk]])
+                values.append([*sealed, *indexed, row[table.pk], *(row[c] for c in table.columns)])
             async with in_transaction() as transaction:
                 await transaction.execute_many(update, values)
             changed += len(rows)
