@@ -11,12 +11,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import os
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from tortoise import fields
+from tortoise.fields.data import JSON_DUMPS, JSON_LOADS
 
 VERSION = "v1"
 NONCE_BYTES = 12
@@ -114,18 +114,18 @@ class EncryptedTextField(fields.TextField):
 
 
 class EncryptedJSONField(fields.TextField):
-    """A JSON value in Python, encrypted JSON text in the database."""
+    """A JSON value in Python, encrypted JSON text in the database (encoded as tortoise's JSONField encodes)."""
 
     def to_db_value(self, value: Any, instance: Any) -> str | None:
         if value is None or is_encrypted(value):
             return value
-        return keyring().encrypt(json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str))
+        return keyring().encrypt(JSON_DUMPS(value))
 
     def to_python_value(self, value: Any) -> Any:
         if is_encrypted(value):
-            return json.loads(keyring().decrypt(value))
+            return JSON_LOADS(keyring().decrypt(value))
         if isinstance(value, (str, bytes)):
-            return json.loads(value)  # written before encryption
+            return JSON_LOADS(value)  # written before encryption
         return value
 
 
