@@ -71,7 +71,7 @@ def _peak_mb() -> float:
 async def main(entities: int, database_url: str | None) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="yct-bench-annual-"))
     overrides = {"database": {"url": database_url or f"sqlite://{workdir / 'bench.sqlite3'}"}}
-    settings = load_settings(environ={}, **overrides)
+    settings = load_settings(environ={"YCT_MODE": "development"}, **overrides)
     if is_postgres(settings):
         import asyncpg
 

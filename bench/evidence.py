@@ -61,7 +61,7 @@ async def _fill(count: int) -> None:
 async def run(entries: int, database_url: str | None, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = database_url or f"sqlite://{Path(tmp) / 'bench.sqlite3'}"
-        settings = load_settings(environ={}, database={"url": url})
+        settings = load_settings(environ={"YCT_MODE": "development"}, database={"url": url})
         await migrate(settings)
         await open_database(settings)
         try:

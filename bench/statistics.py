@@ -131,7 +131,7 @@ async def measure(url: str, runs: int) -> None:
     from server.services.statistics import summary as stats
     from server.services.statistics.periods import Period
 
-    settings = load_settings(environ={"YCT_DATABASE__URL": url})
+    settings = load_settings(environ={"YCT_MODE": "development", "YCT_DATABASE__URL": url})
     await open_database(settings)
     try:
         city = await Authority.get(code="451400")

@@ -1,4 +1,4 @@
-"""Operations: python -m server [serve|worker|migrate|seed-demo|staff add|registry import|stats …|posters|archive …|annual-reports …]."""
+"""Operations: python -m server [serve|worker|migrate|seed-demo|staff add|registry import|stats …|posters|archive …|annual-reports …|rotate-keys]."""
 from __future__ import annotations
 
 import argparse
@@ -199,6 +199,20 @@ async def _annual_reports(settings: Settings, args) -> int:
     return await _with_db(settings, work)
 
 
+async def _rotate_keys(settings: Settings, args) -> None:
+    import time
+
+    from server.crypto import keyring
+    from server.services.data_keys import rotate_keys
+
+    started = time.monotonic()
+    done = await _with_db(settings, lambda: rotate_keys(args.batch_size or settings.crypto.rotate_batch_size,
+                                                         lambda table, rows: print(f"  {table}: {rows}", flush=True)))
+    total = sum(done.values())
+    print(f"rotate-keys: {total} rows re-encrypted under key {keyring().current_key_id} "
+          f"in {time.monotonic() - started:.1f} s")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m server", description="一窗通 mini-program backend")
     parser.add_argument("--config", help="config file (default config.yaml or $YCT_CONFIG)")
@@ -241,6 +255,9 @@ def main(argv: list[str] | None = None) -> int:
     annual_import.add_argument("file")
     remind = annual.add_parser("remind", help="schedule today's reminders (or --date YYYY-MM-DD's), once per entity")
     remind.add_argument("--date")
+    rotate = commands.add_parser("rotate-keys", help="re-encrypt personal data under crypto.current_key_id "
+                                                     "(resumable: only rows under another key are touched)")
+    rotate.add_argument("--batch-size", type=int, help="rows per transaction (crypto.rotate_batch_size)")
     args = parser.parse_args(argv)
 
     try:
@@ -292,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_posters(settings))
         elif args.command == "archive":
             return asyncio.run(_archive(settings, args))
+        elif args.command == "rotate-keys":
+            asyncio.run(_rotate_keys(settings, args))
         elif args.command == "annual-reports":
             if args.annual_command == "import" and not os.path.isfile(args.file):
                 print(f"error: {args.file}: file not found", file=sys.stderr)

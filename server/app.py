@@ -12,9 +12,11 @@ from server import json_encoding, logs, metrics, storage
 from server.api import register_blueprints
 from server.api.http import configure_proxies, install_input_gate, tidy_request_schemas
 from server.cache import invalidation, make_cache
-from server.config import Settings
+from server.config import ConfigError, Settings
+from server.crypto import configure as configure_crypto
 from server.db import close_database, open_database
 from server.errors import install_error_handlers
+from server.safety import production_refusal
 from server.faceid import TencentFaceId
 from server.services.annual_reports.reminders import install_scheduler
 from server.services.documents import prepare_documents
@@ -47,33 +49,39 @@ def create_app(settings: Settings, name: str = "yct", json_logs: bool = False) -
     )
     app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer")
 
+    refusal = production_refusal(settings)
+    if refusal:
+        raise ConfigError(refusal)
     app.ctx.settings = settings
     # Pillow's own decompression-bomb guard at our cap; uploads are refused from the header before it (uploads.py).
     Image.MAX_IMAGE_PIXELS = settings.uploads.max_image_pixels
+    configure_crypto(settings)
+    # Stand-ins (/_mock/*) exist only in development; production has refused their settings already.
+    development = settings.mode == "development"
     configure_proxies(app, settings)
     app.ctx.templates = Environment(
         loader=FileSystemLoader(WEB_DIR / "templates"), autoescape=select_autoescape(["html"]), enable_async=False,
         finalize=shown_safely,
     )
 
-    if settings.wechat.mount_mock:
+    if development and settings.wechat.mount_mock:
         from wxmock import MockState, create_blueprint
 
         app.ctx.wx_state = MockState(appid=settings.wechat.appid, secret=settings.wechat.secret)
         app.blueprint(create_blueprint(app.ctx.wx_state))
 
-    if settings.email.enabled and settings.email.mount_mock and not settings.email.host:
+    if development and settings.email.enabled and settings.email.mount_mock and not settings.email.host:
         from mailmock import MailState, create_mail_blueprint
 
         app.ctx.mail_state = MailState()
         app.blueprint(create_mail_blueprint(app.ctx.mail_state))
 
-    if settings.notary.mount_mock:
+    if development and settings.notary.mount_mock:
         from trustmock import NotaryState, create_notary_blueprint
 
         app.ctx.notary_state = NotaryState(hmac_key=settings.notary.hmac_key)
         app.blueprint(create_notary_blueprint(app.ctx.notary_state))
-    if settings.documents.mount_mock_tsa:
+    if development and settings.documents.mount_mock_tsa:
         from trustmock import create_tsa_blueprint
 
         app.blueprint(create_tsa_blueprint(settings.documents.dev_certificate_dir))
@@ -120,7 +128,7 @@ def _faceid(app: Sanic, settings: Settings) -> TencentFaceId | None:
         return None
     if settings.faceid.endpoint:
         return TencentFaceId(settings, settings.faceid.endpoint)
-    if not settings.faceid.mount_mock:
+    if not (settings.mode == "development" and settings.faceid.mount_mock):
         return None
     from faceidmock import FaceIdServer, FaceIdState
 

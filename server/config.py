@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from server.safety import DEFAULT_SECRET_KEY, production_refusal
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_FILE = ROOT / "config.yaml"
 ENV_PREFIX = "YCT_"
@@ -170,7 +172,8 @@ class SigningSettings(_Section):
     face_attempts_per_hour: int = Field(10, ge=1)
     evidence_dir: str = "data/evidence"
     # Who applies enterprises' e-seals / e-licenses (server/signing_providers); only the development one ships.
-    enterprise_provider: Literal["development"] = "development"
+    # "none": no platform connected yet, so an enterprise signatory is told e-seal signing is unavailable.
+    enterprise_provider: Literal["development", "none"] = "development"
     # Reminders to each unsigned signatory, this many hours before the link expires (once per offset).
     reminder_hours: list[int] = Field(default_factory=lambda: [24, 2])
 
@@ -381,8 +384,39 @@ class StatisticsSettings(_Section):
         return value
 
 
+class CryptoSettings(_Section):
+    """Personal data at rest (server/crypto.py): AES-256-GCM under the current data key; old keys stay listed until
+    `python -m server rotate-keys` has re-encrypted every value. Empty in development: keys derived from secret_key."""
+
+    current_key_id: str = ""
+    # key id → base64 of 32 random bytes (e.g. `python -c "import os,base64;print(base64.b64encode(os.urandom(32)).decode())"`)
+    keys: dict[str, str] = Field(default_factory=dict)
+    # The HMAC-SHA256 key of the blind indexes (lookups, uniqueness); it never rotates (base64 of 32 bytes).
+    index_key: str = ""
+    rotate_batch_size: int = Field(1000, ge=1, le=100_000)
+
+    @model_validator(mode="after")
+    def _keys_usable(self) -> "CryptoSettings":
+        import base64
+        import re
+
+        for key_id, encoded in {**self.keys, **({"index_key": self.index_key} if self.index_key else {})}.items():
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,16}", key_id):
+                raise ValueError(f"key id {key_id!r}: 1–16 letters, digits, _ or -")
+            try:
+                raw = base64.b64decode(encoded, validate=True)
+            except ValueError:
+                raw = b""
+            if len(raw) != 32:
+                raise ValueError(f"key {key_id!r} must be base64 of 32 bytes")
+        if self.keys and self.current_key_id not in self.keys:
+            raise ValueError("current_key_id must name one of keys")
+        return self
+
+
 class Settings(_Section):
-    mode: Literal["development", "production"] = "development"
+    # production unless said otherwise: server/safety.py refuses stand-ins and unsafe defaults there.
+    mode: Literal["development", "production"] = "production"
     server: ServerSettings = Field(default_factory=ServerSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
@@ -409,7 +443,8 @@ class Settings(_Section):
     public_base_url: str = ""
     home_province: str = Field("45", pattern=r"^\d{2}$")
     qrcode_dir: str = "qrcodes"
-    secret_key: str = Field("dev-only-change-me", min_length=8)
+    secret_key: str = Field(DEFAULT_SECRET_KEY, min_length=8)
+    crypto: CryptoSettings = Field(default_factory=CryptoSettings)
 
     @property
     def base_url(self) -> str:
@@ -479,22 +514,3 @@ def load_settings(path: str | Path | None = None, environ: dict[str, str] | None
     if refusal:
         raise ConfigError(refusal)
     return settings
-
-
-def production_refusal(settings: Settings) -> str | None:
-    """In production, the first stand-in or missing secret that would make the service unsafe, naming its key."""
-    if settings.mode != "production":
-        return None
-    if not settings.documents.pkcs12:
-        return ("config key 'documents.pkcs12': production needs the platform's signing certificate (PKCS#12); "
-                "the development certificate is refused")
-    if settings.documents.mount_mock_tsa:
-        return "config key 'documents.mount_mock_tsa': the stand-in time-stamping authority is refused in production"
-    if settings.notary.enabled and (settings.notary.mount_mock or not settings.notary.url):
-        return "config key 'notary.url': production pushes evidence to the real notary; the stand-in is refused"
-    if settings.email.enabled and (settings.email.mount_mock or not settings.email.host):
-        return "config key 'email.host': production sends e-mail through a real SMTP server; the stand-in is refused"
-    if settings.faceid.enabled and (settings.faceid.mount_mock or not settings.faceid.endpoint):
-        return ("config key 'faceid.endpoint': production verifies faces at Tencent Cloud FaceID; "
-                "the stand-in is refused")
-    return None

@@ -9,6 +9,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.queryset import QuerySet
 
 from server.config import Settings
+from server.crypto import configure as configure_crypto
 
 MODEL_MODULES = [
     "server.models.authorities",
@@ -68,6 +69,7 @@ def tortoise_config(settings: Settings) -> dict:
 
 
 async def open_database(settings: Settings) -> None:
+    configure_crypto(settings)
     # Global: Sanic runs listeners and requests in different tasks.
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
     # Connect now: tortoise connects lazily, and concurrent first queries (the first requests racing the

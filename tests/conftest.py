@@ -24,6 +24,8 @@ from server.db import is_postgres, migrate
 from server.services.authorities import load_divisions
 
 KEEP_TABLES = {"authority"}
+# The tests run the development stand-ins; child processes (python -m server …) inherit this.
+os.environ["YCT_MODE"] = "development"
 
 
 def free_port() -> int:
@@ -67,6 +69,7 @@ def make_test_settings(tmp: Path, **overrides) -> Settings:
     environ.setdefault("YCT_CACHE__URL", "memory://")
     port = free_port()
     base = {
+        "mode": "development",
         "server": {"host": "127.0.0.1", "port": port},
         "uploads": {"dir": str(tmp / "uploads")},
         "signing": {"evidence_dir": str(tmp / "evidence")},

@@ -24,6 +24,7 @@ from server.clock import now
 from server.services.documents import pades
 from server.services.notifications.outbox import deliver_due
 from tests.helpers import (
+    delivered_sms,
     create_review_application,
     create_staff,
     face_result,
@@ -47,7 +48,8 @@ async def _locked(client, server, entity: dict | None = None):
     locked = await client.post(f"/api/v1/review/applications/{application.id}/approve-lock",
                                headers=reviewer["headers"])
     assert locked.status_code == 200, locked.text
-    links = {m.params["signer"]: m.params["link"] for m in await OutboxMessage.filter(template="signing_link")}
+    links = {m["params"]["signer"]: m["params"]["link"] for m in await delivered_sms(client, server)
+             if m["template"] == "signing_link"}
     return application, login, reviewer, locked.json(), links
 
 

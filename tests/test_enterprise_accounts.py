@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from pypdf import PdfReader
 
+from server.crypto import blind_index
 from server.models.enterprise_accounts import EnterpriseAccount
 from server.models.notifications import OutboxMessage
 from server.models.review import AuditEntry
@@ -206,7 +207,7 @@ async def test_unsigned_after_48_hours_the_registration_expires_and_resubmission
     resubmitted = await act(client, agent, draft, "resubmit")
     assert resubmitted.status_code == 200 and resubmitted.json()["account"]["status"] == "signing"
     # A second SMS to the same phone within the minute waits for the per-phone limit; it is queued, not dropped.
-    queued = await OutboxMessage.filter(template="account_signing_link", recipient="13800001111").count()
+    queued = await OutboxMessage.filter(template="account_signing_link", recipient_index=blind_index("13800001111")).count()
     link = resubmitted.json()["signing"]["link"]
     assert queued == 2 and link != first
     await legal_rep_signs(client, link)

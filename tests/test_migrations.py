@@ -4,6 +4,7 @@ Run in child processes: tortoise's migration runner replaces the process-wide OR
 """
 import os
 import sqlite3
+from contextlib import closing
 import subprocess
 import sys
 
@@ -43,3 +44,52 @@ def test_upgrade_from_first_migration_keeps_rows(tmp_path):
         assert "outbox_message" in {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
         assert db.execute("SELECT count(*) FROM authority WHERE code = '451400'").fetchone() == (1,)
     assert "none (up to date)" in _run(["-m", "server", "migrate"], path)
+
+
+MIGRATE_TO_BEFORE_ENCRYPTION = MIGRATE_TO_FIRST.replace("yct.0001_initial", "yct.0015_enterprise_accounts")
+READ_BACK = """
+import asyncio
+from server.config import load_settings
+from server.crypto import blind_index
+from server.db import close_database, open_database
+from server.models.accounts import Applicant
+from server.models.applications import Application, Party
+
+async def main():
+    await open_database(load_settings())
+    party = await Party.get(id_number_index=blind_index("451402199003071234"))
+    applicant = await Applicant.get(phone_index=blind_index("13800009999"))
+    entity = (await Application.get(id=party.application_id)).entity
+    print(party.id_number, party.phone, applicant.openid, entity["contact_phone"])
+    await close_database()
+
+asyncio.run(main())
+"""
+
+
+def test_rows_from_before_encryption_are_encrypted_by_the_first_rotate_keys(tmp_path):
+    path = tmp_path / "plain.sqlite3"
+    _run(["-c", MIGRATE_TO_BEFORE_ENCRYPTION], path)
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("INSERT INTO authority (code, name, level) VALUES ('451402', '江州区', 'county')")
+        db.execute("INSERT INTO applicant (openid, phone, created_at) VALUES ('old-openid', '13800009999', "
+                   "'2026-01-01 00:00:00+00:00')")
+        db.execute("INSERT INTO application (id, applicant_id, authority_id, business_type, entity_type, status, "
+                   "entity, materials_version, auto_submit, resubmission, created_at, updated_at) VALUES "
+                   "('11111111-1111-1111-1111-111111111111', 1, '451402', 'establish', 'llc', 'draft', "
+                   "'{\"contact_phone\": \"13800008888\"}', 1, 1, 0, '2026-01-01 00:00:00+00:00', "
+                   "'2026-01-01 00:00:00+00:00')")
+        db.execute("INSERT INTO party (id, application_id, position, role, kind, name, id_number, phone) VALUES "
+                   "('22222222-2222-2222-2222-222222222222', '11111111-1111-1111-1111-111111111111', 0, "
+                   "'legal_rep', 'person', '老张', '451402199003071234', '13800007777')")
+
+    assert "0019_encryption_at_rest" in _run(["-m", "server", "migrate"], path)
+    assert "3 rows re-encrypted" in _run(["-m", "server", "rotate-keys", "--batch-size", "1"], path)
+    assert "0 rows re-encrypted" in _run(["-m", "server", "rotate-keys"], path)
+    raw = path.read_bytes()
+    for plain in ("13800009999", "13800008888", "451402199003071234", "13800007777"):
+        assert plain.encode() not in raw
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT substr(id_number, 1, 7), substr(phone, 1, 7) FROM party").fetchall() == [
+            ("v1:dev:", "v1:dev:")]
+    assert _run(["-c", READ_BACK], path).split() == ["451402199003071234", "13800007777", "old-openid", "13800008888"]

@@ -7,7 +7,8 @@ import pytest
 from server.config import ConfigError, load_settings
 from server.services.review.worktime import CalendarYearUnknown, calendar_for, require_year
 
-SETTINGS = load_settings(environ={})  # config.yaml: 3 working hours for 云帮办, 3 working days for 受理/核准
+DEVELOPMENT = {"YCT_MODE": "development"}
+SETTINGS = load_settings(environ=DEVELOPMENT)  # config.yaml: 3 working hours for 云帮办, 3 working days for 受理/核准
 CALENDAR = calendar_for(SETTINGS)
 
 
@@ -104,7 +105,7 @@ def test_the_overrides_file_adds_a_year_and_a_local_closure(tmp_path):
     overrides = tmp_path / "calendar.yaml"
     overrides.write_text("years: [2027]\nclosed_days: [2027-10-01, 2026-12-01]\nworking_days: [2027-09-26]\n",
                          encoding="utf-8")
-    settings = load_settings(environ={"YCT_CALENDAR__OVERRIDES_FILE": str(overrides)})
+    settings = load_settings(environ={**DEVELOPMENT, "YCT_CALENDAR__OVERRIDES_FILE": str(overrides)})
     require_year(settings, 2027)
     calendar = calendar_for(settings)
     assert not calendar.is_working_day(date(2027, 10, 1))
@@ -114,7 +115,7 @@ def test_the_overrides_file_adds_a_year_and_a_local_closure(tmp_path):
 
 
 def test_working_hours_and_lunch_break_are_configurable():
-    settings = load_settings(environ={}, calendar={"working_hours": ["08:00-12:00"]}, review={"timezone": "UTC"})
+    settings = load_settings(environ=DEVELOPMENT, calendar={"working_hours": ["08:00-12:00"]}, review={"timezone": "UTC"})
     monday_11 = datetime(2026, 11, 23, 11, tzinfo=timezone.utc)
     assert calendar_for(settings).add_working_hours(monday_11, 5) == datetime(2026, 11, 24, 12, tzinfo=timezone.utc)
 
@@ -122,7 +123,7 @@ def test_working_hours_and_lunch_break_are_configurable():
 @pytest.mark.parametrize("hours", [["17:00-09:00"], ["09:00-12:00", "11:00-15:00"], ["nine-to-five"]])
 def test_working_hours_that_make_no_sense_are_refused(hours):
     with pytest.raises(ConfigError):
-        load_settings(environ={}, calendar={"working_hours": hours})
+        load_settings(environ=DEVELOPMENT, calendar={"working_hours": hours})
 
 
 def test_holidays_are_told_apart_from_ordinary_weekends():

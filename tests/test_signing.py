@@ -3,6 +3,7 @@ import hashlib
 import json
 from datetime import timedelta
 
+from server.crypto import blind_index
 from server.models.applications import TimelineEntry
 from server.models.notifications import OutboxMessage
 from server.models.signing import EvidenceEntry, FaceVerification, Signature, SigningRequest
@@ -10,6 +11,7 @@ from server.services import signing
 from server.services.notifications import messages
 from server.clock import now
 from tests.helpers import (
+    delivered_sms,
     create_application,
     create_locked_application,
     enterprise,
@@ -66,9 +68,13 @@ async def test_lock_sends_one_sms_link_per_required_signatory(client, server):
     for item in links.values():
         assert item["link"].startswith(server.settings.base_url + "/s/") and len(token_of(item["link"])) >= 43
         assert item["status"] == "pending"
-    sms = await OutboxMessage.filter(channel="sms", template="signing_link").order_by("recipient")
-    assert [(m.recipient, m.params["link"]) for m in sms] == [
-        ("13800000001", links["张三"]["link"]), ("13800000002", links["李四"]["link"])]
+    texted = sorted((m["phone"], m["params"]["link"]) for m in await delivered_sms(client, server)
+                    if m["template"] == "signing_link")
+    assert texted == [("13800000001", links["张三"]["link"]), ("13800000002", links["李四"]["link"])]
+    # Delivered, the outbox keeps no link: the tokens exist only as hashes (and in the phones' inboxes).
+    sms = await OutboxMessage.filter(channel="sms", template="signing_link")
+    assert sorted(m.recipient for m in sms) == ["13800000001", "13800000002"]
+    assert {m.status for m in sms} == {"sent"} and {m.params["link"] for m in sms} == {"******"}
     stored = await SigningRequest.all().values_list("token_hash", flat=True)
     assert all(token_of(item["link"]) not in stored for item in links.values())
     assert hashlib.sha256(token_of(links["张三"]["link"]).encode()).hexdigest() in stored
@@ -109,7 +115,7 @@ async def test_resend_voids_the_old_link_and_keeps_both_messages(client):
     assert (await client.get(f"/api/v1/sign/{new}")).status_code == 200
     assert (await client.get(f"/api/v1/sign/{token_of(links['李四']['link'])}")).status_code == 200
     # Both SMS wait in the outbox: the sender paces them by the per-phone limits, none is dropped.
-    queued = await OutboxMessage.filter(recipient="13800000001", template="signing_link").values_list("params", flat=True)
+    queued = await OutboxMessage.filter(recipient_index=blind_index("13800000001"), template="signing_link").values_list("params", flat=True)
     assert sorted(p["link"] for p in queued) == sorted([links["张三"]["link"], resent.json()[0]["link"]])
 
 
@@ -294,7 +300,7 @@ async def test_decline_tells_the_applicant(client):
     assert response.status_code == 200
     sms = await OutboxMessage.get(template="sign_declined", channel="sms")
     assert sms.recipient == "13900000009" and sms.params["reason"] == "出资比例与约定不符"
-    assert await OutboxMessage.filter(template="sign_declined", channel="wechat", recipient="openid-applicant-1").exists()
+    assert await OutboxMessage.filter(template="sign_declined", channel="wechat", recipient_index=blind_index("openid-applicant-1")).exists()
     assert await TimelineEntry.filter(application_id=application.id, action="decline").count() == 1
     assert (await client.get(f"/api/v1/sign/{token}")).status_code == 410
     statuses = (await client.get(f"/api/v1/applications/{application.id}/signatories", headers=login["headers"])).json()
@@ -398,7 +404,7 @@ async def test_enterprise_methods_follow_rule_3_and_4(client):
                 "phone": "13800000005", "contact_name": "王五"}]
     _, _, links = await _locked(client, parties)
     assert links["广州乙科技有限公司"]["method"] == "e_license"
-    sms = await OutboxMessage.get(template="signing_link", recipient="13800000005")
+    sms = await OutboxMessage.get(template="signing_link", recipient_index=blind_index("13800000005"))
     assert sms.params["signer"] == "王五（广州乙科技有限公司联系人）"
     token = token_of(links["广州乙科技有限公司"]["link"])
     view = (await client.get(f"/api/v1/sign/{token}")).json()

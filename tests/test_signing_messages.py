@@ -2,6 +2,7 @@
 applicant (SMS and e-mail over real SMTP), reminders before a link expires and the applicant's notice at expiry."""
 from datetime import datetime, timedelta, timezone
 
+from server.crypto import blind_index
 from server.models.notifications import DevSms, OutboxMessage
 from server.models.signing import SigningRequest
 from server.services.notifications import messages
@@ -74,7 +75,7 @@ async def test_a_signing_link_goes_before_thirty_queued_notices_to_the_same_phon
     sender = _one_at_a_time(server)
     await sender.deliver_due()
 
-    received = await DevSms.filter(phone=PHONE).order_by("id").values_list("out_id", "template")
+    received = await DevSms.filter(phone_index=blind_index(PHONE)).order_by("id").values_list("out_id", "template")
     assert received[0] == (str(link.id), "signing_link")
     # Notices spend their own budget (1 a minute): the rest wait, and have not touched the link's budget.
     assert [template for _, template in received[1:]] == ["signed_notice"]
@@ -116,7 +117,7 @@ async def test_notices_go_to_every_party_and_the_applicant_coalesced_with_the_ha
     assert await DevSms.filter(template="signed_notice").count() == 0  # still gathering within the window
     clock.advance(timedelta(seconds=server.settings.sms.notice_coalesce_seconds))
     await paused_outbox.deliver_due()
-    assert await DevSms.filter(template="signed_notice", phone=APPLICANT_PHONE).count() == 1
+    assert await DevSms.filter(template="signed_notice", phone_index=blind_index(APPLICANT_PHONE)).count() == 1
     mails = server.app.ctx.mail_state.to("lisi@example.com")
     assert len(mails) == 1 and mails[0].deliveries == 1
     assert "张三于2026-11-23 09:00、李四于2026-11-23 09:00" in mails[0].text
@@ -163,7 +164,7 @@ async def test_reminders_are_scheduled_sent_once_and_cancelled_by_signing(client
     await paused_outbox.deliver_due()
     sent = await DevSms.filter(template="signing_reminder").values_list("phone", flat=True)
     assert sorted(sent) == ["13800000001", "13800000002", "13800000002"]
-    reminder = (await DevSms.filter(template="signing_reminder", phone="13800000002").first())
+    reminder = (await DevSms.filter(template="signing_reminder", phone_index=blind_index("13800000002")).first())
     assert "2026-11-25 09:00" in reminder.text and links["李四"] in reminder.text
 
     clock.set(expiry)

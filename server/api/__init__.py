@@ -25,7 +25,7 @@ def register_blueprints(app: Sanic) -> None:
         app.blueprint(signing.stand_in_bp)
     app.blueprint(documents.bp)
     app.blueprint(notifications.bp)
-    if app.ctx.settings.sms.provider == "dev_sink":
+    if app.ctx.settings.mode == "development" and app.ctx.settings.sms.provider == "dev_sink":
         app.blueprint(notifications.dev_bp)
     app.blueprint(review.bp)
     app.blueprint(review.applicant_bp)

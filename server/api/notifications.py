@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pydantic import Field
-from sanic import Blueprint, Request, json
+from sanic import Blueprint, Request, html, json
 from sanic_ext import openapi
 
 from server.api.http import RequestModel, current_applicant, current_staff, int_arg, parse
@@ -10,8 +10,10 @@ from server.models.notifications import CHANNELS, OUTBOX_STATUSES
 from server.services.notifications import messages as notifications
 
 bp = Blueprint("notifications")
-# Mounted only while sms.provider is dev_sink: what the sink received, readable without a phone.
+# Mounted only in development while sms.provider is dev_sink: what the sink received, readable without a phone.
 dev_bp = Blueprint("dev_sms", url_prefix="/dev")
+DEV_SINK_NOTICE = "开发用短信接收器：这里的短信没有发给任何手机，仅用于开发和测试；生产环境没有此页面。"
+DEV_SINK_NOTICE_EN = "development SMS sink: nothing here was sent to a phone; production has no such page"
 
 
 class SmsCodeIn(RequestModel):
@@ -58,7 +60,14 @@ async def list_messages(request: Request):
 @openapi.summary("Development only: what the SMS sink received, newest first")
 @openapi.parameter("phone", str, description="only this phone")
 @openapi.parameter("limit", int, description="1–1000, default 100")
-@openapi.response(200, description="[{id, phone, template, params, text, at}]; id is the outbox message id")
+@openapi.response(200, description="[{id, phone, template, params, text, at}]; id is the outbox message id. "
+                                    "A browser (Accept: text/html) gets the same as a page under the sink's notice.")
 async def list_dev_sms(request: Request):
     limit = int_arg(request, "limit", 100, 1, 1000)
-    return json(await notifications.dev_sms(request.args.get("phone") or None, limit), ensure_ascii=False)
+    messages = await notifications.dev_sms(request.args.get("phone") or None, limit)
+    headers = {"X-Development-Sink": DEV_SINK_NOTICE_EN}
+    if "text/html" in request.headers.get("accept", ""):
+        page = request.app.ctx.templates.get_template("dev/sms.html").render(notice=DEV_SINK_NOTICE,
+                                                                             messages=messages)
+        return html(page, headers=headers)
+    return json(messages, ensure_ascii=False, headers=headers)

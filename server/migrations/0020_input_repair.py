@@ -74,7 +74,7 @@ class Migration(migrations.Migration):
     """Repairs text stored before the input gate refused unpaired surrogates and control characters; outbox messages
     name the authority they are about, so administrators see only their scope's."""
 
-    dependencies = [('yct', '0015_enterprise_accounts')]
+    dependencies = [('yct', '0023_helper_cases')]
 
     initial = False
 

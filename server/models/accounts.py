@@ -2,12 +2,15 @@
 from tortoise import fields
 from tortoise.models import Model
 
+from server.crypto import BlindIndexField, EncryptedTextField
+
 
 class Applicant(Model):
     id = fields.IntField(pk=True)
     openid = fields.CharField(max_length=64, unique=True)
     unionid = fields.CharField(max_length=64, null=True)
-    phone = fields.CharField(max_length=20, null=True)
+    phone = EncryptedTextField(null=True)
+    phone_index = BlindIndexField("phone", db_index=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     last_login_at = fields.DatetimeField(null=True)
 

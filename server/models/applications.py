@@ -2,6 +2,7 @@
 from tortoise import fields
 from tortoise.models import Model
 
+from server.crypto import BlindIndexField, EncryptedJSONField, EncryptedTextField
 from server.vocabulary import ApplicationStatus, BusinessType, EntityType, Flow
 
 BUSINESS_TYPES = BusinessType.values()
@@ -21,10 +22,10 @@ class Application(Model):
     credit_code = fields.CharField(max_length=18, null=True)
     status = fields.CharField(max_length=24, default="draft", db_index=True)
     flow = fields.CharField(max_length=16, null=True)
-    entity = fields.JSONField(default=dict)
+    entity = EncryptedJSONField(default=dict)  # holds the contact phone and the address
     # Bumped on every change to the materials, so signatures can tell which materials they saw.
     materials_version = fields.IntField(default=1)
-    snapshot = fields.JSONField(null=True)
+    snapshot = EncryptedJSONField(null=True)
     snapshot_hash = fields.CharField(max_length=64, null=True)
     # When the last required signature arrives: move to submitted by itself (True), or wait for the applicant's submit.
     auto_submit = fields.BooleanField(default=True)
@@ -49,8 +50,10 @@ class Party(Model):
     kind = fields.CharField(max_length=16)
     name = fields.CharField(max_length=128)
     id_type = fields.CharField(max_length=32, null=True)
-    id_number = fields.CharField(max_length=32, null=True)
-    phone = fields.CharField(max_length=20, null=True)
+    id_number = EncryptedTextField(null=True)
+    id_number_index = BlindIndexField("id_number", db_index=True)
+    phone = EncryptedTextField(null=True)
+    phone_index = BlindIndexField("phone", db_index=True)
     # Optional: 事后确认 also goes by e-mail (seed 004 "短信或者邮件").
     email = fields.CharField(max_length=254, null=True)
     # An enterprise acts through a contact person, whose phone (above) receives the signing link.

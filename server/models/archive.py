@@ -3,6 +3,8 @@ hash-chained ledger of their manifests."""
 from tortoise import fields
 from tortoise.manager import Manager
 from tortoise.models import Model
+
+from server.crypto import BlindIndexField, EncryptedTextField
 from tortoise.queryset import QuerySet
 
 # filing: an approved, rejected or withdrawn filing of this platform; scans: paper archives scanned later.
@@ -55,7 +57,8 @@ class ArchiveBundle(_AppendOnly):
     credit_code = fields.CharField(max_length=18, null=True, db_index=True)
     entity_name = fields.CharField(max_length=128, default="", db_index=True)
     # Who filed: the applicant's bound phone, for 容e查 by applicant (shown masked).
-    applicant_phone = fields.CharField(max_length=20, null=True, db_index=True)
+    applicant_phone = EncryptedTextField(null=True)
+    applicant_phone_index = BlindIndexField("applicant_phone", db_index=True)
     # The names of the filing's parties (legal representative, investors, liaison), for 容e查 by applicant.
     party_names = fields.CharField(max_length=1000, default="")
     authority_code = fields.CharField(max_length=6, db_index=True)

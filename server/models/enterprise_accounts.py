@@ -2,6 +2,8 @@
 from tortoise import fields
 from tortoise.models import Model
 
+from server.crypto import BlindIndexField, EncryptedJSONField, EncryptedTextField
+
 STATUSES = ("draft", "signing", "pending_review", "approved", "rejected", "expired", "declined", "revoked")
 REGISTRANTS = ("legal_rep", "agent")
 AUTHORISATION_STATUSES = ("pending", "signed", "declined", "replaced")
@@ -23,12 +25,15 @@ class EnterpriseAccount(Model):
     registrant = fields.CharField(max_length=16)
     legal_rep_name = fields.CharField(max_length=64)
     legal_rep_id_type = fields.CharField(max_length=32)
-    legal_rep_id_number = fields.CharField(max_length=32)
-    legal_rep_phone = fields.CharField(max_length=20)
+    legal_rep_id_number = EncryptedTextField()
+    legal_rep_id_number_index = BlindIndexField("legal_rep_id_number", db_index=True)
+    legal_rep_phone = EncryptedTextField()
+    legal_rep_phone_index = BlindIndexField("legal_rep_phone", db_index=True)
     agent_name = fields.CharField(max_length=64, null=True)
     agent_id_type = fields.CharField(max_length=32, null=True)
-    agent_id_number = fields.CharField(max_length=32, null=True)
-    agent_phone = fields.CharField(max_length=20, null=True)
+    agent_id_number = EncryptedTextField(null=True)
+    agent_id_number_index = BlindIndexField("agent_id_number", db_index=True)
+    agent_phone = EncryptedTextField(null=True)
     license_path = fields.CharField(max_length=255, null=True)
     license_sha256 = fields.CharField(max_length=64, null=True)
     license_content_type = fields.CharField(max_length=32, null=True)
@@ -74,11 +79,11 @@ class AuthorisationRequest(Model):
     account = fields.ForeignKeyField("yct.EnterpriseAccount", related_name="authorisation_requests",
                                      on_delete=fields.CASCADE, db_index=True)
     token_hash = fields.CharField(max_length=64, unique=True)
-    letter = fields.JSONField()
+    letter = EncryptedJSONField()
     letter_hash = fields.CharField(max_length=64)
     signer_name = fields.CharField(max_length=64)
-    id_number = fields.CharField(max_length=32)
-    phone = fields.CharField(max_length=20)
+    id_number = EncryptedTextField()
+    phone = EncryptedTextField()
     status = fields.CharField(max_length=16, default="pending", db_index=True)
     expires_at = fields.DatetimeField()
     decline_reason = fields.TextField(null=True)

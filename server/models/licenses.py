@@ -3,6 +3,8 @@ and old ones collected (纸质营业执照领取和收缴台账, seed 002)."""
 from tortoise import fields
 from tortoise.models import Model
 
+from server.crypto import EncryptedTextField
+
 
 class LicenseIssue(Model):
     """The license of one approved 设立 or 变更 filing, from the applicant's choice to hand-over or posting."""
@@ -19,8 +21,8 @@ class LicenseIssue(Model):
     # Where the paper license is collected: any authority in the city (异地取照).
     pickup_authority_code = fields.CharField(max_length=6, null=True, db_index=True)
     recipient_name = fields.CharField(max_length=64, null=True)
-    recipient_phone = fields.CharField(max_length=20, null=True)
-    postal_address = fields.CharField(max_length=255, null=True)
+    recipient_phone = EncryptedTextField(null=True)
+    postal_address = EncryptedTextField(null=True)
     serial_number = fields.CharField(max_length=32, null=True, db_index=True)
     ready_at = fields.DatetimeField(null=True)
     collected_by = fields.CharField(max_length=64, null=True)

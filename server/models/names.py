@@ -2,6 +2,8 @@
 from tortoise import fields
 from tortoise.models import Model
 
+from server.crypto import EncryptedTextField
+
 REGISTRY_STATUSES = ("registered", "cancelled", "changed")
 
 
@@ -24,7 +26,7 @@ class RegisteredEntity(Model):
     # The entity's investors as [{name, credit_code}] (规定第十七条 投资关系); null when the registry does not know them.
     investors = fields.JSONField(null=True)
     # The liaison's (联络员) mobile, where annual-report reminders go; null when the registry does not know it.
-    liaison_phone = fields.CharField(max_length=20, null=True)
+    liaison_phone = EncryptedTextField(null=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

@@ -2,6 +2,7 @@
 from tortoise import fields
 from tortoise.models import Model
 
+from server.crypto import BlindIndexField, EncryptedJSONField, EncryptedTextField
 from server.vocabulary import MessageClass
 
 # pending → sending → sent | failed | refused, or back to pending for a retry; a scheduled message no longer due
@@ -22,9 +23,11 @@ class OutboxMessage(Model):
     priority = fields.SmallIntField(default=1)
     # What a scheduled message is about ("signing_request:<id>"), so it can be cancelled when no longer due.
     reference = fields.CharField(max_length=64, null=True, db_index=True)
-    recipient = fields.CharField(max_length=254)  # phone number, openid, e-mail address, or "notary"
+    recipient = EncryptedTextField()  # phone number, openid, e-mail address, or "notary"
+    recipient_index = BlindIndexField("recipient", db_index=True)
     template = fields.CharField(max_length=48)
-    params = fields.JSONField(default=dict)
+    # Encrypted; a link or a code in it is wiped when the message reaches a final state.
+    params = EncryptedJSONField(default=dict)
     page = fields.CharField(max_length=255, null=True)
     status = fields.CharField(max_length=16, default="pending", db_index=True)
     attempts = fields.IntField(default=0)
@@ -52,10 +55,11 @@ class DevSms(Model):
 
     id = fields.IntField(pk=True)
     out_id = fields.CharField(max_length=64, unique=True)
-    phone = fields.CharField(max_length=20, db_index=True)
+    phone = EncryptedTextField()
+    phone_index = BlindIndexField("phone", db_index=True)
     template = fields.CharField(max_length=48)
-    params = fields.JSONField(default=dict)
-    text = fields.TextField()
+    params = EncryptedJSONField(default=dict)
+    text = EncryptedTextField()
     # A second delivery with the same out_id is deduplicated but counted, so a double send cannot hide.
     received_count = fields.IntField(default=1)
     at = fields.DatetimeField(auto_now_add=True)

@@ -2,6 +2,8 @@
 from tortoise import fields
 from tortoise.manager import Manager
 from tortoise.models import Model
+
+from server.crypto import EncryptedJSONField
 from tortoise.queryset import QuerySet
 
 
@@ -69,7 +71,7 @@ class IdempotencyRecord(Model):
     key = fields.CharField(max_length=128)
     fingerprint = fields.CharField(max_length=64)
     status_code = fields.IntField(null=True)
-    response = fields.JSONField(null=True)
+    response = EncryptedJSONField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

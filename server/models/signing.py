@@ -2,6 +2,7 @@
 from tortoise import fields
 from tortoise.models import Model
 
+from server.crypto import BlindIndexField, EncryptedTextField
 from server.vocabulary import SigningMethod
 
 # cancelled: the case left locked_signing (a decline, 撤销锁定, a withdrawal) while the link was open.
@@ -20,10 +21,12 @@ class SigningRequest(Model):
     signer_roles = fields.JSONField(default=list)
     signer_kind = fields.CharField(max_length=16)
     id_type = fields.CharField(max_length=32, null=True)
-    id_number = fields.CharField(max_length=32, null=True)
+    id_number = EncryptedTextField(null=True)
+    id_number_index = BlindIndexField("id_number", db_index=True)
     credit_code = fields.CharField(max_length=18, null=True)
     origin = fields.CharField(max_length=24, null=True)
-    phone = fields.CharField(max_length=20, null=True)
+    phone = EncryptedTextField(null=True)
+    phone_index = BlindIndexField("phone", db_index=True)
     method = fields.CharField(max_length=16)
     flow = fields.CharField(max_length=16)  # cloud: signs the locked snapshot; general: the current materials
     # Only the SHA-256 of the link's token is kept: a database leak does not leak links.

@@ -65,7 +65,20 @@ def _seal_image(credit_code: str, method: str) -> bytes:
     return out.getvalue()
 
 
-PROVIDERS = {"development": DevelopmentSealProvider}
+class NoSealProvider:
+    """No e-seal / e-license platform connected yet (production before its adapter exists): an enterprise
+    signatory is told so, and nothing is signed on its behalf."""
+
+    def __init__(self, secret_key: str):
+        pass
+
+    async def seal(self, *, method: str, credit_code: str, enterprise_name: str, document_hash: str) -> SealResult:
+        from server.errors import Unavailable
+
+        raise Unavailable("电子印章/电子营业执照签章平台尚未接入，暂不能以企业身份签名", "method")
+
+
+PROVIDERS = {"development": DevelopmentSealProvider, "none": NoSealProvider}
 
 
 def make_provider(settings) -> EnterpriseSealProvider:

@@ -6,11 +6,11 @@ would take them: a message counts as accepted when the statement holding it comm
 from __future__ import annotations
 
 import asyncio
-import json
 
 from tortoise import connections
 
 from server.clock import now
+from server.crypto import blind_index
 from server.models.notifications import DevSms
 from server.sms import Accepted, SmsMessage, SmsProvider
 
@@ -64,13 +64,16 @@ def _marks(start: int, count: int) -> str:
 async def _insert(batch: list[tuple[SmsMessage, asyncio.Future]]) -> dict[str, int]:
     """One INSERT for the batch; a message already received (same out_id) is counted again, like a provider
     honouring an idempotency key: the phone shows it once, the repeat cannot hide."""
-    columns = ("out_id", "phone", "template", "params", "text", "received_count", "at")
+    columns = ("out_id", "phone", "phone_index", "template", "params", "text", "received_count", "at")
     rows, values = [], []
     moment = now()
+    # The model's own fields encrypt what the sink keeps, as on any save (personal data at rest).
+    field = DevSms._meta.fields_map
     for n, (message, _) in enumerate(batch):
         rows.append(f"({_marks(n * len(columns) + 1, len(columns))})")
-        values += [message.id, message.phone, message.template, json.dumps(message.params, ensure_ascii=False),
-                   message.text, 1, moment]
+        values += [message.id, field["phone"].to_db_value(message.phone, None), blind_index(message.phone),
+                   message.template, field["params"].to_db_value(message.params, None),
+                   field["text"].to_db_value(message.text, None), 1, moment]
     names = ", ".join(f'"{column}"' for column in columns)
     sql = (f'INSERT INTO "dev_sms" ({names}) '
            f'VALUES {", ".join(rows)} ON CONFLICT ("out_id") DO UPDATE SET '

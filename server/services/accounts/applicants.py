@@ -44,7 +44,7 @@ async def bind_phone_from_wechat(wechat: WeChatGateway, applicant_id: int, code:
 async def _set_phone(applicant_id: int, phone: str) -> dict:
     applicant = await Applicant.get(id=applicant_id)
     applicant.phone = phone
-    await applicant.save(update_fields=["phone"])
+    await applicant.save(update_fields=["phone", "phone_index"])
     return applicant_view(applicant)
 
 

@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from server import storage
 from server.config import Settings
+from server.crypto import blind_index
 from server.errors import Invalid, NotFound
 from server.models.accounts import Staff
 from server.models.archive import ArchiveBundle, ArchiveLedgerEntry
@@ -99,7 +100,7 @@ async def search(staff: Staff, origin: Origin, settings: Settings, *, credit_cod
         query = query.filter(entity_name__icontains=name.strip())
     if applicant:
         who = applicant.strip()
-        query = query.filter(applicant_phone=who) if who.isdigit() else query.filter(party_names__contains=who)
+        query = query.filter(applicant_phone_index=blind_index(who)) if who.isdigit() else query.filter(party_names__contains=who)
     start, end = _day(date_from, "from"), _day(date_to, "to")
     if start and end and end < start:
         raise Invalid("to", "结束日期不能早于开始日期")

@@ -3,7 +3,7 @@
 The certificate and key come from the PKCS#12 file named by documents.pkcs12. In development, when none is named,
 a chain is made on first start under documents.dev_certificate_dir: a root (一窗通开发测试根证书), the platform's
 signing certificate and a time-stamping certificate for the stand-in TSA, all marked as development only;
-production refuses to start without documents.pkcs12 (config.production_refusal).
+production refuses to start without documents.pkcs12 (server/safety.py).
 With documents.tsa_url the signature carries an RFC 3161 timestamp (PAdES B-T), otherwise it is PAdES B-B.
 """
 from __future__ import annotations

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from tortoise.expressions import Q
 
+from server.crypto import blind_index
 from server.errors import Forbidden
 from server.models.accounts import Applicant
 from server.models.enterprise_accounts import EnterpriseAccount
@@ -20,7 +21,7 @@ async def require_account_holder(applicant_id: int, credit_code: str) -> Enterpr
     applicant = await Applicant.get_or_none(id=applicant_id)
     holder = Q(applicant_id=applicant_id)
     if applicant is not None and applicant.phone:
-        holder |= Q(legal_rep_phone=applicant.phone)
+        holder |= Q(legal_rep_phone_index=blind_index(applicant.phone))
     account = await EnterpriseAccount.filter(holder, credit_code=credit_code, status="approved").first()
     if account is None:
         raise AccountRequired(ACCOUNT_REQUIRED, field="credit_code")

@@ -17,6 +17,7 @@ from tortoise.transactions import in_transaction
 from server import clock, storage
 from server.cache import Cache
 from server.config import Settings
+from server.crypto import blind_index
 from server.errors import Conflict, Invalid, NotFound, TooLarge
 from server.models.accounts import Applicant
 from server.models.enterprise_accounts import REGISTRANTS, AccountEvent, AuthorisationRequest, EnterpriseAccount
@@ -85,6 +86,10 @@ def _columns(registrant: str, legal_rep: dict, agent: dict | None) -> dict:
     if agent:
         columns.update(agent_name=agent["name"], agent_id_type=agent["id_type"], agent_id_number=agent["id_number"],
                        agent_phone=agent["phone"])
+    # A guarded UPDATE (edit) writes these columns as given: the blind indexes go with their values.
+    columns.update(legal_rep_id_number_index=blind_index(columns["legal_rep_id_number"]),
+                   legal_rep_phone_index=blind_index(columns["legal_rep_phone"]),
+                   agent_id_number_index=blind_index(columns["agent_id_number"]))
     return columns
 
 
@@ -280,7 +285,7 @@ async def readable_by(applicant_id: int, account_id) -> EnterpriseAccount:
 def _mine(applicant: Applicant | None, applicant_id: int) -> Q:
     mine = Q(applicant_id=applicant_id)
     if applicant is not None and applicant.phone:
-        mine |= Q(legal_rep_phone=applicant.phone, registrant="agent")
+        mine |= Q(legal_rep_phone_index=blind_index(applicant.phone), registrant="agent")
     return mine
 
 

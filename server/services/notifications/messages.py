@@ -23,6 +23,7 @@ from server.models.accounts import Applicant
 from server.models.notifications import CHANNELS, KINDS, OUTBOX_STATUSES, DevSms, OutboxMessage
 from server.services.pagination import decode_cursor, encode_cursor, total_of
 from server.clock import now
+from server.crypto import blind_index
 from server.services.accounts.staff import require_role
 from server.services.applications.identifiers import filing_reference, mask_phone, mobile_problem
 from server.services.authorities import level_of, scope_prefix
@@ -58,7 +59,8 @@ TEMPLATES = {
 }
 EMAIL_SUBJECTS = {"signed_notice": "电子签名确认通知（事后确认）", "weekly_report": "登记业务统计周报"}
 # Parameters that must not outlive delivery in the outbox table (the code itself is kept only hashed).
-SECRET_PARAMS = {"sms_code": ("code",), "signing_reminder": ("link",), "account_signing_link": ("link",)}
+SECRET_PARAMS = {"sms_code": ("code",), "signing_link": ("link", "wxlink"), "signing_link_wechat": ("link", "wxlink"),
+                 "signing_reminder": ("link",), "account_signing_link": ("link",)}
 # The class of each template (models.notifications.KINDS); anything not named is transactional.
 TEMPLATE_KINDS = {"sms_code": "code", "signed_notice": "notice", "annual_report_reminder": "notice",
                   "weekly_report": "notice"}
@@ -114,6 +116,7 @@ def sms_row(phone: str, template: str, params: dict, *, not_before=None, created
     `not_before` holds it until then."""
     moment = now()
     return {"id": uuid.uuid4(), "channel": "sms", **_class_fields(template), "reference": None, "recipient": phone,
+            "recipient_index": None,  # computed from recipient on insert
             "template": template,
             "params": _sms_params(template, params), "page": None, "status": "pending", "attempts": 0,
             "next_attempt_at": not_before or moment, "lease_until": None, "claim_token": None, "quota_counted": False,
@@ -156,7 +159,7 @@ async def enqueue_notice(channel: str, recipient: str, topic: str, params: dict,
     (a guarded update on the pending row), or starts a new message once the first has gone out.
     """
     reference = f"notice:{topic}"
-    waiting = await (OutboxMessage.filter(channel=channel, recipient=recipient, reference=reference, status="pending")
+    waiting = await (OutboxMessage.filter(channel=channel, recipient_index=blind_index(recipient), reference=reference, status="pending")
                      .select_for_update().using_db(connection).first())
     if waiting is not None:
         signers = f"{waiting.params['signers']}、{signer}"
@@ -352,7 +355,7 @@ async def dev_sms(phone: str | None = None, limit: int = 100) -> list[dict]:
     """What the development sink received, newest first."""
     query = DevSms.all()
     if phone:
-        query = query.filter(phone=phone)
+        query = query.filter(phone_index=blind_index(phone))
     rows = await query.order_by("-at", "-id").limit(limit)
     return [{"id": row.out_id, "phone": row.phone, "template": row.template, "params": row.params, "text": row.text,
              "at": row.at.isoformat()} for row in rows]
