@@ -30,7 +30,8 @@ def _text_columns(model) -> list[tuple[str, bool]]:
     """(column, is_json) of every text-carrying field."""
     columns = []
     for name, field in model._meta.fields_map.items():
-        if isinstance(field, fields.JSONField):
+        # A JSON field, or one holding JSON text (an encrypted JSON field keeps plain JSON until rotate-keys runs).
+        if isinstance(field, fields.JSONField) or getattr(field, "holds_json", False):
             columns.append((model._meta.fields_db_projection[name], True))
         elif isinstance(field, (fields.CharField, fields.TextField)):
             columns.append((model._meta.fields_db_projection[name], False))
