@@ -10,6 +10,9 @@ from server.config import Settings, load_settings
 from tests.conftest import create_bucket, start_moto
 from tests.helpers import create_draft, login_applicant
 
+# Settings built here name stand-ins (the development certificate, the local SMS sink): development mode.
+DEVELOPMENT = {"YCT_MODE": "development"}
+
 
 
 def _large_pdf() -> bytes:
@@ -41,7 +44,7 @@ def moto_endpoint() -> str:
 
 
 def _s3_settings(endpoint: str, bucket: str, prefix: str = "") -> Settings:
-    return load_settings(environ={}, storage={
+    return load_settings(environ=DEVELOPMENT, storage={
         "url": f"s3://{bucket}/{prefix}" if prefix else f"s3://{bucket}", "endpoint_url": endpoint,
         "access_key_id": "testing", "secret_access_key": "testing", "region": "us-east-1"})
 
@@ -50,7 +53,8 @@ def _s3_settings(endpoint: str, bucket: str, prefix: str = "") -> Settings:
 async def files(request, tmp_path, moto_endpoint):
     """Settings naming one backend, fresh for each test."""
     if request.param == "local":
-        settings = load_settings(environ={}, uploads={"dir": str(tmp_path / "uploads")}, qrcode_dir=str(tmp_path / "qr"),
+        settings = load_settings(environ=DEVELOPMENT, uploads={"dir": str(tmp_path / "uploads")},
+                                 qrcode_dir=str(tmp_path / "qr"),
                                  signing={"evidence_dir": str(tmp_path / "evidence")})
     else:
         bucket = f"yct-{uuid.uuid4().hex[:12]}"
@@ -106,8 +110,9 @@ async def test_readiness_check_fails_without_the_bucket(moto_endpoint):
 
 def test_storage_url_is_checked_at_start():
     with pytest.raises(Exception, match="storage.url"):
-        load_settings(environ={}, storage={"url": "ftp://files"})
-    assert load_settings(environ={"YCT_STORAGE__URL": "s3://yct-files/prod"}).storage.url == "s3://yct-files/prod"
+        load_settings(environ=DEVELOPMENT, storage={"url": "ftp://files"})
+    chosen = load_settings(environ={**DEVELOPMENT, "YCT_STORAGE__URL": "s3://yct-files/prod"})
+    assert chosen.storage.url == "s3://yct-files/prod"
 
 
 async def test_downloads_stream_ranges_and_never_show_where_files_are_kept(client, server):
