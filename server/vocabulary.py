@@ -287,11 +287,20 @@ class SixHas(Labelled):
 
 
 
+class SignatoryStatus(Labelled):
+    """Where one required signatory stands on the current materials (services/signing/links.signatory_statuses)."""
+    NOT_REQUIRED = "not_required"
+    NOT_REQUESTED = "not_requested"
+    PENDING = "pending"
+    SIGNED = "signed"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+
 VOCABULARY: tuple[type[Labelled], ...] = (
     BusinessType, EntityType, ApplicationStatus, ApplicationAction, Flow, PartyRole, PartyKind, IdType, PartyOrigin,
     SigningMethod, AttachmentKind, PointType, StaffRole, MessageClass, LicenseStatus, LicenseMethod, OldLicenseStatus,
     LicenseAction, EnterpriseAccountStatus, EnterpriseAccountAction, AppointmentStatus, RatingSubject, FollowUpStatus,
-    GuideKind, SixHas,
+    GuideKind, SixHas, SignatoryStatus,
 )
 
 
