@@ -53,7 +53,7 @@ def _with_subject(comment: dict) -> dict:
 
 def timeline_entry_view(entry: TimelineEntry) -> dict:
     return {
-        "at": entry.at.isoformat(), "actor": entry.actor, "action": entry.action,
+        "at": entry.at.isoformat(), "actor": lifecycle.actor_label(entry.actor), "action": entry.action,
         "action_label": ApplicationAction.label_of(entry.action, entry.action), "from_status": entry.from_status,
         "to_status": entry.to_status,
         "comments": [_with_subject(comment) for comment in entry.comments or []],
