@@ -296,11 +296,47 @@ class SignatoryStatus(Labelled):
     DECLINED = "declined"
     EXPIRED = "expired"
 
+
+class StatisticsPeriod(Labelled):
+    """The named periods of the statistics (a from/to range is the other way to choose one)."""
+    WEEK = "week"
+    MONTH = "month"
+    YEAR = "year"
+    LAST_YEAR = "last_year"
+
+
+class StatisticsTable(Labelled):
+    """The tables of the statistics export, one sheet (or PDF section) each, in this order."""
+    SUMMARY = "summary"
+    BUSINESS_TYPES = "business_types"
+    AUTHORITIES = "authorities"
+    MONTHLY = "monthly"
+    DURATIONS = "durations"
+    POINTS = "points"
+
+
+
+class NameCheckLevel(Labelled):
+    """A name-check decision's verdict on one rule."""
+    PASS = "pass"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class EvidenceKind(Labelled):
+    """What an evidence-chain entry records."""
+    SIGNATURE = "signature"
+    DECLINE = "decline"
+    ACCOUNT_AUTHORISATION = "account_authorisation"
+    ACCOUNT_AUTHORISATION_DECLINED = "account_authorisation_declined"
+
+
 VOCABULARY: tuple[type[Labelled], ...] = (
     BusinessType, EntityType, ApplicationStatus, ApplicationAction, Flow, PartyRole, PartyKind, IdType, PartyOrigin,
     SigningMethod, AttachmentKind, PointType, StaffRole, MessageClass, LicenseStatus, LicenseMethod, OldLicenseStatus,
     LicenseAction, EnterpriseAccountStatus, EnterpriseAccountAction, AppointmentStatus, RatingSubject, FollowUpStatus,
-    GuideKind, SixHas, SignatoryStatus,
+    GuideKind, SixHas, SignatoryStatus, StatisticsPeriod, StatisticsTable,
+    NameCheckLevel, EvidenceKind,
 )
 
 
