@@ -188,9 +188,155 @@ class MessageClass(Labelled):
     NOTICE = "notice"
 
 
+class LicenseStatus(Labelled):
+    """A license's way from approval to the applicant's hands (services/licenses holds the transitions)."""
+    AWAITING_CHOICE = "awaiting_choice"
+    ELECTRONIC_ONLY = "electronic_only"
+    AWAITING_PRINT = "awaiting_print"
+    READY_FOR_PICKUP = "ready_for_pickup"
+    HANDED_OVER = "handed_over"
+    AWAITING_POST = "awaiting_post"
+    POSTED = "posted"
+
+
+class LicenseMethod(Labelled):
+    ELECTRONIC = "electronic"
+    WINDOW = "window"
+    POST = "post"
+
+
+class OldLicenseStatus(Labelled):
+    """The license a 变更 replaces, collected when the new one is handed out."""
+    NOT_APPLICABLE = "not_applicable"
+    OUTSTANDING = "outstanding"
+    COLLECTED = "collected"
+    LOST = "lost"
+
+
+class LicenseAction(Labelled):
+    CHOOSE_ELECTRONIC = "choose_electronic"
+    CHOOSE_WINDOW = "choose_window"
+    CHOOSE_POST = "choose_post"
+    READY = "ready"
+    HAND_OVER = "hand_over"
+    POST = "post"
+
+
+class EnterpriseAccountStatus(Labelled):
+    DRAFT = "draft"
+    SIGNING = "signing"
+    PENDING_REVIEW = "pending_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    DECLINED = "declined"
+    REVOKED = "revoked"
+
+
+class EnterpriseAccountAction(Labelled):
+    """What a legal-person account's history entry records (法人注册结果)."""
+    CREATE = "create"
+    EDIT = "edit"
+    SUBMIT_VERIFIED = "submit_verified"
+    REQUEST_SIGNATURE = "request_signature"
+    CANCEL = "cancel"
+    SIGN = "sign"
+    DECLINE = "decline"
+    EXPIRE = "expire"
+    RESUBMIT = "resubmit"
+    APPROVE = "approve"
+    REJECT = "reject"
+    REVOKE = "revoke"
+    RELINK = "relink"
+
+
+class AppointmentStatus(Labelled):
+    """booked → checked_in → served; booked → cancelled | no_show (services/appointments holds the rules)."""
+    BOOKED = "booked"
+    CHECKED_IN = "checked_in"
+    SERVED = "served"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+
+class RatingSubject(Labelled):
+    """What a rating (好差评) is about: a served appointment or a finished filing."""
+    APPOINTMENT = "appointment"
+    APPLICATION = "application"
+
+
+class FollowUpStatus(Labelled):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class GuideKind(Labelled):
+    VIDEO = "video"
+    FORM = "form"
+    GUIDE = "guide"
+
+
+class SixHas(Labelled):
+    """The six "有" of a proper help point (帮办网点"六有"标准); each code is a ServicePoint flag."""
+    HAS_SIGN = "has_sign"
+    HAS_COMPUTER = "has_computer"
+    HAS_STAFF = "has_staff"
+    HAS_GUIDE = "has_guide"
+    HAS_HOTLINE = "has_hotline"
+    HAS_PUBLIC_NOTICE = "has_public_notice"
+
+
+
+class SignatoryStatus(Labelled):
+    """Where one required signatory stands on the current materials (services/signing/links.signatory_statuses)."""
+    NOT_REQUIRED = "not_required"
+    NOT_REQUESTED = "not_requested"
+    PENDING = "pending"
+    SIGNED = "signed"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+
+
+class StatisticsPeriod(Labelled):
+    """The named periods of the statistics (a from/to range is the other way to choose one)."""
+    WEEK = "week"
+    MONTH = "month"
+    YEAR = "year"
+    LAST_YEAR = "last_year"
+
+
+class StatisticsTable(Labelled):
+    """The tables of the statistics export, one sheet (or PDF section) each, in this order."""
+    SUMMARY = "summary"
+    BUSINESS_TYPES = "business_types"
+    AUTHORITIES = "authorities"
+    MONTHLY = "monthly"
+    DURATIONS = "durations"
+    POINTS = "points"
+
+
+
+class NameCheckLevel(Labelled):
+    """A name-check decision's verdict on one rule."""
+    PASS = "pass"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class EvidenceKind(Labelled):
+    """What an evidence-chain entry records."""
+    SIGNATURE = "signature"
+    DECLINE = "decline"
+    ACCOUNT_AUTHORISATION = "account_authorisation"
+    ACCOUNT_AUTHORISATION_DECLINED = "account_authorisation_declined"
+
+
 VOCABULARY: tuple[type[Labelled], ...] = (
     BusinessType, EntityType, ApplicationStatus, ApplicationAction, Flow, PartyRole, PartyKind, IdType, PartyOrigin,
-    SigningMethod, AttachmentKind, PointType, StaffRole, MessageClass,
+    SigningMethod, AttachmentKind, PointType, StaffRole, MessageClass, LicenseStatus, LicenseMethod, OldLicenseStatus,
+    LicenseAction, EnterpriseAccountStatus, EnterpriseAccountAction, AppointmentStatus, RatingSubject, FollowUpStatus,
+    GuideKind, SixHas, SignatoryStatus, StatisticsPeriod, StatisticsTable,
+    NameCheckLevel, EvidenceKind,
 )
 
 

@@ -1,5 +1,8 @@
 """seed-demo: idempotent, stable demo passwords, and sample applications in every state the console shows."""
+import re
+
 from server.models.applications import Application
+from server.models.signing import Signature, SigningRequest
 from server.services.demo import seed_demo
 
 
@@ -30,3 +33,25 @@ async def test_seed_demo_takes_the_password_from_the_environment(client, server,
     for username in ("demo-reviewer", "demo-helper", "demo-admin"):
         login = await client.post("/api/v1/staff/login", json={"username": username, "password": "demo-pass-2026"})
         assert login.status_code == 200, (username, login.text)
+
+
+async def test_the_locked_sample_case_has_one_signature_of_two_on_its_console_page(client, server, monkeypatch):
+    monkeypatch.setenv("YCT_DEMO_PASSWORD", "demo-pass-2026")
+    await seed_demo(server.settings)
+    locked = await Application.get(status="locked_signing")
+    # 李明 signs as 法定代表人 and 股东, 王芳 as 股东; the 联络员 does not sign (seed 003).
+    assert await Signature.filter(application_id=locked.id).count() == 1
+    assert await SigningRequest.filter(application_id=locked.id).count() == 2
+    assert locked.snapshot_hash
+
+    form = await client.get("/console/login")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    login = await client.post("/console/login", data={"username": "demo-reviewer", "password": "demo-pass-2026",
+                                                      "csrf_token": csrf})
+    assert login.status_code == 303, login.text
+    page = await client.get(f"/console/applications/{locked.id}")
+    assert page.status_code == 200, page.text
+    assert "签名进度：已签名 1/2" in page.text
+    rows = re.findall(r'<tr class="signatory-[a-z_]+"><td>([^<]+)</td>.*?<td>([^<]+)</td></tr>', page.text)
+    assert rows == [("李明", "已签名"), ("王芳", "待签名")]
+    assert "李明（法定代表人（负责人）、投资人（股东））已完成电子签名" in page.text

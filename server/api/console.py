@@ -20,7 +20,7 @@ from server.models.accounts import Staff
 from server.services.accounts import sessions
 from server.services.accounts import staff as staff_service
 from server.services.review import access, audit, decisions, queue, views
-from server.vocabulary import ApplicationStatus, BusinessType
+from server.vocabulary import ApplicationStatus, BusinessType, EvidenceKind, NameCheckLevel
 
 bp = Blueprint("console", url_prefix="/console")
 
@@ -137,7 +137,10 @@ async def _detail_page(request: Request, staff: Staff, application_id, status: i
     application = await access.application_for_staff(staff, application_id)
     await audit.record(staff, origin_of(request), "view", application)
     detail = await views.staff_view(staff, application)
-    return _page(request, "application.html", status=status, staff=staff, app=detail, error=error, done=done,
+    signing = await views.signing_progress(application, request.app.ctx.settings)
+    return _page(request, "application.html", status=status, staff=staff, app=detail, signing=signing, error=error,
+                 done=done, name_check_levels=dict(NameCheckLevel.choices()),
+                 evidence_kinds=dict(EvidenceKind.choices()),
                  can_act=staff.role in access.ACTING_ROLES,
                  csrf_token=csrf_token_for(request, request.cookies.get(SESSION_COOKIE, "")))
 

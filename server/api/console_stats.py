@@ -15,8 +15,8 @@ from server.services.authorities import scope_prefix
 from server.services.statistics import charts, weekly
 from server.services.statistics import summary as stats
 from server.services.statistics.definitions import FIGURES, PERIOD_NOTE
-from server.services.statistics.periods import PRESETS, parse_period
-from server.vocabulary import BusinessType, EntityType
+from server.services.statistics.periods import parse_period
+from server.vocabulary import BusinessType, EntityType, StatisticsPeriod
 
 bp = Blueprint("console_stats", url_prefix="/console/stats")
 
@@ -38,7 +38,7 @@ async def dashboard(request: Request):
         args.pop("period")
     authorities = await Authority.filter(code__startswith=scope_prefix(staff.authority_id)).order_by("code")
     context = {"staff": staff, "csrf_token": csrf_token_for(request, request.cookies.get(SESSION_COOKIE, "")),
-               "args": args, "presets": PRESETS, "authorities": authorities,
+               "args": args, "presets": dict(StatisticsPeriod.choices()), "authorities": authorities,
                "business_types": [(code, BusinessType(code).label) for code in BUSINESS_TYPES],
                "entity_types": [(code, EntityType(code).label) for code in ENTITY_TYPES],
                "figures_meta": FIGURES, "period_note": PERIOD_NOTE}

@@ -11,6 +11,7 @@ from server.errors import Invalid
 from server.services.statistics import exports, weekly
 from server.services.statistics import summary as stats
 from server.services.statistics.periods import parse_period
+from server.vocabulary import StatisticsTable
 
 bp = Blueprint("statistics", url_prefix="/api/v1/stats")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -73,8 +74,8 @@ async def export_xlsx(request: Request):
 @_described
 async def export_csv(request: Request):
     table = request.args.get("table") or "authorities"
-    if table not in exports.TABLES:
-        raise Invalid("table", f"table：取值应为 {', '.join(exports.TABLES)}")
+    if table not in StatisticsTable.values():
+        raise Invalid("table", f"table：取值应为 {', '.join(StatisticsTable.values())}")
     query = await query_of(request)
     settings = request.app.ctx.settings
     monthly = await stats.monthly_return_rate(settings, query) if table == "monthly" else None
@@ -86,7 +87,7 @@ def _attachment(query: stats.Query, extension: str, table: str | None = None) ->
     name = f"stats-{query.authority.code}-{query.period.first:%Y%m%d}-{query.period.last:%Y%m%d}"
     name += f"-{table}" if table else ""
     title = f"登记业务统计-{query.authority.name}-{query.period.first:%Y%m%d}-{query.period.last:%Y%m%d}"
-    title += f"-{exports.TABLES[table]}" if table else ""
+    title += f"-{StatisticsTable(table).label}" if table else ""
     return {"Content-Disposition": f"attachment; filename=\"{name}.{extension}\"; "
                                    f"filename*=UTF-8''{quote(title)}.{extension}", "Cache-Control": "no-store"}
 

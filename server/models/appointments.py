@@ -3,20 +3,6 @@ follow-ups."""
 from tortoise import fields
 from tortoise.models import Model
 
-# booked → checked_in → served; booked → cancelled (the applicant, before the slot starts);
-# booked → no_show (the slot ended without a check-in). The transitions live in services/appointments.
-APPOINTMENT_STATUSES = {
-    "booked": "已预约",
-    "checked_in": "已签到",
-    "served": "已办结",
-    "cancelled": "已取消",
-    "no_show": "未到场",
-}
-# What a rating is about (好差评): a served appointment or a finished filing.
-RATING_SUBJECTS = {"appointment": "网点预约服务", "application": "登记申请办理"}
-FOLLOW_UP_STATUSES = {"open": "待整改回复", "closed": "已回复"}
-
-
 class AppointmentSlot(Model):
     """One bookable period at a point, whose booked count only moves by a guarded UPDATE, so it never passes capacity."""
 

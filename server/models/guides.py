@@ -5,16 +5,6 @@ from tortoise.models import Model
 from server.vocabulary import PointType
 
 POINT_TYPES = dict(PointType.choices())
-# The six "有" of a proper help point (帮办网点"六有"标准).
-SIX_HAS = {
-    "has_sign": "有明显帮办代办标识",
-    "has_computer": "有电脑设施设备",
-    "has_staff": "有帮办服务人员",
-    "has_guide": "有服务指南",
-    "has_hotline": "有咨询电话",
-    "has_public_notice": "有媒体公示",
-}
-GUIDE_KINDS = {"video": "导办小视频", "form": "申请表格", "guide": "办事指南"}
 
 
 class ServicePoint(Model):

@@ -5,6 +5,8 @@ people acting at once exactly one wins and the other gets a 409; each change lan
 """
 from __future__ import annotations
 
+import re
+
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
@@ -17,6 +19,14 @@ A, S = ApplicationAction, ApplicationStatus
 # Who a timeline entry names, as the applicant reads it; staff are "审核员 李**" (review.access.staff_actor).
 APPLICANT_ACTOR = "申请人"
 SYSTEM_ACTOR = "系统"
+# Entries written before actors were named in Chinese say applicant:<id>.
+_STORED_APPLICANT_ACTOR = re.compile(r"applicant:\d+")
+
+
+def actor_label(actor: str) -> str:
+    """How a stored timeline actor reads wherever the timeline is shown: applicant:<id> as 申请人."""
+    return APPLICANT_ACTOR if _STORED_APPLICANT_ACTOR.fullmatch(actor) else actor
+
 
 TRANSITIONS: dict[ApplicationAction, dict[ApplicationStatus, ApplicationStatus]] = {
     A.SUBMIT_CLOUD: {S.DRAFT: S.CLOUD_REVIEW, S.RETURNED: S.CLOUD_REVIEW},

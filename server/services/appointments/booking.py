@@ -16,12 +16,12 @@ from server.config import Settings
 from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.models.accounts import Applicant, Staff
 from server.models.applications import BUSINESS_TYPES
-from server.models.appointments import APPOINTMENT_STATUSES, Appointment, AppointmentSlot
+from server.models.appointments import Appointment, AppointmentSlot
 from server.models.guides import ServicePoint
 from server.models.notifications import OutboxMessage
 from server.services.appointments.schedule import Slot, slots_on
 from server.services.applications.identifiers import mask_phone
-from server.vocabulary import BusinessType
+from server.vocabulary import AppointmentStatus, BusinessType
 from server.services.notifications.messages import enqueue_sms
 from server.services.review.worktime import calendar_for
 
@@ -269,7 +269,7 @@ async def check_in(settings: Settings, staff: Staff, appointment_id: int, code: 
     changed = await Appointment.filter(id=appointment.id, status=source, ends_at__gt=clock.now()).update(
         status=target, checked_in_at=clock.now(), helper_id=staff.id)
     if not changed:
-        raise conflict("not_checkable", "该预约" + APPOINTMENT_STATUSES.get(appointment.status, "") + "，不能签到")
+        raise conflict("not_checkable", "该预约" + AppointmentStatus.label_of(appointment.status) + "，不能签到")
     return await _at_helpers_point(staff, appointment_id)
 
 
@@ -297,7 +297,7 @@ def appointment_view(settings: Settings, appointment: Appointment, *, for_staff:
     point, zone = appointment.point, calendar_for(settings).zone
     view = {
         "id": appointment.id, "status": appointment.status,
-        "status_label": APPOINTMENT_STATUSES[appointment.status],
+        "status_label": AppointmentStatus(appointment.status).label,
         "start": appointment.starts_at.astimezone(zone).isoformat(),
         "end": appointment.ends_at.astimezone(zone).isoformat(),
         "business_type": appointment.business_type,

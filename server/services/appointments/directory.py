@@ -6,8 +6,9 @@ import math
 
 from server.errors import Invalid
 from server.models.accounts import Staff
-from server.models.guides import POINT_TYPES, SIX_HAS, ServicePoint
+from server.models.guides import POINT_TYPES, ServicePoint
 from server.services.authorities import scope_prefix
+from server.vocabulary import SixHas
 
 EARTH_RADIUS_KM = 6371.0
 
@@ -48,7 +49,7 @@ def public_point_view(point: ServicePoint, helpers: list[dict], distance: float 
         "authority": {"code": point.authority.code, "name": point.authority.name},
         "address": point.address, "latitude": point.latitude, "longitude": point.longitude,
         "opening_hours": point.opening_hours, "hotline": point.hotline,
-        "six_has": [{"key": key, "label": label, "present": getattr(point, key)} for key, label in SIX_HAS.items()],
+        "six_has": [{"key": key, "label": label, "present": getattr(point, key)} for key, label in SixHas.choices()],
         "helpers": helpers,
         "distance_km": round(distance, 2) if distance is not None else None,
     }

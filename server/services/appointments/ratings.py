@@ -10,19 +10,14 @@ from server import clock
 from server.config import Settings
 from server.errors import Conflict, Invalid, NotFound
 from server.models.accounts import Staff
-from server.models.appointments import (
-    FOLLOW_UP_STATUSES,
-    RATING_SUBJECTS,
-    Appointment,
-    Rating,
-    RatingFollowUp,
-)
+from server.models.appointments import Appointment, Rating, RatingFollowUp
 from server.models.guides import ServicePoint
 from server.services.applications.service import (
     get_for_applicant as application_for_applicant,
 )
 from server.services.authorities import scope_prefix
 from server.services.review.worktime import calendar_for
+from server.vocabulary import FollowUpStatus, RatingSubject
 
 BAD_SCORES = (1, 2)
 FOLLOW_UP_WORKING_DAYS = 3
@@ -57,8 +52,8 @@ async def _subject(applicant_id: int, subject_type: str, subject_id: str) -> dic
 
 async def rate(settings: Settings, applicant_id: int, subject_type: str, subject_id: str, score: int,
                comment: str = "") -> Rating:
-    if subject_type not in RATING_SUBJECTS:
-        raise Invalid("subject_type", "评价对象应为 " + "、".join(RATING_SUBJECTS))
+    if subject_type not in RatingSubject.values():
+        raise Invalid("subject_type", "评价对象应为 " + "、".join(RatingSubject.values()))
     if not isinstance(score, int) or not 1 <= score <= 5:
         raise Invalid("score", "评分应为1至5的整数")
     subject = await _subject(applicant_id, subject_type, subject_id)
@@ -97,8 +92,8 @@ async def respond(staff: Staff, follow_up_id: int, response: str) -> RatingFollo
 async def follow_ups(staff: Staff, status: str | None) -> list[RatingFollowUp]:
     query = RatingFollowUp.filter(authority_id__startswith=scope_prefix(staff.authority))
     if status:
-        if status not in FOLLOW_UP_STATUSES:
-            raise Invalid("status", "状态应为 " + "、".join(FOLLOW_UP_STATUSES))
+        if status not in FollowUpStatus.values():
+            raise Invalid("status", "状态应为 " + "、".join(FollowUpStatus.values()))
         query = query.filter(status=status)
     return await query.order_by("due_at").prefetch_related("rating", "rating__point", "rating__helper")
 
@@ -137,14 +132,14 @@ def _name(row) -> str:
 def follow_up_view(follow_up: RatingFollowUp | None) -> dict | None:
     if follow_up is None:
         return None
-    return {"id": follow_up.id, "status": follow_up.status, "status_label": FOLLOW_UP_STATUSES[follow_up.status],
+    return {"id": follow_up.id, "status": follow_up.status, "status_label": FollowUpStatus(follow_up.status).label,
             "due_at": follow_up.due_at.isoformat(), "response": follow_up.response or None,
             "responded_at": follow_up.responded_at.isoformat() if follow_up.responded_at else None}
 
 
 def rating_view(rating: Rating, *, with_follow_up: bool = True) -> dict:
     """`with_follow_up` needs the follow-up prefetched (rate, mine)."""
-    view = {"id": rating.id, "subject_type": rating.subject_type, "subject_label": RATING_SUBJECTS[rating.subject_type],
+    view = {"id": rating.id, "subject_type": rating.subject_type, "subject_label": RatingSubject(rating.subject_type).label,
             "subject_id": rating.subject_id, "score": rating.score, "comment": rating.comment,
             "point": {"id": rating.point.id, "name": rating.point.name} if rating.point else None,
             "helper": {"id": rating.helper.id, "name": rating.helper.display_name or rating.helper.username}

@@ -96,7 +96,7 @@ async def _filing_files(settings: Settings, application: Application) -> dict[st
     with zipfile.ZipFile(io.BytesIO(package)) as zipped:
         for name in zipped.namelist():
             files[f"evidence/{name}"] = zipped.read(name)
-    timeline = [{"at": entry.at, "actor": entry.actor, "action": entry.action,
+    timeline = [{"at": entry.at, "actor": lifecycle.actor_label(entry.actor), "action": entry.action,
                  "action_label": ApplicationAction.label_of(entry.action, entry.action),
                  "from_status": entry.from_status, "to_status": entry.to_status, "comments": entry.comments}
                 for entry in await TimelineEntry.filter(application_id=application.id).order_by("at", "id")]

@@ -19,8 +19,8 @@ from server.services.accounts.staff import require_role
 from server.services.authorities import scope_prefix
 from server.services.enterprise_accounts import authorisation, letter_pdf, service, states
 from server.services.signing import evidence
-from server.services.enterprise_accounts.states import STATUS_LABELS
 from server.services.notifications import messages as notifications
+from server.vocabulary import EnterpriseAccountStatus
 from server.services.review import audit
 from server.services.review.audit import Origin
 
@@ -155,4 +155,4 @@ async def _tell_registrant(account: EnterpriseAccount, result: str, conn) -> Non
                                     connection=conn, authority=account.authority_id)
 
 
-STATUS_CHOICES = [(code, STATUS_LABELS[code]) for code in STATUSES]
+STATUS_CHOICES = [(code, EnterpriseAccountStatus(code).label) for code in STATUSES]

@@ -27,8 +27,9 @@ from server.services.applications import attachments, names
 from server.services.applications.identifiers import (ID_TYPES, credit_code_problem, id_number_problem, mask_id_number,
                                                       mask_phone, mobile_problem, normalise_id_number)
 from server.services.enterprise_accounts import authorisation, states
-from server.services.enterprise_accounts.states import EDITABLE_STATUSES, STATUS_LABELS
+from server.services.enterprise_accounts.states import EDITABLE_STATUSES
 from server.services.notifications import messages as notifications
+from server.vocabulary import EnterpriseAccountAction, EnterpriseAccountStatus
 
 # Seed 001, 代理人注册: what the client must show before the agent submits.
 AGENT_NOTICE = "系统将向法定代表人手机发送签名短信，请确保手机号码为法定代表人本人号码"
@@ -164,7 +165,7 @@ async def edit(account: EnterpriseAccount, body: dict) -> EnterpriseAccount:
     changed = await EnterpriseAccount.filter(id=account.id, status__in=EDITABLE_STATUSES).update(
         authority_id=entity.authority_code, entity_type=entity.entity_type, **columns)
     if changed != 1:
-        raise Conflict(f"法人注册当前状态为「{STATUS_LABELS[account.status]}」，不能修改")
+        raise Conflict(f"法人注册当前状态为「{EnterpriseAccountStatus(account.status).label}」，不能修改")
     await states.record(account.id, _actor(account), "edit")
     await account.refresh_from_db()
     return account
@@ -173,7 +174,7 @@ async def edit(account: EnterpriseAccount, body: dict) -> EnterpriseAccount:
 async def store_license(settings: Settings, account: EnterpriseAccount, data: bytes) -> EnterpriseAccount:
     """The business-license image (营业执照): checked and cleaned like every attachment; a non-key edit."""
     if account.status not in EDITABLE_STATUSES:
-        raise Conflict(f"法人注册当前状态为「{STATUS_LABELS[account.status]}」，不能修改")
+        raise Conflict(f"法人注册当前状态为「{EnterpriseAccountStatus(account.status).label}」，不能修改")
     if len(data) > settings.uploads.max_bytes:
         raise TooLarge(f"文件不能超过 {settings.uploads.max_bytes // (1024 * 1024)} MB", field="file")
     prepared = await asyncio.to_thread(attachments.prepare, data, settings.uploads)
@@ -240,7 +241,7 @@ async def relink(account: EnterpriseAccount, settings: Settings) -> dict:
     account = await authorisation.expire_if_due(account)
     request = await authorisation.current_request(account)
     if account.status != "signing" or request is None:
-        raise Conflict(f"法人注册当前状态为「{STATUS_LABELS[account.status]}」，没有待签名的链接")
+        raise Conflict(f"法人注册当前状态为「{EnterpriseAccountStatus(account.status).label}」，没有待签名的链接")
     async with in_transaction() as conn:
         signing = await authorisation.open_request(account, settings, conn, expires_at=request.expires_at,
                                                    send_sms=False)
@@ -321,7 +322,7 @@ def summary(account: EnterpriseAccount) -> dict:
     return {
         "id": str(account.id), "credit_code": account.credit_code, "entity_name": account.entity_name,
         "entity_type": account.entity_type, "authority_code": account.authority_id, "registrant": account.registrant,
-        "status": account.status, "status_label": STATUS_LABELS[account.status],
+        "status": account.status, "status_label": EnterpriseAccountStatus(account.status).label,
         "submitted_at": account.submitted_at.isoformat() if account.submitted_at else None,
         "created_at": account.created_at.isoformat(), "updated_at": account.updated_at.isoformat(),
     }
@@ -340,7 +341,7 @@ def masked_people(account: EnterpriseAccount) -> dict:
 async def history(account: EnterpriseAccount) -> list[dict]:
     """法人注册结果: every step with its time and who took it."""
     return [{"at": event.at.isoformat(), "actor": event.actor, "action": event.action,
-             "action_label": states.ACTION_LABELS.get(event.action, event.action), "from_status": event.from_status,
+             "action_label": EnterpriseAccountAction.label_of(event.action, event.action), "from_status": event.from_status,
              "to_status": event.to_status, "comment": event.comment}
             for event in await AccountEvent.filter(account_id=account.id).order_by("at", "id")]
 

@@ -12,6 +12,7 @@ from tortoise.transactions import in_transaction
 from server import clock
 from server.errors import Conflict
 from server.models.enterprise_accounts import AccountEvent, EnterpriseAccount
+from server.vocabulary import EnterpriseAccountAction, EnterpriseAccountStatus
 
 TRANSITIONS: dict[str, dict[str, str]] = {
     # The legal representative registers and verifies their face.
@@ -34,23 +35,13 @@ LIVE_STATUSES = ("signing", "pending_review", "approved")
 # The states in which the registrant may edit the registration.
 EDITABLE_STATUSES = ("draft", "rejected", "expired", "declined")
 
-STATUS_LABELS = {
-    "draft": "待提交", "signing": "签名中", "pending_review": "待审核", "approved": "审核通过", "rejected": "审核不通过",
-    "expired": "法定代表人未在规定时间内签名", "declined": "法定代表人拒绝签名", "revoked": "授权已撤销",
-}
-ACTION_LABELS = {
-    "create": "填写注册信息", "edit": "修改注册信息", "submit_verified": "法定代表人人脸核验后提交",
-    "request_signature": "提交，等待法定代表人电子签名", "cancel": "取消提交", "sign": "法定代表人完成电子签名",
-    "decline": "法定代表人拒绝签名", "expire": "签名期限已过", "resubmit": "修改后重新提交", "approve": "审核通过",
-    "reject": "审核不通过", "revoke": "法定代表人撤销代理人授权", "relink": "重新生成签名链接",
-}
 TAKEN = "该企业已有法人账号，或已有一份注册申请正在签名或审核中"
 
 
 def target_status(action: str, current: str) -> str:
     to = TRANSITIONS[action].get(current)
     if to is None:
-        raise Conflict(f"法人注册当前状态为「{STATUS_LABELS.get(current, current)}」，不能{ACTION_LABELS.get(action, action)}")
+        raise Conflict(f"法人注册当前状态为「{EnterpriseAccountStatus.label_of(current, current)}」，不能{EnterpriseAccountAction.label_of(action, action)}")
     return to
 
 

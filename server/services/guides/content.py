@@ -15,10 +15,11 @@ from server.config import Settings
 from server.errors import Invalid, NotFound, TooLarge
 from server.models.accounts import Staff
 from server.models.authorities import Authority
-from server.models.guides import GUIDE_KINDS, GuideItem
+from server.models.guides import GuideItem
 from server.services.authorities import get_authority, scope_prefix
 from server.services.guides import page_cache
 from server.services.uploads import check_pdf
+from server.vocabulary import GuideKind
 
 # What each kind may carry as a file, recognised by content, not by the name the browser sent.
 VIDEO_TYPES = {".mp4": "video/mp4"}
@@ -49,8 +50,9 @@ def _sniff(kind: str, name: str, content: bytes) -> tuple[str, str]:
 
 
 def _check(kind: str | None, data: dict) -> None:
-    if kind is not None and kind not in GUIDE_KINDS:
-        raise Invalid("kind", "类型应为 video（导办小视频）、form（申请表格）或 guide（办事指南）")
+    if kind is not None and kind not in GuideKind.values():
+        *others, last = (f"{code}（{label}）" for code, label in GuideKind.choices())
+        raise Invalid("kind", f"类型应为 {'、'.join(others)}或 {last}")
     url = data.get("external_url")
     if url:
         if kind != "video":
@@ -171,7 +173,7 @@ def file_url(settings: Settings, item: GuideItem) -> str | None:
 
 def item_view(settings: Settings, item: GuideItem) -> dict:
     return {
-        "id": item.id, "kind": item.kind, "kind_label": GUIDE_KINDS.get(item.kind, item.kind),
+        "id": item.id, "kind": item.kind, "kind_label": GuideKind.label_of(item.kind, item.kind),
         "authority_code": item.authority_id, "title": item.title, "description": item.description,
         "body": item.body, "external_url": item.external_url,
         "file": ({"name": item.download_name, "content_type": item.content_type, "size": item.size,

@@ -14,18 +14,19 @@ from server.errors import Invalid, NotFound, Unavailable
 from server.models.accounts import Staff
 from server.models.appointments import AppointmentSlot
 from server.models.authorities import Authority
-from server.models.guides import POINT_TYPES, SIX_HAS, ServicePoint
+from server.models.guides import POINT_TYPES, ServicePoint
 from server.services.appointments import schedule
 from server.services.authorities import get_authority, scope_prefix
 from server.services.guides import page_cache
 from server.services.guides.fonts import FontMissing, missing_glyphs
 from server.services.guides.posters import PosterText, file_names, point_files
+from server.vocabulary import SixHas
 
 # No look-alikes (0/O, 1/I/L): codes are sometimes typed from a printed poster.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 10  # 31^10 ≈ 8·10^14: not guessable by scanning
 HOTLINE = re.compile(r"^[0-9][0-9\- ()]{4,19}$")
-EDITABLE = ("name", "type", "address", "hotline", "opening_hours", "active", *SIX_HAS)
+EDITABLE = ("name", "type", "address", "hotline", "opening_hours", "active", *SixHas.values())
 ON_POSTER = {"name", "hotline", "address", "opening_hours", "authority_code"}
 
 
@@ -177,8 +178,8 @@ def point_view(settings: Settings, point: ServicePoint) -> dict:
         "type_label": POINT_TYPES.get(point.type, point.type),
         "authority": {"code": point.authority.code, "name": point.authority.name},
         "address": point.address, "hotline": point.hotline, "opening_hours": point.opening_hours,
-        **{key: getattr(point, key) for key in SIX_HAS},
-        "six_has_complete": all(getattr(point, key) for key in SIX_HAS),
+        **{key: getattr(point, key) for key in SixHas.values()},
+        "six_has_complete": all(getattr(point, key) for key in SixHas.values()),
         "active": point.active,
         "latitude": point.latitude, "longitude": point.longitude,
         "appointment_hours": point.appointment_hours, "slot_minutes": point.slot_minutes,

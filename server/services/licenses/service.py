@@ -29,17 +29,10 @@ from server.services.authorities import city_code, scope_prefix
 from server.services.notifications import messages as notifications
 from server.services.review import audit
 from server.services.review.audit import Origin
-from server.vocabulary import BusinessType
+from server.vocabulary import BusinessType, LicenseAction, LicenseMethod, LicenseStatus, OldLicenseStatus
 
 # Filings that produce a new license: 设立, and 变更 (whose old license is collected when the new one is handed out).
 LICENSED_BUSINESS_TYPES = ("establish", "change")
-
-STATUS_LABELS = {
-    "awaiting_choice": "待选择领取方式", "electronic_only": "仅领取电子营业执照", "awaiting_print": "待打印（窗口领取）",
-    "ready_for_pickup": "待领取", "handed_over": "已领取", "awaiting_post": "待邮寄", "posted": "已邮寄",
-}
-METHOD_LABELS = {"electronic": "仅电子营业执照", "window": "窗口领取", "post": "邮寄送达"}
-OLD_LICENSE_LABELS = {"not_applicable": "不适用", "outstanding": "待收缴", "collected": "已收缴", "lost": "已声明遗失"}
 
 TRANSITIONS: dict[str, dict[str, str]] = {
     "choose_electronic": {"awaiting_choice": "electronic_only"},
@@ -49,9 +42,6 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     "hand_over": {"ready_for_pickup": "handed_over"},
     "post": {"awaiting_post": "posted"},
 }
-ACTION_LABELS = {"choose_electronic": "选择仅领取电子营业执照", "choose_window": "选择窗口领取",
-                 "choose_post": "选择邮寄", "ready": "登记执照已打印待领取", "hand_over": "登记领取",
-                 "post": "登记邮寄"}
 WINDOW_ROLES = ("reviewer", "helper")
 VIEW_ROLES = ("reviewer", "helper", "admin")
 
@@ -93,8 +83,8 @@ async def view(issue: LicenseIssue) -> dict:
         "id": str(issue.id), "application_id": str(issue.application_id), "credit_code": issue.credit_code,
         "entity_name": issue.entity_name, "business_type": issue.business_type,
         "business_label": BusinessType.label_of(issue.business_type, ""), "authority_code": issue.authority_code,
-        "status": issue.status, "status_label": STATUS_LABELS[issue.status], "method": issue.method,
-        "method_label": METHOD_LABELS.get(issue.method or "", ""),
+        "status": issue.status, "status_label": LicenseStatus(issue.status).label, "method": issue.method,
+        "method_label": LicenseMethod.label_of(issue.method),
         "pickup_authority_code": issue.pickup_authority_code,
         "pickup_authority_name": await _place_name(issue.pickup_authority_code) if issue.pickup_authority_code else None,
         "recipient_name_masked": mask_name(issue.recipient_name), "recipient_phone_masked": mask_phone(issue.recipient_phone),
@@ -103,7 +93,7 @@ async def view(issue: LicenseIssue) -> dict:
         "collector_id_masked": issue.collector_id_masked, "handed_over_at": _iso(issue.handed_over_at),
         "carrier": issue.carrier, "tracking_number": issue.tracking_number, "posted_at": _iso(issue.posted_at),
         "old_license_status": issue.old_license_status,
-        "old_license_label": OLD_LICENSE_LABELS[issue.old_license_status],
+        "old_license_label": OldLicenseStatus(issue.old_license_status).label,
         "old_serial_number": issue.old_serial_number, "old_license_note": issue.old_license_note,
         "handled_by": issue.handled_by, "created_at": _iso(issue.created_at),
     }
@@ -118,7 +108,7 @@ async def _move(issue: LicenseIssue, action: str, connection, **updates) -> Lice
     current = issue.status
     to = TRANSITIONS[action].get(current)
     if to is None:
-        raise _conflict("license_state", f"执照当前为「{STATUS_LABELS[current]}」，不能{ACTION_LABELS[action]}")
+        raise _conflict("license_state", f"执照当前为「{LicenseStatus(current).label}」，不能{LicenseAction(action).label}")
     changed = await LicenseIssue.filter(id=issue.id, status=current).using_db(connection).update(status=to, **updates)
     if changed != 1:
         raise _conflict("license_state", "该执照已被他人处理，请刷新后重试")
@@ -322,7 +312,7 @@ async def settle_old_license(staff: Staff, origin: Origin, issue_id, outcome: Li
             old_license_recorded_at=now())
         if changed != 1:
             raise _conflict("old_license_state",
-                            f"原营业执照当前为「{OLD_LICENSE_LABELS[issue.old_license_status]}」，无需再登记")
+                            f"原营业执照当前为「{OldLicenseStatus(issue.old_license_status).label}」，无需再登记")
         await audit.record(staff, origin, "license_old_" + outcome, detail={"license_id": str(issue.id),
                                                                            "old_serial_number": serial},
                            connection=conn)
@@ -361,8 +351,8 @@ async def ledger_rows(staff: Staff, settings: Settings, *, window: str | None = 
         if not window.startswith(prefix) or not await Authority.exists(code=window):
             raise Invalid("window", "窗口应为您管辖范围内的登记机关代码")
         prefix = window
-    if status and status not in STATUS_LABELS:
-        raise Invalid("status", f"状态应为 {'、'.join(STATUS_LABELS)} 之一")
+    if status and status not in LicenseStatus.values():
+        raise Invalid("status", f"状态应为 {'、'.join(LicenseStatus.values())} 之一")
     query = LicenseIssue.filter(Q(pickup_authority_code__startswith=prefix)
                                 | Q(method="post", authority_code__startswith=prefix)
                                 | Q(old_license_status__in=("collected", "lost"), authority_code__startswith=prefix))
@@ -413,11 +403,11 @@ async def ledger_xlsx(staff: Staff, origin: Origin, settings: Settings, **filter
     for row in rows:
         sheet.append([
             row.credit_code, row.entity_name, BusinessType.label_of(row.business_type, ""),
-            METHOD_LABELS.get(row.method or "", ""), places.get(row.pickup_authority_code or "", ""),
-            STATUS_LABELS[row.status], row.serial_number or "", mask_name(row.collected_by) or "",
+            LicenseMethod.label_of(row.method), places.get(row.pickup_authority_code or "", ""),
+            LicenseStatus(row.status).label, row.serial_number or "", mask_name(row.collected_by) or "",
             row.collector_id_masked or "", local(row.handed_over_at), row.carrier or "", row.tracking_number or "",
             mask_name(row.recipient_name) or "", mask_phone(row.recipient_phone) or "",
-            mask_address(row.postal_address) or "", local(row.posted_at), OLD_LICENSE_LABELS[row.old_license_status],
+            mask_address(row.postal_address) or "", local(row.posted_at), OldLicenseStatus(row.old_license_status).label,
             row.old_serial_number or "", row.old_license_note or "", row.handled_by or "",
         ])
     out = io.BytesIO()

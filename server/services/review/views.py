@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from server.config import Settings
 from server.errors import Invalid
 from server.models.accounts import Applicant, Staff
 from server.models.applications import Application, Attachment, Party, TimelineEntry
@@ -11,8 +12,9 @@ from server.services.applications import service as applications_service
 from server.services.applications.identifiers import mask_id_number, mask_phone
 from server.services.documents import service as documents_service
 from server.services.review import audit
+from server.services.signing.links import signatory_statuses
 from server.vocabulary import (ApplicationAction, ApplicationStatus, AttachmentKind, BusinessType, EntityType, Flow, IdType,
-                               PartyOrigin, PartyRole)
+                               PartyOrigin, PartyRole, SignatoryStatus, SigningMethod)
 
 # Shown on acceptance for an application that came through 云帮办 and was submitted after everyone signed.
 CLOUD_ALL_SIGNED = "云帮办所有签名已完成"
@@ -51,7 +53,7 @@ def _with_subject(comment: dict) -> dict:
 
 def timeline_entry_view(entry: TimelineEntry) -> dict:
     return {
-        "at": entry.at.isoformat(), "actor": entry.actor, "action": entry.action,
+        "at": entry.at.isoformat(), "actor": lifecycle.actor_label(entry.actor), "action": entry.action,
         "action_label": ApplicationAction.label_of(entry.action, entry.action), "from_status": entry.from_status,
         "to_status": entry.to_status,
         "comments": [_with_subject(comment) for comment in entry.comments or []],
@@ -67,6 +69,21 @@ def due_note(application: Application) -> str:
     if application.status == ApplicationStatus.RETURNED:
         return "已退回，待申请人修改后重新提交"
     return "尚未提交"
+
+
+async def signing_progress(application: Application, settings: Settings) -> dict | None:
+    """签名进度 on the current materials, once links have gone out: who signed, who has yet to; None before that."""
+    signatories = [item for item in await signatory_statuses(application, settings) if item["required"]]
+    if all(item["status"] == SignatoryStatus.NOT_REQUESTED for item in signatories):
+        return None
+    return {
+        "signed": sum(item["status"] == SignatoryStatus.SIGNED for item in signatories), "required": len(signatories),
+        "signatories": [{"name": item["name"],
+                         "roles_label": "、".join(PartyRole.label_of(role, role) for role in item["roles"]),
+                         "method_label": SigningMethod.label_of(item["method"], item["method"]),
+                         "status": item["status"], "status_label": SignatoryStatus(item["status"]).label}
+                        for item in signatories],
+    }
 
 
 async def timeline(application: Application) -> list[dict]:

@@ -9,6 +9,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from server.services.statistics.definitions import FIGURES, PERIOD_NOTE
+from server.vocabulary import StatisticsTable
 
 COUNT = "#,##0"
 PERCENT = '0.00"%"'
@@ -23,8 +24,6 @@ ROW_COLUMNS = (
     ("signing_rounds", "签名轮次", COUNT), ("signatures_saved", "减少电子签名（人次）", COUNT),
     ("hours_saved", "减少办件时间（小时）", HOURS),
 )
-TABLES = {"summary": "汇总", "business_types": "按业务类型", "authorities": "按登记机关", "monthly": "月度退件率",
-          "durations": "办理时长", "points": "帮办网点"}
 
 
 def _format(key: str) -> str:
@@ -79,7 +78,7 @@ def workbook(summary: dict, monthly: dict | None) -> bytes:
     book.remove(book.active)
     bold, head_fill = Font(bold=True), PatternFill("solid", fgColor="EEF1F5")
     for key, (columns, rows) in tables(summary, monthly).items():
-        sheet = book.create_sheet(TABLES[key])
+        sheet = book.create_sheet(StatisticsTable(key).label)
         sheet.append([title_of(summary)])
         sheet["A1"].font = Font(bold=True, size=13)
         sheet.append([title for title, _ in columns])

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 from server import clock
 from server.errors import Invalid
+from server.vocabulary import StatisticsPeriod
 
 MAX_DAYS = 3 * 366
-PRESETS = {"week": "本周", "month": "本月", "year": "本年", "last_year": "去年同期"}
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def preset(name: str, zone: ZoneInfo) -> Period:
         return Period(today.replace(month=1, day=1), today, zone)
     if name == "last_year":
         return Period(today.replace(month=1, day=1), today, zone).same_period_last_year()
-    raise Invalid("period", f"period：取值应为 {', '.join(PRESETS)}")
+    raise Invalid("period", f"period：取值应为 {', '.join(StatisticsPeriod.values())}")
 
 
 def parse_period(args, zone: ZoneInfo) -> Period:

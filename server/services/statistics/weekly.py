@@ -33,6 +33,7 @@ from server.services.review.access import VIEWING_ROLES
 from server.services.statistics import exports
 from server.services.statistics import summary as stats
 from server.services.statistics.periods import Period
+from server.vocabulary import StatisticsTable
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ def render_pdf(settings: Settings, summary: dict) -> bytes:
              Paragraph(f"对比去年同期 {summary['last_year_period']['from']} 至 {summary['last_year_period']['to']}。"
                        f"{summary['period_note']}{summary['hours_saved_assumption']}。", body), Spacer(1, 4 * mm)]
     for key, (columns, rows) in exports.tables(summary, None).items():
-        story.append(Paragraph(exports.TABLES[key], ParagraphStyle("h", parent=title, fontSize=12, leading=18)))
+        story.append(Paragraph(StatisticsTable(key).label, ParagraphStyle("h", parent=title, fontSize=12, leading=18)))
         data = [[Paragraph(title_, cell) for title_, _ in columns]]
         data += [[Paragraph("—" if value is None else str(value), cell) for value in row] for row in rows]
         table = Table(data, repeatRows=1)
