@@ -76,5 +76,5 @@ async def test_signatories_of_someone_elses_application_is_404(client):
     stranger = await login_applicant(client, "openid-stranger")
     response = await client.get(f"/api/v1/applications/{application.id}/signatories", headers=stranger["headers"])
     assert response.status_code == 404
-    assert (await client.get(f"/api/v1/applications/not-a-uuid/signatories",
+    assert (await client.get("/api/v1/applications/not-a-uuid/signatories",
                              headers=stranger["headers"])).status_code == 404
