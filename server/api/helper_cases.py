@@ -2,17 +2,15 @@
 helper's staff routes to fill and upload on the applicant's behalf (no submit, sign or review among them)."""
 from __future__ import annotations
 
-from typing import Literal
 
 from pydantic import Field
 from sanic import Blueprint, Request, json
 from sanic_ext import openapi
 
-from server.api.applications import PatchIn
+from server.api.applications import CreateIn, PatchIn
 from server import storage
 from server.api.http import PRIVATE_FILE, RequestModel, current_applicant, current_staff, parse, stored_file
 from server.errors import Invalid, Malformed
-from server.models.applications import BUSINESS_TYPES, ENTITY_TYPES
 from server.services.applications import attachments
 from server.services.applications import service as applications
 from server.services.appointments import cases
@@ -21,18 +19,10 @@ applicant_bp = Blueprint("helper_grants", url_prefix="/api/v1/helper-grants")
 helper_bp = Blueprint("helper_cases", url_prefix="/api/v1/helper")
 
 
-class NewApplicationIn(RequestModel):
-    business_type: Literal[BUSINESS_TYPES]  # type: ignore[valid-type]
-    entity_type: Literal[ENTITY_TYPES]  # type: ignore[valid-type]
-    authority_code: str = Field(pattern=r"^\d{6}$")
-    name: str | None = Field(None, max_length=200)
-    credit_code: str | None = Field(None, max_length=18)
-
-
 class GrantIn(RequestModel):
     helper_code: str = Field(min_length=1, max_length=80, description="what the helper's QR holds")
     application_id: str | None = Field(None, max_length=40)
-    new_application: NewApplicationIn | None = None
+    new_application: CreateIn | None = None  # the applicant's own new application, as POST /applications takes it
 
 
 # --- the applicant ----------------------------------------------------------------------------------------------
