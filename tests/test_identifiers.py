@@ -101,6 +101,6 @@ def test_mainland_mobile_numbers(phone, ok):
 
 
 def test_masking_hides_the_middle():
-    assert mask_id_number("11010519491231002X") == "110***********002X"
+    assert mask_id_number("11010519491231002X") == "1101**********002X"
     assert mask_phone("13800138000") == "138****8000"
     assert mask_id_number(None) is None and mask_phone("") == ""

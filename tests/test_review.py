@@ -173,7 +173,7 @@ async def test_queue_masks_personal_data(client, server):
     _, reviewer, application = await setup(client, server, status="cloud_review",
                                             due_at=datetime.now(timezone.utc) + timedelta(hours=2))
     item = (await client.get("/api/v1/review/queue", headers=reviewer["headers"])).json()["items"][0]
-    assert item["legal_rep"]["id_number"] == "451***********1235"
+    assert item["legal_rep"]["id_number"] == "4514**********1235"
     assert item["legal_rep"]["phone"] == "138****1111" and item["applicant_phone"] == "137****5678"
     assert "13712345678" not in str(item)
 

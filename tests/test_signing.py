@@ -89,7 +89,7 @@ async def test_link_shows_locked_materials_with_every_id_number_masked(client):
     assert view["snapshot_hash"] == application.snapshot_hash and view["status"] == "pending"
     assert view["signer"]["name"] == "李四" and view["signer"]["method"] == "face"
     numbers = {p["name"]: p["id_number"] for p in view["application"]["parties"] if p["kind"] == "person"}
-    assert numbers["李四"] == LI_ID[:3] + "*" * 11 + LI_ID[-4:] and view["signer"]["id_number"] == numbers["李四"]
+    assert numbers["李四"] == LI_ID[:4] + "*" * 10 + LI_ID[-4:] and view["signer"]["id_number"] == numbers["李四"]
     for whole in (LI_ID, ZHANG_ID, "P9988776"):
         assert whole not in json.dumps(view)
     assert view["application"]["name"] == application.name and view["application"]["entity_label"] == "有限责任公司"
@@ -101,7 +101,7 @@ async def test_signing_page_never_holds_a_whole_id_number(client):
     page = await client.get(f"/s/{token_of(links['李四']['link'])}")
     assert page.status_code == 200
     assert LI_ID not in page.text and ZHANG_ID not in page.text
-    assert LI_ID[:3] + "*" * 11 + LI_ID[-4:] in page.text
+    assert LI_ID[:4] + "*" * 10 + LI_ID[-4:] in page.text
 
 
 async def test_resend_voids_the_old_link_and_keeps_both_messages(client):

@@ -7,7 +7,9 @@ import pytest
 
 from server.errors import Invalid
 from server.models.notifications import OutboxMessage
-from server.services.notifications.messages import send_sms_code, take_phone_quota, verify_sms_code
+from server.cache import MemoryCache
+from server.services.notifications.messages import (phone_cache_key, send_sms_code, take_phone_quota,
+                                                      verify_sms_code)
 from tests.helpers import delivered_sms, login_applicant
 
 PHONE = "13712345678"
@@ -40,10 +42,25 @@ async def test_code_arrives_by_sms_and_binds_the_phone_once(client, server):
 async def test_code_is_kept_only_hashed_and_scrubbed_from_the_outbox_once_sent(client, server):
     me = await login_applicant(client, "openid-code-2")
     code = await request_code(client, server, me["headers"])
-    stored = await server.app.ctx.cache.get(f"sms-code:{PHONE}")
+    stored = await server.app.ctx.cache.get(f"sms-code:{phone_cache_key(PHONE)}")
     assert stored and code not in stored and len(stored) == 64
     [message] = await OutboxMessage.filter(template="sms_code")
     assert message.status == "sent" and message.params["code"] == "******"
+
+
+async def test_the_cache_holds_no_phone_number(client, server):
+    me = await login_applicant(client, "openid-code-keys")
+    await request_code(client, server, me["headers"])
+    cache = server.app.ctx.cache
+    if isinstance(cache, MemoryCache):
+        keys = list(cache._data)
+    else:
+        import redis.asyncio as redis_asyncio
+        raw = redis_asyncio.from_url(server.settings.cache.url, decode_responses=True)
+        keys = [key async for key in raw.scan_iter("*")]
+        await raw.aclose()
+    assert any(key.endswith("sms-code:" + phone_cache_key(PHONE)) for key in keys), keys
+    assert not any(PHONE in key for key in keys), keys
 
 
 async def test_code_for_another_phone_does_not_bind(client, server):
@@ -69,7 +86,7 @@ async def test_five_wrong_tries_kill_the_code_even_for_the_right_one(client, ser
 
 async def test_concurrent_guesses_get_no_more_than_five_tries(cache, server):
     settings = server.settings
-    await cache.set(f"sms-code:{PHONE}", "0" * 64, ttl=60)  # a code no guess matches
+    await cache.set(f"sms-code:{phone_cache_key(PHONE)}", "0" * 64, ttl=60)  # a code no guess matches
 
     async def guess(n):
         try:
@@ -80,7 +97,7 @@ async def test_concurrent_guesses_get_no_more_than_five_tries(cache, server):
     codes = await asyncio.gather(*(guess(n) for n in range(20)))
     assert codes.count("sms_code_wrong") == 4 and codes.count("sms_code_locked") >= 1
     assert set(codes) <= {"sms_code_wrong", "sms_code_locked", "sms_code_expired"}
-    assert await cache.get(f"sms-code:{PHONE}") is None
+    assert await cache.get(f"sms-code:{phone_cache_key(PHONE)}") is None
 
 
 async def test_code_expires(cache, server):
@@ -142,7 +159,7 @@ async def test_refused_request_does_not_use_up_the_other_windows(cache, server):
     for _ in range(5):
         assert await take_phone_quota(cache, settings, PHONE) > 0
     # Only the accepted message counted toward the hour: one more fits once the minute frees.
-    await cache.delete(f"sms-quota:{{{PHONE}}}:60")
+    await cache.delete(f"sms-quota:{{{phone_cache_key(PHONE)}}}:60")
     assert await take_phone_quota(cache, settings, PHONE) == 0
 
 

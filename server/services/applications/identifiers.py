@@ -109,9 +109,10 @@ def mobile_problem(value: str) -> str | None:
 
 
 def mask_id_number(value: str | None) -> str | None:
+    """4514**********0013 (issue 11): the division's first four digits and the last four, no birth date."""
     if not value:
         return value
-    return value[:3] + "*" * max(0, len(value) - 7) + value[-4:] if len(value) > 7 else "****"
+    return value[:4] + "*" * (len(value) - 8) + value[-4:] if len(value) > 8 else "****"
 
 
 def mask_phone(value: str | None) -> str | None:

@@ -220,11 +220,16 @@ async def take_phone_quotas(cache: Cache, settings: Settings, wanted: list[tuple
     return await cache.take_windows_many([_quota_windows(settings, phone, kind) for phone, kind in wanted])
 
 
+def phone_cache_key(phone: str) -> str:
+    """How a phone appears in cache keys: its blind index, so a look at Redis shows no phone numbers."""
+    return blind_index(phone)
+
+
 def _quota_windows(settings: Settings, phone: str, kind: str) -> list[tuple[str, int, float]]:
     limits = phone_limits(settings, kind)
     scope = "" if kind == "code" else f"{kind}:"
     # The braces keep a phone's three keys in one Redis Cluster slot, as the atomic script needs.
-    return [(f"sms-quota:{{{phone}}}:{scope}{seconds}", getattr(limits, key), seconds)
+    return [(f"sms-quota:{{{phone_cache_key(phone)}}}:{scope}{seconds}", getattr(limits, key), seconds)
             for key, seconds in PHONE_WINDOWS]
 
 
@@ -250,8 +255,8 @@ async def send_sms_code(cache: Cache, settings: Settings, phone: str) -> dict:
         raise RateLimited(seconds, f"短信发送过于频繁，请{seconds}秒后再试", field="phone")
     code = f"{secrets.randbelow(10 ** SMS_CODE_DIGITS):0{SMS_CODE_DIGITS}d}"
     ttl = settings.sms.code_ttl_seconds
-    await cache.set(f"sms-code:{phone}", _code_hash(settings, phone, code), ttl=ttl)
-    await cache.delete(f"sms-code-tries:{phone}")
+    await cache.set(f"sms-code:{phone_cache_key(phone)}", _code_hash(settings, phone, code), ttl=ttl)
+    await cache.delete(f"sms-code-tries:{phone_cache_key(phone)}")
     await OutboxMessage.create(channel="sms", recipient=phone, template="sms_code",
                                params={"code": code, "minutes": str(ttl // 60)}, next_attempt_at=now(),
                                quota_counted=True, **_class_fields("sms_code"))
@@ -267,21 +272,21 @@ async def verify_sms_code(cache: Cache, settings: Settings, phone: str, code: st
     _check_phone(phone)
     if not isinstance(code, str) or len(code) != SMS_CODE_DIGITS or not code.isdigit():
         raise Invalid("sms_code", "验证码应为6位数字")
-    stored = await cache.get(f"sms-code:{phone}")
+    stored = await cache.get(f"sms-code:{phone_cache_key(phone)}")
     if stored is None:
         raise Invalid("sms_code", "验证码已失效，请重新获取", code="sms_code_expired")
     limit = settings.sms.code_max_attempts
-    tries = await cache.incr(f"sms-code-tries:{phone}", 1, ttl=settings.sms.code_ttl_seconds)
+    tries = await cache.incr(f"sms-code-tries:{phone_cache_key(phone)}", 1, ttl=settings.sms.code_ttl_seconds)
     if tries > limit:
-        await cache.delete(f"sms-code:{phone}")
+        await cache.delete(f"sms-code:{phone_cache_key(phone)}")
         raise Invalid("sms_code", "验证码错误次数过多，已失效，请重新获取", code="sms_code_locked")
     if hmac.compare_digest(stored, _code_hash(settings, phone, code)):
-        if await cache.getdel(f"sms-code:{phone}") == stored:
-            await cache.delete(f"sms-code-tries:{phone}")
+        if await cache.getdel(f"sms-code:{phone_cache_key(phone)}") == stored:
+            await cache.delete(f"sms-code-tries:{phone_cache_key(phone)}")
             return True
         raise Invalid("sms_code", "验证码已失效，请重新获取", code="sms_code_expired")
     if tries >= limit:
-        await cache.delete(f"sms-code:{phone}")
+        await cache.delete(f"sms-code:{phone_cache_key(phone)}")
         raise Invalid("sms_code", "验证码错误次数过多，已失效，请重新获取", code="sms_code_locked")
     raise Invalid("sms_code", f"验证码不正确，还可尝试{limit - tries}次", code="sms_code_wrong")
 
