@@ -226,7 +226,10 @@ async def test_signature_records_evidence_and_tells_every_party(client):
     assert payload["snapshot_hash"] == application.snapshot_hash and payload["user_agent"] == "test-phone/1.0"
     assert payload["ip"] == "127.0.0.1" and payload["geolocation"]["latitude"] == 22.4
     assert payload["face_verification"]["id"] == str((await FaceVerification.get()).id)
-    assert payload["signer"]["id_number_masked"] != ZHANG_ID and payload["server_time"]
+    assert payload["signer"]["id_number_masked"] == ZHANG_ID[:4] + "*" * 10 + ZHANG_ID[-4:] and payload["server_time"]
+    # Matched later through the keyed index; a plain hash of an ID number is a few million guesses from the number.
+    assert payload["signer"]["id_number_index"] == blind_index(ZHANG_ID)
+    assert hashlib.sha256(ZHANG_ID.encode()).hexdigest() not in response.text
     notices = await OutboxMessage.filter(template="signed_notice").values_list("recipient", flat=True)
     assert sorted(notices) == ["13800000001", "13800000002", "13800000003"]
     assert await TimelineEntry.filter(application_id=application.id, action="sign").count() == 1

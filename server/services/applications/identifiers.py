@@ -6,6 +6,7 @@ import secrets
 from datetime import date
 
 from server import clock
+from server.crypto import blind_index
 from server.vocabulary import IdType
 
 # GB 11643-1999: ISO 7064 MOD 11-2 over the first 17 digits.
@@ -113,6 +114,15 @@ def mask_id_number(value: str | None) -> str | None:
     if not value:
         return value
     return value[:4] + "*" * (len(value) - 8) + value[-4:] if len(value) > 8 else "****"
+
+
+def id_number_evidence(value: str | None) -> dict:
+    """How evidence names a person's ID number: masked for readers, and its keyed blind index to match it later.
+
+    A plain SHA-256 would give the number away: the ID numbers of a county's births are a few million guesses.
+    """
+    number = (value or "").upper()
+    return {"id_number_masked": mask_id_number(number), "id_number_index": blind_index(number) if number else None}
 
 
 def mask_phone(value: str | None) -> str | None:

@@ -21,7 +21,7 @@ from server.errors import Conflict, Gone, Invalid, NotFound, Unavailable
 from server.models.enterprise_accounts import (AccountFaceCheck, AuthorisationRequest, AuthorisationSignature,
                                                EnterpriseAccount)
 from server.models.signing import FaceVerification
-from server.services.applications.identifiers import mask_id_number, mask_name, mask_phone
+from server.services.applications.identifiers import id_number_evidence, mask_id_number, mask_name, mask_phone
 from server.services.enterprise_accounts import states
 from server.services.notifications import messages as notifications
 from server.services.ratelimit import hit_window
@@ -214,7 +214,6 @@ async def sign(request: AuthorisationRequest, settings: Settings, cache: Cache, 
     image = signature_png(signature_png_base64, settings.signing.signature_max_bytes)
     image_sha256, image_path = await _store_image(settings, image)
     signed_at = clock.now()
-    id_number = request.id_number.upper()
 
     async def write(conn):
         changed = await AuthorisationRequest.filter(id=request.id, status="pending").using_db(conn).update(
@@ -223,8 +222,7 @@ async def sign(request: AuthorisationRequest, settings: Settings, cache: Cache, 
             raise Gone(LINK_GONE)
         entry = await evidence.append(conn, account.id, "account_authorisation", {
             "account_id": str(account.id), "request_id": str(request.id), "letter_hash": request.letter_hash,
-            "signer": {"name": request.signer_name, "role": "legal_rep", "id_number_masked": mask_id_number(id_number),
-                       "id_number_sha256": hashlib.sha256(id_number.encode()).hexdigest()},
+            "signer": {"name": request.signer_name, "role": "legal_rep", **id_number_evidence(request.id_number)},
             "server_time": signed_at.isoformat(), "ip": ip, "user_agent": user_agent, "geolocation": geolocation,
             "face_verification": {"id": str(check.id), "identify_time": check.identify_time, "openid": check.openid,
                                   "user_id_key": check.user_id_key},

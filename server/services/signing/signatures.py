@@ -19,7 +19,7 @@ from server.models.signing import Signature, SigningRequest
 from server.clock import now
 from server.services.applications import lifecycle
 from server.services.applications.materials import readable_entity
-from server.services.applications.identifiers import mask_id_number
+from server.services.applications.identifiers import id_number_evidence, mask_id_number
 from server.services.applications.service import canonical_materials
 from server.services.notifications import messages as notifications
 from server.services.signing import evidence
@@ -182,11 +182,9 @@ async def _complete_if_last(settings: Settings, application: Application, conn) 
 
 
 def _signer_evidence(request: SigningRequest) -> dict:
-    id_number = (request.id_number or "").upper()
     return {
         "name": request.signer_name, "role": request.signer_role, "roles": request.signer_roles,
-        "kind": request.signer_kind, "id_type": request.id_type, "id_number_masked": mask_id_number(id_number),
-        "id_number_sha256": hashlib.sha256(id_number.encode()).hexdigest() if id_number else None,
+        "kind": request.signer_kind, "id_type": request.id_type, **id_number_evidence(request.id_number),
         "credit_code": request.credit_code, "origin": request.origin,
     }
 
