@@ -28,7 +28,7 @@ def _payload(seq: int, application_id: uuid.UUID) -> str:
         "seq": seq, "kind": "signature", "recorded_at": "2026-11-23T06:00:00+00:00",
         "application_id": str(application_id), "request_id": str(uuid.uuid4()), "party_id": str(uuid.uuid4()),
         "signer": {"name": "张三", "role": "investor", "roles": ["investor"], "kind": "person",
-                   "id_type": "resident_id", "id_number_masked": "451***********1235", "id_number_sha256": "ab" * 32,
+                   "id_type": "resident_id", "id_number_masked": "4514**********1235", "id_number_index": "ab" * 32,
                    "credit_code": None, "origin": None},
         "method": "face", "flow": "cloud", "materials_version": 3, "snapshot_hash": "cd" * 32,
         "materials_hash": "cd" * 32, "server_time": "2026-11-23T06:00:00+00:00", "ip": "203.0.113.7",
