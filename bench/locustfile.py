@@ -4,12 +4,14 @@ the last signature, staff at the 待办 queue, signers through their SMS links, 
 received twice) and every locked filing whose signers all signed must have been submitted; any 5xx fails the run.
 
     YCT_DATABASE__URL=postgres://postgres@127.0.0.1:5432/<scratch> YCT_CACHE__URL=redis://127.0.0.1:6379/<n> \\
-        YCT_SERVER__PORT=8100 bash scripts/run-cluster 4 2 &
+        YCT_SERVER__PORT=8100 YCT_SERVER__TRUSTED_PROXIES='["127.0.0.1"]' bash scripts/run-cluster 4 2 &
     YCT_DATABASE__URL=… YCT_CACHE__URL=… LOAD_NODES=4 .venv/bin/locust -f bench/locustfile.py --headless \\
         -u 40 -r 5 -t 5m --host http://127.0.0.1:8100 --csv /tmp/yct-load
 
 Each simulated person sticks to one web node (ports host, host+1, …: LOAD_NODES of them), as a proxy with
-sticky sessions would send them; the stand-in WeChat of that node issues their login code and runs their face check.
+sticky sessions would send them, and comes from an address of their own in X-Forwarded-For (run the nodes with
+YCT_SERVER__TRUSTED_PROXIES='["127.0.0.1"]', as behind that proxy); the stand-in WeChat of that node issues their
+login code and runs their face check.
 
 A filing passes from person to person as it would in a day: a Filer fills a complete draft from
 GET /api/v1/forms/{bt}/{et} (two shareholders, each with a phone of their own) and submits it through 云帮办; a
@@ -54,6 +56,12 @@ def _node(host: str, index: int) -> str:
     return urlunsplit(parts._replace(netloc=f"{parts.hostname}:{parts.port + index % nodes}"))
 
 
+def _address(number: int) -> str:
+    """A person's own address, as the proxy in front of the nodes reports it (X-Forwarded-For): per-IP limits such
+    as login attempts then count each person, not the one machine locust runs on."""
+    return f"10.{number >> 16 & 255}.{number >> 8 & 255}.{number & 255}"
+
+
 def _png() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (64, 48), (random.randrange(256), 30, 30)).save(out, "PNG")
@@ -83,6 +91,7 @@ class _Person(HttpUser):
     def on_start(self):
         self.number = next(_people)
         self.client.base_url = _node(self.host, self.number)
+        self.client.headers["X-Forwarded-For"] = _address(self.number)
 
 
 class Applicant(_Person):
@@ -177,6 +186,7 @@ class Filer(_Person):
         self.waiting: list[tuple[str, dict]] = []
 
     def _new_applicant(self, number: int) -> dict:
+        self.client.headers["X-Forwarded-For"] = _address(1 << 20 | number)
         code = self.client.post("/_mock/wx/code", json={"openid": f"load-filer-{_run}-{number}"}).json()["code"]
         token = self.client.post("/api/v1/mp/login", json={"code": code}).json()["token"]
         headers = {"Authorization": f"Bearer {token}"}
