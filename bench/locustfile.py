@@ -3,10 +3,11 @@ the last signature, staff at the 待办 queue, signers through their SMS links, 
 (locust, headless). Afterwards every SMS the run queued is checked against the development sink (none lost, none
 received twice) and every locked filing whose signers all signed must have been submitted; any 5xx fails the run.
 
-    YCT_DATABASE__URL=postgres://postgres@127.0.0.1:5432/<scratch> YCT_CACHE__URL=redis://127.0.0.1:6379/<n> \\
-        YCT_SERVER__PORT=8100 YCT_SERVER__TRUSTED_PROXIES='["127.0.0.1"]' bash scripts/run-cluster 4 2 &
-    YCT_DATABASE__URL=… YCT_CACHE__URL=… LOAD_NODES=4 .venv/bin/locust -f bench/locustfile.py --headless \\
-        -u 40 -r 5 -t 5m --host http://127.0.0.1:8100 --csv /tmp/yct-load
+    export YCT_MODE=development YCT_DATABASE__URL=postgres://postgres@127.0.0.1:5432/<scratch> \\
+        YCT_CACHE__URL=redis://127.0.0.1:6379/<n>
+    YCT_SERVER__PORT=8750 YCT_SERVER__TRUSTED_PROXIES='["127.0.0.1"]' bash scripts/run-cluster 4 2 &
+    LOAD_NODES=4 .venv/bin/locust -f bench/locustfile.py --headless --only-summary -u 40 -r 5 -t 5m \\
+        --host http://127.0.0.1:8750 --csv /tmp/yct-load
 
 Each simulated person sticks to one web node (ports host, host+1, …: LOAD_NODES of them), as a proxy with
 sticky sessions would send them, and comes from an address of their own in X-Forwarded-For (run the nodes with
@@ -323,8 +324,8 @@ def _count_5xx(name, response=None, **_):
 
 @events.test_stop.add_listener
 def _check(environment, **_):
-    """No 5xx; then `python -m bench.load_check`: each SMS reached the sink exactly once (a process of its own:
-    locust's gevent and asyncpg's asyncio do not mix)."""
+    """No 5xx; then `python -m bench.load_check`: each SMS reached the sink exactly once, and each filing signed by
+    all its signatories was submitted (a process of its own: locust's gevent and asyncpg's asyncio do not mix)."""
     for name, count in sorted(_server_errors.items()):
         print(f"5xx: {name} ×{count}")
     print(f"journeys: {_journeys['submitted_cloud']} submitted through 云帮办, {_journeys['locked']} approved and "
