@@ -1,6 +1,7 @@
 """Settings: config.yaml plus YCT_<SECTION>__<KEY> environment overrides, validated once at start."""
 from __future__ import annotations
 
+import json
 import os
 import re
 from datetime import date, time
@@ -466,8 +467,22 @@ class Settings(_Section):
         return f"http://127.0.0.1:{self.server.port}/_mock/wx"
 
 
+def _env_value(value: str) -> Any:
+    """A list or a mapping is written as JSON (YCT_SERVER__TRUSTED_PROXIES='["10.0.0.0/8"]'); anything else stays
+    text, for the settings' own validation."""
+    if value.lstrip().startswith(("[", "{")):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return value
+        if isinstance(parsed, (list, dict)):
+            return parsed
+    return value
+
+
 def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
-    """YCT_SERVER__PORT=9000 → {"server": {"port": "9000"}}; YCT_HOME_PROVINCE=44 → {"home_province": "44"}."""
+    """YCT_SERVER__PORT=9000 → {"server": {"port": "9000"}}; YCT_HOME_PROVINCE=44 → {"home_province": "44"};
+    YCT_SIGNING__REMINDER_HOURS='[24, 2]' → {"signing": {"reminder_hours": [24, 2]}}."""
     overrides: dict[str, Any] = {}
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX) or name == "YCT_CONFIG":
@@ -476,7 +491,7 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
         node = overrides
         for part in path[:-1]:
             node = node.setdefault(part, {})
-        node[path[-1]] = value
+        node[path[-1]] = _env_value(value)
     return overrides
 
 

@@ -1,5 +1,5 @@
-"""Prometheus metrics at GET /metrics (prometheus-client): request latency per route, outbox depth and outcomes,
-login failures.
+"""Prometheus metrics at GET /metrics (prometheus-client): request latency per route, outbox depth and outcomes per
+provider and message class, login failures.
 
 With several worker processes on a machine set PROMETHEUS_MULTIPROC_DIR to an empty directory shared by them
 (web workers and `python -m server worker` alike) and /metrics adds up every process's figures; an outbox worker
@@ -23,18 +23,19 @@ REQUEST_SECONDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 LOGIN_FAILURES = Counter("yct_login_failures_total", "Refused logins, per login route and answer",
                          ["route", "status"])
-OUTBOX_OUTCOMES = Counter("yct_outbox_outcomes_total", "Outbox deliveries by channel, provider and outcome",
-                          ["channel", "provider", "outcome"])
-OUTBOX_DEPTH = Gauge("yct_outbox_messages", "Outbox messages per channel and status, as of the scrape",
-                     ["channel", "status"], multiprocess_mode="mostrecent")
+OUTBOX_OUTCOMES = Counter("yct_outbox_outcomes_total",
+                          "Outbox deliveries by channel, provider, message class and outcome",
+                          ["channel", "provider", "class", "outcome"])
+OUTBOX_DEPTH = Gauge("yct_outbox_messages", "Outbox messages per channel, message class and status, as of the scrape",
+                     ["channel", "class", "status"], multiprocess_mode="mostrecent")
 
 LOGIN_ROUTES = {"/api/v1/mp/login", "/api/v1/staff/login", "/console/login"}
 
 metrics = Blueprint("metrics")
 
 
-def record_outcome(channel: str, provider: str, outcome: str) -> None:
-    OUTBOX_OUTCOMES.labels(channel, provider, outcome).inc()
+def record_outcome(channel: str, provider: str, message_class: str, outcome: str) -> None:
+    OUTBOX_OUTCOMES.labels(channel, provider, message_class, outcome).inc()
 
 
 def install(app: Sanic) -> None:
@@ -60,10 +61,11 @@ def install(app: Sanic) -> None:
 async def _measure_outbox_depth() -> None:
     from server.models.notifications import OutboxMessage
 
-    rows = await OutboxMessage.annotate(n=Count("id")).group_by("channel", "status").values_list("channel", "status", "n")
+    rows = await (OutboxMessage.annotate(n=Count("id")).group_by("channel", "kind", "status")
+                  .values_list("channel", "kind", "status", "n"))
     OUTBOX_DEPTH.clear()
-    for channel, status, count in rows:
-        OUTBOX_DEPTH.labels(channel, status).set(count)
+    for channel, message_class, status, count in rows:
+        OUTBOX_DEPTH.labels(channel, message_class, status).set(count)
 
 
 def exposition() -> bytes:

@@ -80,3 +80,24 @@ def test_a_trusted_proxy_entry_must_be_an_address_or_range(tmp_path):
 
     with pytest.raises(ConfigError, match="trusted_proxies"):
         make_test_settings(tmp_path, server={"trusted_proxies": ["not-an-address"]})
+
+
+async def test_our_server_without_trusted_proxies_keeps_a_forged_header_out_of_limits_and_the_audit_log(client, server):
+    """The suite's server trusts no proxy: whatever X-Forwarded-For a client sends, the audit log records the
+    connection's address and the per-address login limit counts the connection."""
+    from server.models.accounts import Applicant
+    from server.models.review import AuditEntry
+    from tests.helpers import create_review_application, create_staff
+
+    reviewer = await create_staff(client, "reviewer-proxy", "reviewer", "451402")
+    applicant = await Applicant.create(openid="openid-proxy")
+    application = await create_review_application(applicant.id)
+    viewed = await client.get(f"/api/v1/review/applications/{application.id}",
+                              headers={**reviewer["headers"], "X-Forwarded-For": "203.0.113.7"})
+    assert viewed.status_code == 200
+    assert await AuditEntry.filter(application_id=application.id).values_list("ip", flat=True) == ["127.0.0.1"]
+
+    limit = server.settings.auth.login_attempts_per_minute
+    answers = [(await client.post("/api/v1/mp/login", json={"code": "no-such-code"},
+                                  headers={"X-Forwarded-For": f"198.51.100.{n}"})).status_code for n in range(limit + 1)]
+    assert 429 not in answers[:limit] and answers[limit] == 429

@@ -22,6 +22,16 @@ def test_environment_overrides_nested_keys():
     assert settings.home_province == "44"
 
 
+def test_lists_come_from_the_environment_as_json():
+    settings = load_settings(environ={"YCT_MODE": "development",
+                                      "YCT_SERVER__TRUSTED_PROXIES": '["10.0.0.0/8", "192.168.1.10"]',
+                                      "YCT_SIGNING__REMINDER_HOURS": "[12, 1]"})
+    assert settings.server.trusted_proxies == ["10.0.0.0/8", "192.168.1.10"]
+    assert settings.signing.reminder_hours == [12, 1]
+    with pytest.raises(ConfigError, match="server.trusted_proxies"):
+        load_settings(environ={"YCT_MODE": "development", "YCT_SERVER__TRUSTED_PROXIES": '["proxy.example"]'})
+
+
 @pytest.mark.parametrize("env, key", [
     ({"YCT_SERVER__PORT": "eighty"}, "server.port"),
     ({"YCT_DATABASE__URL": "mysql://x"}, "database.url"),

@@ -82,12 +82,46 @@ async def test_readyz_reports_database_cache_and_storage(client):
     assert response.json() == {"status": "ok", "database": "ok", "cache": "ok", "storage": "ok"}
 
 
-async def test_metrics_count_requests_per_route_outbox_outcomes_and_login_failures(client, server):
+async def test_with_cache_and_storage_down_healthz_still_answers_and_readyz_names_them(client, server, tmp_path,
+                                                                                      paused_outbox):
+    """/healthz touches nothing (liveness); /readyz asks each dependency and answers 503 naming what is down."""
+    from server.cache import make_cache
+    from tests.conftest import free_port
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    ctx = server.app.ctx
+    settings, cache = ctx.settings, ctx.cache
+    # A Redis nobody listens on, and file storage in directories that cannot be made (under a plain file).
+    ctx.cache = make_cache(f"redis://127.0.0.1:{free_port()}/0")
+    ctx.settings = settings.model_copy(update={
+        "storage": settings.storage.model_copy(update={"url": ""}),
+        "uploads": settings.uploads.model_copy(update={"dir": str(blocker / "uploads")})})
+    try:
+        alive = await client.get("/healthz")
+        ready = await client.get("/readyz")
+    finally:
+        await ctx.cache.close()
+        ctx.settings, ctx.cache = settings, cache
+    assert alive.status_code == 200 and alive.json() == {"status": "ok"}
+    assert ready.status_code == 503
+    body = ready.json()
+    assert body["status"] == "degraded" and body["database"] == "ok"
+    assert body["cache"].startswith("down") and body["storage"].startswith("down")
+    assert (await client.get("/readyz")).status_code == 200
+
+
+def _metric(text: str, name: str, **labels) -> float:
+    """The sum of a metric's samples whose labels include `labels`, from the Prometheus text exposition."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+               if sample.name == name and labels.items() <= sample.labels.items())
+
+
+async def test_metrics_count_requests_per_route_outbox_outcomes_and_login_failures(client, server, paused_outbox):
     from server.services.notifications.messages import enqueue_sms
     from server.services.notifications.outbox import deliver_due
-
-    def sample(text: str, prefix: str) -> float:
-        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(prefix))
 
     before = (await client.get("/metrics")).text
     assert (await client.get("/healthz")).status_code == 200
@@ -95,14 +129,29 @@ async def test_metrics_count_requests_per_route_outbox_outcomes_and_login_failur
     assert refused.status_code == 401
     await enqueue_sms("13912345678", "application_result",
                       {"name": "云帆（崇左）科技有限公司", "business": "设立登记", "result": "已核准"})
-    await deliver_due(server.app.ctx)
+    await enqueue_sms("13912345679", "sms_code", {"code": "246810", "minutes": "5"})
     response = await client.get("/metrics")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
-    after = response.text
-    healthz = 'yct_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"}'
-    assert sample(after, healthz) == sample(before, healthz) + 1
-    failures = 'yct_login_failures_total{route="/api/v1/staff/login",status="401"}'
-    assert sample(after, failures) == sample(before, failures) + 1
-    sent = 'yct_outbox_outcomes_total{channel="sms",outcome="sent",provider="dev_sink"}'
-    assert sample(after, sent) == sample(before, sent) + 1
-    assert 'yct_outbox_messages{channel="sms",status="sent"} 1.0' in after
+    waiting = response.text
+    # Latency per route is a histogram: every bucket up to +Inf counted the one /healthz request.
+    route = {"method": "GET", "route": "/healthz", "status": "200"}
+    assert _metric(waiting, "yct_http_request_duration_seconds_count", **route) == \
+        _metric(before, "yct_http_request_duration_seconds_count", **route) + 1
+    assert _metric(waiting, "yct_http_request_duration_seconds_bucket", le="+Inf", **route) == \
+        _metric(before, "yct_http_request_duration_seconds_bucket", le="+Inf", **route) + 1
+    assert _metric(waiting, "yct_http_request_duration_seconds_sum", **route) > 0
+    failures = {"route": "/api/v1/staff/login", "status": "401"}
+    assert _metric(waiting, "yct_login_failures_total", **failures) == \
+        _metric(before, "yct_login_failures_total", **failures) + 1
+    # Outbox depth per channel, message class and status, counted at the scrape.
+    for message_class in ("transactional", "code"):
+        assert _metric(waiting, "yct_outbox_messages", channel="sms", status="pending", **{"class": message_class}) == 1
+
+    await deliver_due(server.app.ctx)
+    after = (await client.get("/metrics")).text
+    for message_class in ("transactional", "code"):
+        sent = {"channel": "sms", "provider": "dev_sink", "outcome": "sent", "class": message_class}
+        assert _metric(after, "yct_outbox_outcomes_total", **sent) == \
+            _metric(before, "yct_outbox_outcomes_total", **sent) + 1
+        assert _metric(after, "yct_outbox_messages", channel="sms", status="sent", **{"class": message_class}) == 1
+        assert _metric(after, "yct_outbox_messages", channel="sms", status="pending", **{"class": message_class}) == 0

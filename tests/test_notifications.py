@@ -147,6 +147,11 @@ async def test_final_states_never_move_back(server, paused_outbox):
     assert sorted(await OutboxMessage.all().values_list("status", flat=True)) == ["failed", "refused", "sent"]
 
 
+# How long a child process may take before the test calls it hung (not a timing assertion): a child starts Python,
+# loads the server and connects, which took over 60 s at nice 19 beside a load test at normal priority.
+CHILD_GUARD_SECONDS = 300
+
+
 def _child(env: dict, *args: str):
     return asyncio.create_subprocess_exec(sys.executable, "-m", "tests.outbox_child", *args, cwd=ROOT, env=env,
                                           stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
@@ -158,7 +163,7 @@ async def test_sender_killed_mid_round_then_restarted_loses_nothing_and_sends_no
            "YCT_CACHE__URL": server.settings.cache.url, "PYTHONPATH": str(ROOT)}
 
     killed = await _child(env, "13")
-    _, stderr = await asyncio.wait_for(killed.communicate(), 60)
+    _, stderr = await asyncio.wait_for(killed.communicate(), CHILD_GUARD_SECONDS)
     assert killed.returncode == -signal.SIGKILL, stderr.decode()
 
     # The moment of death: 13 accepted by the sink (plus up to 3 more in flight beside it, concurrency 4 in the
@@ -171,7 +176,7 @@ async def test_sender_killed_mid_round_then_restarted_loses_nothing_and_sends_no
 
     await asyncio.sleep(1.1)  # the dead sender's lease (1 s in the child) runs out
     restarted = await _child(env)
-    stdout, stderr = await asyncio.wait_for(restarted.communicate(), 60)
+    stdout, stderr = await asyncio.wait_for(restarted.communicate(), CHILD_GUARD_SECONDS)
     assert restarted.returncode == 0, stderr.decode()
 
     assert await OutboxMessage.filter(status="sent").count() == 40
@@ -200,7 +205,7 @@ async def test_worker_process_sends_and_stops_gracefully_on_sigterm(server, paus
     worker = await _worker(env)
     assert await _until_sent(10) == 10
     worker.send_signal(signal.SIGTERM)
-    stdout, stderr = await asyncio.wait_for(worker.communicate(), 60)
+    stdout, stderr = await asyncio.wait_for(worker.communicate(), CHILD_GUARD_SECONDS)
     assert worker.returncode == 0, stderr.decode()
     assert "outbox worker stopped" in stdout.decode()
     assert set(await DevSms.all().values_list("out_id", flat=True)) == ids
@@ -215,12 +220,12 @@ async def test_two_workers_one_killed_mid_round_lose_nothing_and_send_nothing_tw
            "YCT_OUTBOX__POLL_SECONDS": "0.2", "YCT_OUTBOX__LEASE_SECONDS": "2", "YCT_OUTBOX__CONCURRENCY": "4"}
     # The child dies by SIGKILL after the sink accepted its 13th message, while the worker beside it keeps sending.
     killed, survivor = await _child(env, "13"), await _worker(env)
-    _, stderr = await asyncio.wait_for(killed.communicate(), 120)
+    _, stderr = await asyncio.wait_for(killed.communicate(), CHILD_GUARD_SECONDS)
     assert killed.returncode == -signal.SIGKILL, stderr.decode()
 
     assert await _until_sent(80) == 80  # the survivor takes over the dead one's rows once their lease ran out
     survivor.send_signal(signal.SIGTERM)
-    _, stderr = await asyncio.wait_for(survivor.communicate(), 60)
+    _, stderr = await asyncio.wait_for(survivor.communicate(), CHILD_GUARD_SECONDS)
     assert survivor.returncode == 0, stderr.decode()
     assert set(await DevSms.all().values_list("out_id", flat=True)) == ids
     assert set(await DevSms.all().values_list("received_count", flat=True)) == {1}

@@ -104,7 +104,7 @@ async def test_signing_page_never_holds_a_whole_id_number(client):
     assert LI_ID[:4] + "*" * 10 + LI_ID[-4:] in page.text
 
 
-async def test_resend_voids_the_old_link_and_keeps_both_messages(client):
+async def test_resend_voids_the_old_link_and_keeps_both_messages(client, paused_outbox):
     application, login, links = await _locked(client)
     old = token_of(links["张三"]["link"])
     resent = await client.post(f"/api/v1/applications/{application.id}/signing-requests",
@@ -114,7 +114,7 @@ async def test_resend_voids_the_old_link_and_keeps_both_messages(client):
     assert (await client.get(f"/api/v1/sign/{old}")).status_code == 410
     assert (await client.get(f"/api/v1/sign/{new}")).status_code == 200
     assert (await client.get(f"/api/v1/sign/{token_of(links['李四']['link'])}")).status_code == 200
-    # Both SMS wait in the outbox: the sender paces them by the per-phone limits, none is dropped.
+    # Both SMS are in the outbox (the sender, paused here, paces them by the per-phone limits): none is dropped.
     queued = await OutboxMessage.filter(recipient_index=blind_index("13800000001"), template="signing_link").values_list("params", flat=True)
     assert sorted(p["link"] for p in queued) == sorted([links["张三"]["link"], resent.json()[0]["link"]])
 

@@ -293,7 +293,7 @@ class OutboxSender:
                     shapes.setdefault(tuple(sorted(fields)), []).append((row, fields))
                 outcome = fields["status"] if fields["status"] != "pending" else (
                     "held" if "attempts" in fields else "retry")
-                record_outcome(row.channel, self._provider(row), outcome)
+                record_outcome(row.channel, self._provider(row), row.kind, outcome)
             for columns, items in shapes.items():
                 await connection.execute_many(_update_statement(connection, columns), [
                     [_db_value(column, fields[column]) for column in columns] + [str(row.id), row.claim_token]
