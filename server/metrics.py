@@ -38,11 +38,14 @@ def record_outcome(channel: str, provider: str, outcome: str) -> None:
 
 
 def install(app: Sanic) -> None:
-    """Times every request; on the hot path only two clock reads and one histogram observation."""
+    """Times every request; on the hot path only two clock reads, one dict lookup and one histogram observation."""
 
     @app.on_request(priority=1000)
     async def _started(request: Request):
         request.ctx.started = time.perf_counter()
+
+    # (method, route, status) -> the histogram's child: `labels()` takes a lock and builds its key on every call.
+    children: dict[tuple, Histogram] = {}
 
     @app.on_response(priority=-1000)
     async def _finished(request: Request, response):
@@ -50,7 +53,11 @@ def install(app: Sanic) -> None:
         if started is None:
             return
         route = request.uri_template or "unmatched"
-        REQUEST_SECONDS.labels(request.method, route, response.status).observe(time.perf_counter() - started)
+        key = (request.method, route, response.status)
+        child = children.get(key)
+        if child is None:
+            child = children[key] = REQUEST_SECONDS.labels(*key)
+        child.observe(time.perf_counter() - started)
         if response.status >= 400 and route in LOGIN_ROUTES and request.method == "POST":
             LOGIN_FAILURES.labels(route, response.status).inc()
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import yaml
@@ -22,6 +22,7 @@ def materials_data() -> dict:
     return yaml.safe_load(MATERIALS_FILE.read_text(encoding="utf-8"))
 
 
+@cache
 def _section(enum_class: type) -> str:
     # ApplicationStatus → application_status: the yaml section of that enum.
     return re.sub(r"(?<!^)(?=[A-Z])", "_", enum_class.__name__).lower()

@@ -154,6 +154,9 @@ def check_text(field: str | None, value: str, forbidden=FORBIDDEN_IN_LINE) -> No
 def install_input_gate(app: Sanic) -> None:
     """One gate before every handler: query, path and form values are checked here, bodies in `json_body`."""
 
+    # route handler -> the query parameters it declares as integers (read from OpenAPI once per handler)
+    declared_integers: dict = {}
+
     @app.on_request(priority=100)
     async def gate(request: Request):
         if request.route is None:
@@ -163,12 +166,16 @@ def install_input_gate(app: Sanic) -> None:
                 raise NotFound()
             if isinstance(value, str) and FORBIDDEN_IN_LINE.search(value):
                 raise NotFound()
-        declared = _declared_query_integers(request.route.handler)
-        for name, values in request.args.items():
-            for value in values:
-                check_text(name, value)
-                if name in declared:
-                    int_arg(request, name, 0)
+        if request.query_string:
+            handler = request.route.handler
+            declared = declared_integers.get(handler)
+            if declared is None:
+                declared = declared_integers[handler] = _declared_query_integers(handler)
+            for name, values in request.args.items():
+                for value in values:
+                    check_text(name, value)
+                    if name in declared:
+                        int_arg(request, name, 0)
         if request.content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
             for name, values in _parsed_form(request).items():
                 check_text(name, name)
