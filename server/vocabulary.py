@@ -28,6 +28,12 @@ def _section(enum_class: type) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", enum_class.__name__).lower()
 
 
+@cache
+def _labels(enum_class: type) -> dict[str, str]:
+    """code -> label of one vocabulary, built once: list rows label several codes each."""
+    return {member.value: member.label for member in enum_class}
+
+
 class Labelled(StrEnum):
     @property
     def label(self) -> str:
@@ -36,10 +42,7 @@ class Labelled(StrEnum):
     @classmethod
     def label_of(cls, code: str | None, default: str | None = "") -> str | None:
         """The label of a stored code; `default` for no code or one this vocabulary does not know."""
-        try:
-            return cls(code).label
-        except ValueError:
-            return default
+        return _labels(cls).get(code, default)
 
     @classmethod
     def values(cls) -> tuple[str, ...]:

@@ -79,6 +79,10 @@ async def _page(scope: list[str], authority: list[str] | None, status: str | Non
     return await compiled(shape, lambda *bound: _page_query(shape[1:], list(bound))).fetch(*params)
 
 
+# What a row shows of the legal representative: the rest of the party (encrypted at rest) is not read.
+_LEGAL_REP_COLUMNS = ("id", "application_id", "position", "name", "id_number", "phone")
+
+
 def _total_query(staff: Staff, authority: str | None, status: str | None, business_type: str | None):
     query = access.in_scope(staff)
     if authority:
@@ -93,7 +97,7 @@ async def _legal_reps(application_ids: list[str]) -> dict:
         return {}
     shape = ("review_queue_legal_reps", len(application_ids))
     parties = await compiled(shape, lambda *bound: Party.filter(application_id__in=list(bound[:-1]), role=bound[-1])
-                             .order_by("-position")).fetch(*application_ids, "legal_rep")
+                             .order_by("-position").only(*_LEGAL_REP_COLUMNS)).fetch(*application_ids, "legal_rep")
     return {party.application_id: party for party in parties}
 
 
