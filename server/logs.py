@@ -15,7 +15,7 @@ import re
 import sys
 
 from pythonjsonlogger.json import JsonFormatter
-from sanic import Request, Sanic
+from sanic import Request
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
@@ -58,15 +58,14 @@ def new_request_id() -> str:
     return f"{_PROCESS_PREFIX}{next(_sequence) & 0xFFFFFFFF:08x}"
 
 
-def install(app: Sanic) -> None:
-    @app.on_request(priority=1001)
-    async def _request_id_in(request: Request):
-        given = request.headers.get(REQUEST_ID_HEADER)
-        request.ctx.request_id = given if given and _PLAIN_TOKEN.match(given) else new_request_id()
-        _request_id.set(request.ctx.request_id)
+def request_arrived(request: Request) -> None:
+    """The caller's id when it is a plain token, else a fresh one, for the response and every log line."""
+    given = request.headers.get(REQUEST_ID_HEADER)
+    request.ctx.request_id = given if given and _PLAIN_TOKEN.match(given) else new_request_id()
+    _request_id.set(request.ctx.request_id)
 
-    @app.on_response(priority=-1001)
-    async def _request_id_out(request: Request, response):
-        request_id = getattr(request.ctx, "request_id", None)
-        if request_id is not None:
-            response.headers[REQUEST_ID_HEADER] = request_id
+
+def request_answered(request: Request, response) -> None:
+    request_id = getattr(request.ctx, "request_id", None)
+    if request_id is not None:
+        response.headers[REQUEST_ID_HEADER] = request_id
