@@ -101,6 +101,18 @@ class CompiledSelect:
         return [self._model._init_from_db(**row) for row in rows]
 
 
+_compiled: dict[tuple, CompiledSelect] = {}
+
+
+def compiled(shape: tuple, build: Callable[..., QuerySet]) -> CompiledSelect:
+    """The CompiledSelect of one shape of a list's query (which filters are present, how many ids): a list whose
+    filters vary compiles each of its few shapes once."""
+    select = _compiled.get(shape)
+    if select is None:
+        select = _compiled[shape] = CompiledSelect(build)
+    return select
+
+
 async def close_database() -> None:
     await Tortoise.close_connections()
 

@@ -8,18 +8,22 @@ codes are never logged.
 from __future__ import annotations
 
 import contextvars
+import itertools
 import logging
+import os
 import re
 import sys
-import uuid
 
 from pythonjsonlogger.json import JsonFormatter
-from sanic import Request, Sanic
+from sanic import Request
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 # Anything else (spaces, quotes, newlines, very long values) could forge or break log lines: replaced.
 _PLAIN_TOKEN = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+# A fresh id (32 hex digits) is this process's random prefix and a counter: no call into the OS per request.
+_PROCESS_PREFIX = os.urandom(12).hex()
+_sequence = itertools.count(1)
 _LOGGERS = ("yct", "sanic.root", "sanic.error", "sanic.access", "sanic.server", "tortoise")
 
 
@@ -50,15 +54,18 @@ def configure(level: int = logging.INFO) -> None:
             logger.setLevel(logging.WARNING)  # queries carry personal data: never logged
 
 
-def install(app: Sanic) -> None:
-    @app.on_request(priority=1001)
-    async def _request_id_in(request: Request):
-        given = request.headers.get(REQUEST_ID_HEADER)
-        request.ctx.request_id = given if given and _PLAIN_TOKEN.match(given) else uuid.uuid4().hex
-        _request_id.set(request.ctx.request_id)
+def new_request_id() -> str:
+    return f"{_PROCESS_PREFIX}{next(_sequence) & 0xFFFFFFFF:08x}"
 
-    @app.on_response(priority=-1001)
-    async def _request_id_out(request: Request, response):
-        request_id = getattr(request.ctx, "request_id", None)
-        if request_id is not None:
-            response.headers[REQUEST_ID_HEADER] = request_id
+
+def request_arrived(request: Request) -> None:
+    """The caller's id when it is a plain token, else a fresh one, for the response and every log line."""
+    given = request.headers.get(REQUEST_ID_HEADER)
+    request.ctx.request_id = given if given and _PLAIN_TOKEN.match(given) else new_request_id()
+    _request_id.set(request.ctx.request_id)
+
+
+def request_answered(request: Request, response) -> None:
+    request_id = getattr(request.ctx, "request_id", None)
+    if request_id is not None:
+        response.headers[REQUEST_ID_HEADER] = request_id

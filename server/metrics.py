@@ -12,7 +12,7 @@ import time
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client import multiprocess
-from sanic import Blueprint, Request, Sanic
+from sanic import Blueprint, Request
 from sanic.response import raw
 from sanic_ext import openapi
 from tortoise.functions import Count
@@ -38,24 +38,27 @@ def record_outcome(channel: str, provider: str, message_class: str, outcome: str
     OUTBOX_OUTCOMES.labels(channel, provider, message_class, outcome).inc()
 
 
-def install(app: Sanic) -> None:
-    """Times every request; on the hot path only two clock reads and one histogram observation."""
+# (method, route, status) -> the histogram's child: `labels()` takes a lock and builds its key on every call.
+_children: dict[tuple, Histogram] = {}
 
-    @app.on_request(priority=1000)
-    async def _started(request: Request):
-        request.ctx.started = time.perf_counter()
 
-    @app.on_response(priority=-1000)
-    async def _finished(request: Request, response):
-        started = getattr(request.ctx, "started", None)
-        if started is None:
-            return
-        route = request.uri_template or "unmatched"
-        REQUEST_SECONDS.labels(request.method, route, response.status).observe(time.perf_counter() - started)
-        if response.status >= 400 and route in LOGIN_ROUTES and request.method == "POST":
-            LOGIN_FAILURES.labels(route, response.status).inc()
+def request_arrived(request: Request) -> None:
+    request.ctx.started = time.perf_counter()
 
-    app.blueprint(metrics)
+
+def request_answered(request: Request, response) -> None:
+    """Times the request: on the hot path two clock reads, one dict lookup and one histogram observation."""
+    started = getattr(request.ctx, "started", None)
+    if started is None:
+        return
+    route = request.uri_template or "unmatched"
+    key = (request.method, route, response.status)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = REQUEST_SECONDS.labels(*key)
+    child.observe(time.perf_counter() - started)
+    if response.status >= 400 and route in LOGIN_ROUTES and request.method == "POST":
+        LOGIN_FAILURES.labels(route, response.status).inc()
 
 
 async def _measure_outbox_depth() -> None:

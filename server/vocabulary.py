@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import yaml
@@ -22,9 +22,16 @@ def materials_data() -> dict:
     return yaml.safe_load(MATERIALS_FILE.read_text(encoding="utf-8"))
 
 
+@cache
 def _section(enum_class: type) -> str:
     # ApplicationStatus → application_status: the yaml section of that enum.
     return re.sub(r"(?<!^)(?=[A-Z])", "_", enum_class.__name__).lower()
+
+
+@cache
+def _labels(enum_class: type) -> dict[str, str]:
+    """code -> label of one vocabulary, built once: list rows label several codes each."""
+    return {member.value: member.label for member in enum_class}
 
 
 class Labelled(StrEnum):
@@ -35,10 +42,7 @@ class Labelled(StrEnum):
     @classmethod
     def label_of(cls, code: str | None, default: str | None = "") -> str | None:
         """The label of a stored code; `default` for no code or one this vocabulary does not know."""
-        try:
-            return cls(code).label
-        except ValueError:
-            return default
+        return _labels(cls).get(code, default)
 
     @classmethod
     def values(cls) -> tuple[str, ...]:

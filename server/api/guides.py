@@ -8,7 +8,7 @@ from typing import Literal
 from urllib.parse import quote
 
 from pydantic import Field
-from sanic import Blueprint, Request, html, json, raw
+from sanic import Blueprint, HTTPResponse, Request, html, json, raw
 from sanic_ext import openapi
 
 from server import storage
@@ -236,13 +236,19 @@ async def upload_guide_file(request: Request, item_id: int):
 
 # --- Public: what a scan leads to -----------------------------------------------------------------
 
-async def _render_landing(request: Request, code: str) -> tuple[int | None, str]:
+async def _render_landing(request: Request, code: str) -> tuple[int | None, bytes]:
+    """The page as the bytes sent, so a cached page is answered without encoding it again."""
     ctx = request.app.ctx
     point = await landing.find_point(code)
     if point is None:
-        return None, ctx.templates.get_template("guides/not_found.html").render()
+        return None, ctx.templates.get_template("guides/not_found.html").render().encode()
     context = await landing.landing_context(ctx.settings, ctx.cache, ctx.wechat, point)
-    return point.id, ctx.templates.get_template("guides/landing.html").render(**context)
+    return point.id, ctx.templates.get_template("guides/landing.html").render(**context).encode()
+
+
+_HTML = "text/html; charset=utf-8"
+_LANDING_HEADERS = {"Cache-Control": LANDING_CACHE_CONTROL}
+_NOT_FOUND_HEADERS = {"Cache-Control": "no-store"}
 
 
 @public.get("/g/<code:str>")
@@ -250,14 +256,15 @@ async def _render_landing(request: Request, code: str) -> tuple[int | None, str]
 @openapi.response(200, {"text/html": str}, description="the page")
 @openapi.response(404, {"text/html": str}, description="a friendly page for an unknown or retired code")
 async def landing_page(request: Request, code: str):
+    """A public page: no session is looked up; a cached page costs a dict lookup and an in-memory scan count."""
     settings = request.app.ctx.settings
     page = page_cache.get(code) or await page_cache.get_or_render(
         code, lambda: _render_landing(request, code), settings.guides.landing_cache_seconds)
     point_id, body = page
     if point_id is None:
-        return html(body, status=404, headers={"Cache-Control": "no-store"})
+        return HTTPResponse(body, status=404, headers=_NOT_FOUND_HEADERS, content_type=_HTML)
     scans.record_scan(settings, point_id, client_ip(request), request.headers.get("user-agent", ""))
-    return html(body, headers={"Cache-Control": LANDING_CACHE_CONTROL})
+    return HTTPResponse(body, headers=_LANDING_HEADERS, content_type=_HTML)
 
 
 def _not_found_page(request: Request):

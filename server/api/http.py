@@ -151,29 +151,34 @@ def check_text(field: str | None, value: str, forbidden=FORBIDDEN_IN_LINE) -> No
         raise Invalid(field, f"{field or '请求'}：含有不允许的字符（控制字符或不成对的代理字符）", code="invalid_characters")
 
 
-def install_input_gate(app: Sanic) -> None:
-    """One gate before every handler: query, path and form values are checked here, bodies in `json_body`."""
+# route handler -> the query parameters it declares as integers (read from OpenAPI once per handler)
+_declared_integers: dict = {}
 
-    @app.on_request(priority=100)
-    async def gate(request: Request):
-        if request.route is None:
-            return
-        for value in request.match_info.values():
-            if isinstance(value, int) and not INT32[0] <= value <= INT32[1]:
-                raise NotFound()
-            if isinstance(value, str) and FORBIDDEN_IN_LINE.search(value):
-                raise NotFound()
-        declared = _declared_query_integers(request.route.handler)
+
+def check_input(request: Request) -> None:
+    """The input gate, before every handler: query, path and form values are checked here, bodies in `json_body`."""
+    if request.route is None:
+        return
+    for value in request.match_info.values():
+        if isinstance(value, int) and not INT32[0] <= value <= INT32[1]:
+            raise NotFound()
+        if isinstance(value, str) and FORBIDDEN_IN_LINE.search(value):
+            raise NotFound()
+    if request.query_string:
+        handler = request.route.handler
+        declared = _declared_integers.get(handler)
+        if declared is None:
+            declared = _declared_integers[handler] = _declared_query_integers(handler)
         for name, values in request.args.items():
             for value in values:
                 check_text(name, value)
                 if name in declared:
                     int_arg(request, name, 0)
-        if request.content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-            for name, values in _parsed_form(request).items():
-                check_text(name, name)
-                for value in values:
-                    check_text(name, value, FORBIDDEN_IN_TEXT)
+    if request.content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        for name, values in _parsed_form(request).items():
+            check_text(name, name)
+            for value in values:
+                check_text(name, value, FORBIDDEN_IN_TEXT)
 
 
 def tidy_request_schemas() -> None:

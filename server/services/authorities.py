@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -9,6 +10,10 @@ from server.errors import Invalid, NotFound
 from server.models.authorities import Authority
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+# Authority names change only when `migrate` loads a renamed division: lists read them from this worker's memory,
+# at most NAMES_SECONDS old. code -> (name, remembered until on the monotonic clock)
+NAMES_SECONDS = 60
+_names: dict[str, tuple[str, float]] = {}
 
 
 def level_of(code: str) -> str:
@@ -43,6 +48,18 @@ def shipped_divisions(province: str) -> list[tuple[str, str]]:
     return [(code, name) for code, name, _ in national_divisions() if code[:2] == province]
 
 
+async def authority_names(codes: set[str]) -> dict[str, str]:
+    """code -> name of these authorities (an unknown code is left out)."""
+    moment = time.monotonic()
+    names = {code: entry[0] for code in codes if (entry := _names.get(code)) is not None and entry[1] > moment}
+    missing = codes - names.keys()
+    if missing:
+        for code, name in await Authority.filter(code__in=missing).values_list("code", "name"):
+            names[code] = name
+            _names[code] = (name, moment + NAMES_SECONDS)
+    return names
+
+
 async def load_divisions(province: str) -> int:
     """Insert or rename every division of the province; idempotent. Parents come before children."""
     divisions = sorted(shipped_divisions(province), key=lambda item: (level_of(item[0]) != "province", level_of(item[0]) == "county", item[0]))
@@ -61,6 +78,7 @@ async def load_divisions(province: str) -> int:
         elif current.name != name:
             current.name = name
             await current.save(update_fields=["name"])
+            _names.pop(code, None)
     return created
 
 

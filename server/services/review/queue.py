@@ -7,11 +7,11 @@ from tortoise.expressions import Q
 
 from server.errors import Invalid, NotFound
 from server.models.accounts import Applicant, Staff
-from server.models.applications import BUSINESS_TYPES, STATUSES, Party
-from server.models.authorities import Authority
+from server.db import compiled
+from server.models.applications import BUSINESS_TYPES, STATUSES, Application, Party
 from server.clock import now
 from server.services.applications import lifecycle
-from server.services.authorities import scope_prefix
+from server.services.authorities import authority_names, scope_prefix
 from server.services.pagination import decode_cursor, encode_cursor, total_of
 from server.services.review import access, views
 
@@ -28,19 +28,86 @@ LIST_COLUMNS = ("id", "applicant_id", "authority_id", "business_type", "entity_t
 SEGMENTS = ("overdue", "due_later", "no_due_time")
 
 
-def _segment(query, segment: int, moment):
+def _page_query(shape: tuple, params: list):
+    """The queue page's query of one shape, binding `params` in their order (see _page)."""
+    has_authority, has_status, has_business_type, segment, after = shape
+    params = iter(params)
+    query = Application.filter(authority_id__gte=next(params), authority_id__lte=next(params))
+    if has_authority:
+        query = query.filter(authority_id__gte=next(params), authority_id__lte=next(params))
+    # The waiting states are vocabulary members, written into the SQL as literals: the planner matches them to
+    # the partial index application_queue_order even in a generic plan.
+    query = query.filter(status=next(params)) if has_status else query.filter(status__in=WAITING_STATUSES)
+    if has_business_type:
+        query = query.filter(business_type=next(params))
     if segment == 0:
-        return query.filter(due_at__lt=moment)
-    if segment == 1:
-        return query.filter(due_at__gte=moment)
-    return query.filter(due_at__isnull=True)
+        query = query.filter(due_at__lt=next(params))
+    elif segment == 1:
+        query = query.filter(due_at__gte=next(params))
+    else:
+        query = query.filter(due_at__isnull=True)
+    if after is not None:
+        # The rows after the cursor's within its segment, in the order (-resubmission, due_at, id).
+        resubmission = next(params)
+        same = Q(resubmission=resubmission) & (Q(id__gt=next(params)) if segment == 2 else
+                                               Q(due_at__gt=next(params)) | Q(due_at=next(params), id__gt=next(params)))
+        query = query.filter(same | Q(resubmission=next(params)) if after else same)
+    return query.order_by("-resubmission", "due_at", "id").limit(next(params)).only(*LIST_COLUMNS)
 
 
-def _after(query, segment: int, resubmission: bool, due_at, last_id: str):
-    """The rows after the cursor's within its segment, in the order (-resubmission, due_at, id)."""
-    same = Q(resubmission=resubmission) & (Q(id__gt=last_id) if segment == 2 else
-                                           Q(due_at__gt=due_at) | Q(due_at=due_at, id__gt=last_id))
-    return query.filter(same | Q(resubmission=False) if resubmission else same)
+def _code_range(prefix: str) -> list[str]:
+    """Authority codes (six digits) that start with `prefix`, as a range the query can bind as it is."""
+    return [prefix.ljust(6, "0"), prefix.ljust(6, "9")]
+
+
+async def _page(scope: list[str], authority: list[str] | None, status: str | None, business_type: str | None,
+                segment: int, moment: datetime, after: list | None, after_due, limit: int) -> list[Application]:
+    """One segment's rows, by a query compiled once per shape (the ORM's query building cost more than the
+    database's answer); the filters are the ones of `access.in_scope`, the scope prefix bound as a code range."""
+    params = [*scope, *(authority or ()), *((status,) if status else ()), *((business_type,) if business_type else ())]
+    if segment < 2:
+        params.append(moment)
+    resubmission = None
+    if after is not None:
+        resubmission = after[2]
+        params += [resubmission, after[4]] if segment == 2 else [resubmission, after_due, after_due, after[4]]
+        if resubmission:
+            params.append(False)
+    params.append(limit)
+    shape = ("review_queue", authority is not None, status is not None, business_type is not None, segment,
+             resubmission)
+    return await compiled(shape, lambda *bound: _page_query(shape[1:], list(bound))).fetch(*params)
+
+
+# What a row shows of the legal representative: the rest of the party (encrypted at rest) is not read.
+_LEGAL_REP_COLUMNS = ("id", "application_id", "position", "name", "id_number", "phone")
+
+
+def _total_query(staff: Staff, authority: str | None, status: str | None, business_type: str | None):
+    query = access.in_scope(staff)
+    if authority:
+        query = query.filter(authority_id__startswith=scope_prefix(authority))
+    query = query.filter(status=status) if status else query.filter(status__in=WAITING_STATUSES)
+    return query.filter(business_type=business_type) if business_type else query
+
+
+async def _legal_reps(application_ids: list[str]) -> dict:
+    """Each application's legal representative (the last one listed, as the staff view shows)."""
+    if not application_ids:
+        return {}
+    shape = ("review_queue_legal_reps", len(application_ids))
+    parties = await compiled(shape, lambda *bound: Party.filter(application_id__in=list(bound[:-1]), role=bound[-1])
+                             .order_by("-position").only(*_LEGAL_REP_COLUMNS)).fetch(*application_ids, "legal_rep")
+    return {party.application_id: party for party in parties}
+
+
+async def _applicant_phones(applicant_ids: list[int]) -> dict[int, str]:
+    if not applicant_ids:
+        return {}
+    shape = ("review_queue_phones", len(applicant_ids))
+    applicants = await compiled(shape, lambda *bound: Applicant.filter(id__in=list(bound)).only("id", "phone")) \
+        .fetch(*applicant_ids)
+    return {applicant.id: applicant.phone for applicant in applicants}
 
 
 async def queue(staff: Staff, *, status: str | None = None, business_type: str | None = None,
@@ -53,14 +120,9 @@ async def queue(staff: Staff, *, status: str | None = None, business_type: str |
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise Invalid("page_size", f"每页条数应为1至{MAX_PAGE_SIZE}")
     after = decode_cursor(cursor, 5)
-    query = access.in_scope(staff)
-    if authority:
-        if not (len(authority) == 6 and authority.isdigit() and authority.startswith(scope_prefix(staff.authority))):
-            raise NotFound("登记机关不存在或不在您的管辖范围内", field="authority")
-        query = query.filter(authority_id__startswith=scope_prefix(authority))
-    query = query.filter(status=status) if status else query.filter(status__in=WAITING_STATUSES)
-    if business_type:
-        query = query.filter(business_type=business_type)
+    if authority and not (len(authority) == 6 and authority.isdigit()
+                          and authority.startswith(scope_prefix(staff.authority))):
+        raise NotFound("登记机关不存在或不在您的管辖范围内", field="authority")
 
     try:
         # One moment for the whole walk through the pages, so no row moves between segments under the reader.
@@ -71,13 +133,12 @@ async def queue(staff: Staff, *, status: str | None = None, business_type: str |
             raise ValueError
     except (TypeError, ValueError):
         raise Invalid("cursor", "翻页标记无效，请从第一页重新浏览") from None
+    scope = _code_range(scope_prefix(staff.authority))
+    within = _code_range(scope_prefix(authority)) if authority else None
     rows: list[tuple[int, object]] = []
     for segment in range(first_segment, len(SEGMENTS)):
-        page = _segment(query, segment, moment)
-        if after and segment == first_segment:
-            page = _after(page, segment, after[2], after_due, after[4])
-        found = await page.order_by("-resubmission", "due_at", "id").limit(page_size + 1 - len(rows)) \
-            .only(*LIST_COLUMNS)
+        found = await _page(scope, within, status, business_type, segment, moment,
+                            after if segment == first_segment else None, after_due, page_size + 1 - len(rows))
         rows += [(segment, row) for row in found]
         if len(rows) > page_size:
             break
@@ -89,14 +150,11 @@ async def queue(staff: Staff, *, status: str | None = None, business_type: str |
         next_cursor = encode_cursor([moment.isoformat(), segment, last.resubmission,
                                      last.due_at.isoformat() if last.due_at else None, str(last.id)])
     applications = [row for _, row in rows]
-    ids = [row.id for row in applications]
-    legal_reps = {p.application_id: p for p in await Party.filter(application_id__in=ids, role="legal_rep")
-                  .order_by("-position")} if ids else {}
-    phones = dict(await Applicant.filter(id__in={row.applicant_id for row in applications}).values_list("id", "phone")) \
-        if applications else {}
-    authorities = dict(await Authority.filter(code__in={row.authority_id for row in applications})
-                       .values_list("code", "name")) if applications else {}
-    total, exact = await total_of(query)
+    legal_reps = await _legal_reps([str(row.id) for row in applications])
+    phones = await _applicant_phones(sorted({row.applicant_id for row in applications}))
+    authorities = await authority_names({row.authority_id for row in applications})
+    total, exact = await total_of(lambda: _total_query(staff, authority, status, business_type),
+                                  key=("review_queue", scope_prefix(staff.authority), authority, status, business_type))
     return {
         "items": [views.queue_row(row, moment, legal_reps.get(row.id), phones.get(row.applicant_id),
                                   authorities.get(row.authority_id)) for row in applications],
