@@ -1,7 +1,5 @@
-"""The SQL aggregates behind every figure: one text for PostgreSQL and SQLite, grouped by authority and business type.
-
-Each query counts in the database and returns a few rows per authority and business type; only the durations
-return one row per event, because working hours are counted in Python (server/services/review/worktime.py).
+"""The SQL aggregates behind every figure, over the rollups (server/services/statistics/rollups.py) and the
+service-point tables: a few rows per authority and business type; percentiles are taken in the database.
 """
 from __future__ import annotations
 
@@ -10,20 +8,26 @@ from datetime import date, datetime, timezone
 
 from tortoise import connections
 
-from server.services.statistics.definitions import PASS_ACTIONS, RETURN_ACTION, SUBMIT_ACTIONS
+from server.services.statistics.definitions import ZONE
 
 _PARAM = re.compile(r"(?<!:):([a-z_]+)")
+# The `since` of an application's first event of a kind: before every period.
+NEVER = date(1970, 1, 1)
+COUNTERS = ("submitted", "cloud_submitted", "returned", "first_pass", "signing_rounds", "signatures_saved")
 
 
-async def fetch(sql: str, params: dict) -> list[dict]:
-    """Run `sql` with :name parameters on either database (PostgreSQL $n, SQLite ?)."""
-    conn = connections.get("default")
-    postgres = conn.capabilities.dialect == "postgres"
+def postgres(conn) -> bool:
+    return conn.capabilities.dialect == "postgres"
+
+
+def _prepared(conn, sql: str, params: dict) -> tuple[str, list]:
+    """`sql` with :name parameters as the database wants them (PostgreSQL $n, SQLite ?)."""
+    is_postgres = postgres(conn)
     order: list[str] = []
 
     def mark(match: re.Match) -> str:
         name = match.group(1)
-        if postgres:
+        if is_postgres:
             if name not in order:
                 order.append(name)
             return f"${order.index(name) + 1}"
@@ -31,24 +35,48 @@ async def fetch(sql: str, params: dict) -> list[dict]:
         return "?"
 
     text = _PARAM.sub(mark, sql)
-    return await conn.execute_query_dict(text, [params[name] for name in order])
+    return text, [params[name] for name in order]
 
 
-def _in(values: tuple[str, ...]) -> str:
+async def fetch(sql: str, params: dict) -> list[dict]:
+    """Run `sql` with :name parameters on either database."""
+    conn = connections.get("default")
+    return await conn.execute_query_dict(*_prepared(conn, sql, params))
+
+
+async def execute(conn, sql: str, params: dict) -> None:
+    """Run a write with :name parameters on the given connection (a transaction's)."""
+    await conn.execute_query(*_prepared(conn, sql, params))
+
+
+def in_list(values: tuple[str, ...]) -> str:
     return ", ".join(f"'{value}'" for value in values)
 
 
+def date_literal(conn, day: date) -> str:
+    return f"DATE '{day.isoformat()}'" if postgres(conn) else f"'{day.isoformat()}'"
+
+
+def local_day(conn, expression: str) -> str:
+    """The Beijing-time day of a stored instant. SQLite has no time zones: the zone's fixed offset (China has kept
+    +08:00 since 1991) is added to the UTC text it stores."""
+    if postgres(conn):
+        return f"CAST(timezone('{ZONE.key}', {expression}) AS date)"
+    minutes = int(ZONE.utcoffset(datetime(2000, 1, 1)).total_seconds() // 60)
+    return f"date({expression}, '{minutes:+d} minutes')"
+
+
 def _filters(business_type: str | None, entity_type: str | None) -> str:
-    clauses = ["a.authority_id LIKE :scope"]
+    clauses = ["r.authority_id LIKE :scope"]
     if business_type:
-        clauses.append("a.business_type = :business_type")
+        clauses.append("r.business_type = :business_type")
     if entity_type:
-        clauses.append("a.entity_type = :entity_type")
+        clauses.append("r.entity_type = :entity_type")
     return " AND ".join(clauses)
 
 
-def _params(scope: str, start: datetime, end: datetime, business_type: str | None, entity_type: str | None) -> dict:
-    params = {"scope": scope + "%", "start": start.astimezone(timezone.utc), "end": end.astimezone(timezone.utc)}
+def _params(scope: str, business_type: str | None, entity_type: str | None) -> dict:
+    params = {"scope": scope + "%"}
     if business_type:
         params["business_type"] = business_type
     if entity_type:
@@ -56,146 +84,56 @@ def _params(scope: str, start: datetime, end: datetime, business_type: str | Non
     return params
 
 
-# Per application: entered review in the period (and whether through 云帮办 at least once), returned in the period,
-# and whether the first decision after its first submission in the period was a lock or an acceptance (one pass over
-# the decisions: the earliest lock/acceptance before the earliest return).
-_COUNTS_SQL = f"""
-WITH sub AS (
-    SELECT t.application_id AS id, MIN(t.at) AS first_at,
-           MAX(CASE WHEN t.action = 'submit_cloud' THEN 1 ELSE 0 END) AS cloud
-      FROM timeline_entry t
-     WHERE t.action IN ({_in(SUBMIT_ACTIONS)}) AND t.at >= :start AND t.at < :end
-     GROUP BY t.application_id
-), ret AS (
-    SELECT DISTINCT t.application_id AS id
-      FROM timeline_entry t
-     WHERE t.action = '{RETURN_ACTION}' AND t.at >= :start AND t.at < :end
-), decided AS (
-    SELECT d.application_id AS id,
-           MIN(CASE WHEN d.action IN ({_in(PASS_ACTIONS)}) THEN d.at END) AS passed_at,
-           MIN(CASE WHEN d.action = '{RETURN_ACTION}' THEN d.at END) AS returned_at
-      FROM timeline_entry d JOIN sub ON sub.id = d.application_id
-     WHERE d.action IN ({_in(PASS_ACTIONS + (RETURN_ACTION,))}) AND d.at >= sub.first_at
-     GROUP BY d.application_id
-), ids AS (
-    SELECT id FROM sub UNION SELECT id FROM ret
-)
-SELECT a.authority_id AS authority, a.business_type AS business_type,
-       COUNT(sub.id) AS submitted,
-       COALESCE(SUM(sub.cloud), 0) AS cloud_submitted,
-       COUNT(ret.id) AS returned,
-       COALESCE(SUM(CASE WHEN decided.passed_at IS NOT NULL
-                          AND (decided.returned_at IS NULL OR decided.passed_at < decided.returned_at)
-                         THEN 1 ELSE 0 END), 0) AS first_pass
-  FROM ids
-  JOIN application a ON a.id = ids.id
-  LEFT JOIN sub ON sub.id = ids.id
-  LEFT JOIN ret ON ret.id = ids.id
-  LEFT JOIN decided ON decided.id = ids.id
- WHERE {{filters}}
- GROUP BY a.authority_id, a.business_type
-"""
-
-
-async def application_counts(scope: str, start: datetime, end: datetime, business_type: str | None = None,
+async def application_counts(scope: str, periods: list[tuple[date, date]], business_type: str | None = None,
                              entity_type: str | None = None) -> list[dict]:
-    """[{authority, business_type, submitted, cloud_submitted, returned, first_pass}]."""
-    sql = _COUNTS_SQL.format(filters=_filters(business_type, entity_type))
-    rows = await fetch(sql, _params(scope, start, end, business_type, entity_type))
-    return [{key: (int(value) if key not in ("authority", "business_type") else value) for key, value in row.items()}
-            for row in rows]
+    """[{period (index into `periods`), authority, business_type, submitted, cloud_submitted, returned, first_pass,
+    signing_rounds, signatures_saved}] for each period (first and last local day, inclusive), in one pass over the
+    day rollups: a row counts in a period when its day is in it and its `since` is before it."""
+    conn = connections.get("default")
+    buckets = " UNION ALL ".join(
+        f"SELECT {index} AS period, {date_literal(conn, first)} AS first, {date_literal(conn, last)} AS last"
+        for index, (first, last) in enumerate(periods))
+    sums = ", ".join(f"SUM(r.{name}) AS {name}" for name in COUNTERS)
+    rows = await fetch(
+        f"SELECT b.period AS period, r.authority_id AS authority, r.business_type AS business_type, {sums} "
+        f"FROM stats_day r JOIN ({buckets}) b ON r.day >= b.first AND r.day <= b.last AND r.since < b.first "
+        f"WHERE {_filters(business_type, entity_type)} GROUP BY b.period, r.authority_id, r.business_type",
+        _params(scope, business_type, entity_type))
+    return [{**row, **{name: int(row[name] or 0) for name in COUNTERS}} for row in rows]
 
 
-# 云帮办 applications that reached `submitted` after every signature (submit_signed) in the period, with the lock
-# before it, the registrar's returns before that lock and the parties who signed between the lock and submission.
-_ROUNDS_SQL = f"""
-WITH done AS (
-    SELECT s.application_id AS id, s.at AS done_at,
-           (SELECT MAX(l.at) FROM timeline_entry l
-             WHERE l.application_id = s.application_id AND l.action = 'approve_lock' AND l.at <= s.at) AS locked_at
-      FROM timeline_entry s
-     WHERE s.action = 'submit_signed' AND s.at >= :start AND s.at < :end
-), rounds AS (
-    SELECT done.id, done.done_at, done.locked_at,
-           (SELECT COUNT(*) FROM timeline_entry r
-             WHERE r.application_id = done.id AND r.action = '{RETURN_ACTION}' AND r.at < done.locked_at) AS returns,
-           (SELECT COUNT(DISTINCT g.party_id) FROM signature g
-             WHERE g.application_id = done.id AND g.signed_at >= done.locked_at AND g.signed_at <= done.done_at) AS signers,
-           (SELECT MAX(g.signed_at) FROM signature g
-             WHERE g.application_id = done.id AND g.signed_at >= done.locked_at AND g.signed_at <= done.done_at) AS last_signed_at
-      FROM done
-)
-SELECT a.authority_id AS authority, a.business_type AS business_type,
-       COUNT(*) AS signing_rounds, COALESCE(SUM(rounds.returns * rounds.signers), 0) AS signatures_saved
-  FROM rounds JOIN application a ON a.id = rounds.id
- WHERE {{filters}}
- GROUP BY a.authority_id, a.business_type
-"""
+async def duration_figures(kind: str, scope: str, first: date, last: date, business_type: str | None = None,
+                           entity_type: str | None = None) -> dict:
+    """{count, mean, median, p90} of the working hours of one kind of duration ended in the days first..last.
 
-
-async def signing_rounds(scope: str, start: datetime, end: datetime, business_type: str | None = None,
-                         entity_type: str | None = None) -> list[dict]:
-    """[{authority, business_type, signing_rounds, signatures_saved}]."""
-    sql = _ROUNDS_SQL.format(filters=_filters(business_type, entity_type))
-    rows = await fetch(sql, _params(scope, start, end, business_type, entity_type))
-    return [{"authority": row["authority"], "business_type": row["business_type"],
-             "signing_rounds": int(row["signing_rounds"]), "signatures_saved": int(row["signatures_saved"])}
-            for row in rows]
-
-
-_DURATION_SQL = {
-    # Each 云帮办通过 in the period, from the 云帮办 submission it answered.
-    "submission_to_lock": """
-SELECT x.started_at, x.ended_at FROM (
-    SELECT l.application_id AS id, l.at AS ended_at,
-           (SELECT MAX(s.at) FROM timeline_entry s
-             WHERE s.application_id = l.application_id AND s.action = 'submit_cloud' AND s.at <= l.at) AS started_at
-      FROM timeline_entry l
-     WHERE l.action = 'approve_lock' AND l.at >= :start AND l.at < :end
-) x JOIN application a ON a.id = x.id
- WHERE {filters} AND x.started_at IS NOT NULL
-""",
-    # Each submission after every signature in the period: from its lock to the last signature.
-    "lock_to_signed": """
-SELECT x.started_at, (SELECT MAX(g.signed_at) FROM signature g
-                        WHERE g.application_id = x.id AND g.signed_at >= x.started_at AND g.signed_at <= x.done_at)
-                     AS ended_at FROM (
-    SELECT s.application_id AS id, s.at AS done_at,
-           (SELECT MAX(l.at) FROM timeline_entry l
-             WHERE l.application_id = s.application_id AND l.action = 'approve_lock' AND l.at <= s.at) AS started_at
-      FROM timeline_entry s
-     WHERE s.action = 'submit_signed' AND s.at >= :start AND s.at < :end
-) x JOIN application a ON a.id = x.id
- WHERE {filters} AND x.started_at IS NOT NULL
-""",
-    # Each approval (核准) in the period, from the application's first submission.
-    "submission_to_approval": f"""
-SELECT x.started_at, x.ended_at FROM (
-    SELECT p.application_id AS id, p.at AS ended_at,
-           (SELECT MIN(s.at) FROM timeline_entry s
-             WHERE s.application_id = p.application_id AND s.action IN ({_in(SUBMIT_ACTIONS)})) AS started_at
-      FROM timeline_entry p
-     WHERE p.action = 'approve' AND p.at >= :start AND p.at < :end
-) x JOIN application a ON a.id = x.id
- WHERE {{filters}} AND x.started_at IS NOT NULL
-""",
-}
-
-
-async def duration_pairs(kind: str, scope: str, start: datetime, end: datetime, business_type: str | None = None,
-                         entity_type: str | None = None) -> list[tuple[datetime, datetime]]:
-    sql = _DURATION_SQL[kind].format(filters=_filters(business_type, entity_type))
-    rows = await fetch(sql, _params(scope, start, end, business_type, entity_type))
-    return [(as_datetime(row["started_at"]), as_datetime(row["ended_at"])) for row in rows
-            if row["started_at"] is not None and row["ended_at"] is not None]
-
-
-def as_datetime(value) -> datetime:
-    """SQLite hands back the stored ISO text; PostgreSQL a datetime."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    parsed = datetime.fromisoformat(str(value))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    PostgreSQL takes the percentiles with percentile_cont; SQLite, which has none, reads the (at most four) values
+    either side of the two ranks in order and interpolates them the same way (linear between the closest ranks)."""
+    conn = connections.get("default")
+    where = (f"r.kind = :kind AND r.day >= {date_literal(conn, first)} AND r.day <= {date_literal(conn, last)} "
+             f"AND {_filters(business_type, entity_type)} AND r.hours IS NOT NULL")
+    params = {**_params(scope, business_type, entity_type), "kind": kind}
+    if postgres(conn):
+        row = (await fetch(
+            "SELECT COUNT(*) AS count, AVG(r.hours) AS mean, "
+            "percentile_cont(0.5) WITHIN GROUP (ORDER BY r.hours) AS median, "
+            f"percentile_cont(0.9) WITHIN GROUP (ORDER BY r.hours) AS p90 FROM stats_duration r WHERE {where}",
+            params))[0]
+        return {"count": int(row["count"]), "mean": row["mean"], "median": row["median"], "p90": row["p90"]}
+    row = (await fetch(f"SELECT COUNT(*) AS count, AVG(r.hours) AS mean FROM stats_duration r WHERE {where}",
+                       params))[0]
+    count = int(row["count"])
+    out = {"count": count, "mean": row["mean"], "median": None, "p90": None}
+    for key, q in (("median", 0.5), ("p90", 0.9)):
+        if not count:
+            break
+        position = (count - 1) * q
+        low = int(position)
+        values = [value["hours"] for value in await fetch(
+            f"SELECT r.hours AS hours FROM stats_duration r WHERE {where} ORDER BY r.hours LIMIT 2 OFFSET {low}",
+            params)]
+        high = values[1] if len(values) > 1 else values[0]
+        out[key] = values[0] + (high - values[0]) * (position - low)
+    return out
 
 
 async def offline_filings(scope: str, first_month: date, last_month: date) -> list[dict]:
