@@ -38,9 +38,16 @@ async def application(applicant: Applicant, authority: str, business_type: str, 
         if action is None:
             await _signature(record, at)
             continue
-        entry = await TimelineEntry.create(application_id=record.id, actor="测试", action=action, at=at)
-        await rollups.record(record.id, entry.id, action, connections.get("default"))
+        await add_event(record, action, at)
     return record
+
+
+async def add_event(record: Application, action: str, at: datetime | str) -> None:
+    """One timeline entry at `at` (a Beijing-time text or a datetime), onto the rollups as lifecycle.transition
+    puts it there."""
+    entry = await TimelineEntry.create(application_id=record.id, actor="测试", action=action,
+                                       at=bj(at) if isinstance(at, str) else at)
+    await rollups.record(record.id, entry.id, action, connections.get("default"))
 
 
 async def _signature(record: Application, at: datetime) -> None:

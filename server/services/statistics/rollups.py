@@ -79,10 +79,11 @@ def _counts_sql(conn, events: str, answered: str) -> str:
     ]
     sums = ", ".join(f"SUM({name})" for name in COUNTERS)
     updates = ", ".join(f"{name} = stats_day.{name} + excluded.{name}" for name in COUNTERS)
-    # WHERE 1 = 1: SQLite reads the ON CONFLICT after a bare SELECT as a join's ON.
+    # An event whose previous one of its kind fell on the same day counts in no period (since < first day fails):
+    # it is left out. The WHERE also keeps SQLite from reading the ON CONFLICT as a join's ON.
     return (f"INSERT INTO stats_day (authority_id, business_type, entity_type, day, since, {', '.join(COUNTERS)}) "
             f"SELECT authority_id, business_type, entity_type, day, since, {sums} "
-            f"FROM ({' UNION ALL '.join(parts)}) x WHERE 1 = 1 "
+            f"FROM ({' UNION ALL '.join(parts)}) x WHERE since < day "
             f"GROUP BY authority_id, business_type, entity_type, day, since "
             f"ON CONFLICT (day, since, authority_id, business_type, entity_type) DO UPDATE SET {updates}")
 
