@@ -4,11 +4,12 @@ service-point tables: a few rows per authority and business type; percentiles ar
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from tortoise import connections
 
 from server.services.statistics.definitions import ZONE
+from server.services.statistics.periods import Period
 
 _PARAM = re.compile(r"(?<!:):([a-z_]+)")
 # The `since` of an application's first event of a kind: before every period.
@@ -84,20 +85,46 @@ def _params(scope: str, business_type: str | None, entity_type: str | None) -> d
     return params
 
 
+def _segments(first: date, last: date) -> tuple[list[tuple[date, date]], Period | None]:
+    """The period's partial months at either end (read by day) and its whole months (read by month), if any."""
+    whole = Period(first, last, ZONE).whole_months()
+    if whole is None:
+        return [(first, last)], None
+    days = [(first, whole.first - timedelta(days=1))] if first < whole.first else []
+    if whole.last < last:
+        days.append((whole.last + timedelta(days=1), last))
+    return days, whole
+
+
 async def application_counts(scope: str, periods: list[tuple[date, date]], business_type: str | None = None,
                              entity_type: str | None = None) -> list[dict]:
     """[{period (index into `periods`), authority, business_type, submitted, cloud_submitted, returned, first_pass,
-    signing_rounds, signatures_saved}] for each period (first and last local day, inclusive), in one pass over the
-    day rollups: a row counts in a period when its day is in it and its `since` is before it."""
+    signing_rounds, signatures_saved}] for each period (first and last local day, inclusive), in one query over the
+    rollups: a row counts in a period when its day (month) is in it and its `since` is before the period's first day.
+    Whole months are read from stats_month, the partial months at either end from stats_day."""
     conn = connections.get("default")
-    buckets = " UNION ALL ".join(
-        f"SELECT {index} AS period, {date_literal(conn, first)} AS first, {date_literal(conn, last)} AS last"
-        for index, (first, last) in enumerate(periods))
-    sums = ", ".join(f"SUM(r.{name}) AS {name}" for name in COUNTERS)
+    days, months = [], []
+    for index, (first, last) in enumerate(periods):
+        partial, whole = _segments(first, last)
+        days.extend((index, low, high, first) for low, high in partial)
+        if whole:
+            months.append((index, whole.first, whole.last, first))
+
+    def read(table: str, key: str, segments: list) -> str:
+        buckets = " UNION ALL ".join(
+            f"SELECT {index} AS period, {date_literal(conn, low)} AS low, {date_literal(conn, high)} AS high, "
+            f"{date_literal(conn, start)} AS start" for index, low, high, start in segments)
+        return (f"SELECT b.period AS period, r.authority_id, r.business_type, "
+                f"{', '.join(f'r.{name}' for name in COUNTERS)} FROM {table} r JOIN ({buckets}) b "
+                f"ON r.{key} >= b.low AND r.{key} <= b.high AND r.since < b.start "
+                f"WHERE {_filters(business_type, entity_type)}")
+
+    parts = [read(table, key, segments) for table, key, segments in (("stats_day", "day", days),
+                                                                     ("stats_month", "month", months)) if segments]
+    sums = ", ".join(f"SUM(x.{name}) AS {name}" for name in COUNTERS)
     rows = await fetch(
-        f"SELECT b.period AS period, r.authority_id AS authority, r.business_type AS business_type, {sums} "
-        f"FROM stats_day r JOIN ({buckets}) b ON r.day >= b.first AND r.day <= b.last AND r.since < b.first "
-        f"WHERE {_filters(business_type, entity_type)} GROUP BY b.period, r.authority_id, r.business_type",
+        f"SELECT x.period AS period, x.authority_id AS authority, x.business_type AS business_type, {sums} "
+        f"FROM ({' UNION ALL '.join(parts)}) x GROUP BY x.period, x.authority_id, x.business_type",
         _params(scope, business_type, entity_type))
     return [{**row, **{name: int(row[name] or 0) for name in COUNTERS}} for row in rows]
 

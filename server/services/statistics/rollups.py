@@ -6,6 +6,9 @@ exactly the first event of each application in the period ("counted once per app
 a first pass once the first decision after it (a lock or an acceptance, not a return) is written, on the row of the
 submission's own day, so a decision arriving after the period still lands in it.
 
+`stats_month` holds the same counts per month, of the events whose previous one of their kind came before the month:
+a period made of whole months reads those, and only its partial months at either end read days.
+
 `stats_duration` holds one row per measured duration, by the day of the event that ends it; its working hours are
 counted once, by `settle` (the working calendar comes from the settings, which the write path does not carry).
 
@@ -42,9 +45,15 @@ def _since(conn, actions: tuple[str, ...]) -> str:
     return f"COALESCE({local_day(conn, previous)}, {date_literal(conn, NEVER)})"
 
 
-def _counts_sql(conn, events: str, answered: str) -> str:
-    """INSERT … ON CONFLICT adding the counts of the timeline entries `t` chosen by `events` (and, for first passes,
-    of the submissions whose first decision `d` is chosen by `answered`)."""
+def month_start(conn, expression: str) -> str:
+    if postgres(conn):
+        return f"CAST(date_trunc('month', CAST({expression} AS timestamp)) AS date)"
+    return f"date({expression}, 'start of month')"
+
+
+def _counts_sql(conn, events: str, answered: str, table: str) -> str:
+    """INSERT … ON CONFLICT adding to `table` (stats_day or stats_month) the counts of the timeline entries `t`
+    chosen by `events` (and, for first passes, of the submissions whose first decision `d` is chosen by `answered`)."""
     day = local_day(conn, "t.at")
     never = date_literal(conn, NEVER)
     zero = {name: "0" for name in COUNTERS}
@@ -78,14 +87,17 @@ def _counts_sql(conn, events: str, answered: str) -> str:
         part(signed, never, "1 = 1", signing_rounds="1", signatures_saved=f"{returns} * {signers}"),
     ]
     sums = ", ".join(f"SUM({name})" for name in COUNTERS)
-    updates = ", ".join(f"{name} = stats_day.{name} + excluded.{name}" for name in COUNTERS)
-    # An event whose previous one of its kind fell on the same day counts in no period (since < first day fails):
-    # it is left out. The WHERE also keeps SQLite from reading the ON CONFLICT as a join's ON.
-    return (f"INSERT INTO stats_day (authority_id, business_type, entity_type, day, since, {', '.join(COUNTERS)}) "
-            f"SELECT authority_id, business_type, entity_type, day, since, {sums} "
-            f"FROM ({' UNION ALL '.join(parts)}) x WHERE since < day "
-            f"GROUP BY authority_id, business_type, entity_type, day, since "
-            f"ON CONFLICT (day, since, authority_id, business_type, entity_type) DO UPDATE SET {updates}")
+    # An event whose previous one of its kind fell on the same day (month) counts in no period that starts with that
+    # day (month): stats_day leaves it out, and so does stats_month. The WHERE also keeps SQLite from reading the
+    # ON CONFLICT as a join's ON.
+    key = "day" if table == "stats_day" else "month"
+    bucket = "day" if table == "stats_day" else month_start(conn, "day")
+    return (f"INSERT INTO {table} (authority_id, business_type, entity_type, {key}, since, {', '.join(COUNTERS)}) "
+            f"SELECT authority_id, business_type, entity_type, {bucket}, since, {sums} "
+            f"FROM ({' UNION ALL '.join(parts)}) x WHERE since < {bucket} "
+            f"GROUP BY authority_id, business_type, entity_type, {bucket}, since "
+            f"ON CONFLICT ({key}, since, authority_id, business_type, entity_type) DO UPDATE SET "
+            + ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in COUNTERS))
 
 
 def _durations_sql(conn, events: str) -> str:
@@ -126,8 +138,9 @@ async def record(application_id, entry_id: int, action: str, connection) -> None
     params = {"entry": entry_id, "application": str(application_id)}
     if action != "approve":
         # The entry itself, and the submissions it answers when it is the first decision after them.
-        await execute(connection, _counts_sql(connection, "t.id = :entry",
-                                              "t.application_id = :application AND d.id = :entry"), params)
+        for table in ("stats_day", "stats_month"):
+            await execute(connection, _counts_sql(connection, "t.id = :entry",
+                                                  "t.application_id = :application AND d.id = :entry", table), params)
     if action in DURATION_ENDS:
         await execute(connection, _durations_sql(connection, "t.id = :entry"), params)
 
@@ -144,20 +157,37 @@ async def rebuild_day(connection, day: date) -> None:
     await connection.execute_query(f"DELETE FROM stats_day WHERE day = {literal}")
     await connection.execute_query(f"DELETE FROM stats_duration WHERE day = {literal}")
     window, params = "t.at >= :start AND t.at < :end", {"start": start, "end": end}
-    await execute(connection, _counts_sql(connection, window, window), params)
+    await execute(connection, _counts_sql(connection, window, window, "stats_day"), params)
     await execute(connection, _durations_sql(connection, window), params)
 
 
+async def rebuild_month(connection, month: date) -> None:
+    """Recompute one month's stats_month rows from its days' stats_day rows (those whose previous event came before
+    the month)."""
+    first = date_literal(connection, month)
+    last = date_literal(connection, (month + timedelta(days=32)).replace(day=1) - timedelta(days=1))
+    await connection.execute_query(f"DELETE FROM stats_month WHERE month = {first}")
+    await connection.execute_query(
+        f"INSERT INTO stats_month (authority_id, business_type, entity_type, month, since, {', '.join(COUNTERS)}) "
+        f"SELECT authority_id, business_type, entity_type, {first}, since, "
+        f"{', '.join(f'SUM({name})' for name in COUNTERS)} FROM stats_day "
+        f"WHERE day >= {first} AND day <= {last} AND since < {first} "
+        "GROUP BY authority_id, business_type, entity_type, since")
+
+
 async def rebuild(settings: Settings, first: date, last: date, progress=None) -> int:
-    """Recompute the rollups of the days first..last, one transaction per day (a rerun resumes or repeats
-    harmlessly), then count the working hours of the rebuilt durations. Returns the number of days."""
+    """Recompute the rollups of the days first..last, one transaction per day and then per month (a rerun resumes
+    or repeats harmlessly), then count the working hours of the rebuilt durations. Returns the number of days."""
     day, days = first, 0
     while day <= last:
         async with in_transaction() as conn:
             await rebuild_day(conn, day)
         days += 1
-        if progress and (day.day == 1 or day == last):
-            progress(day)
+        if day == last or (day + timedelta(days=1)).day == 1:
+            async with in_transaction() as conn:
+                await rebuild_month(conn, day.replace(day=1))
+            if progress:
+                progress(day)
         day += timedelta(days=1)
     await settle(settings)
     return days
