@@ -96,6 +96,8 @@ def _counts_sql(conn, events: str, answered: str, table: str) -> str:
             f"SELECT authority_id, business_type, entity_type, {bucket}, since, {sums} "
             f"FROM ({' UNION ALL '.join(parts)}) x WHERE since < {bucket} "
             f"GROUP BY authority_id, business_type, entity_type, {bucket}, since "
+            # In the unique key's order: two transactions adding to the same rows lock them in the same order.
+            f"ORDER BY {bucket}, since, authority_id, business_type, entity_type "
             f"ON CONFLICT ({key}, since, authority_id, business_type, entity_type) DO UPDATE SET "
             + ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in COUNTERS))
 
