@@ -155,6 +155,9 @@ def _window(day: date) -> tuple[datetime, datetime]:
 async def rebuild_day(connection, day: date) -> None:
     """Recompute one Beijing-time day's rollups from the timeline (durations left to count: `settle`)."""
     start, end = _window(day)
+    if postgres(connection):
+        # A day's statement is costed high enough for JIT, whose compiling takes longer than the statement itself.
+        await connection.execute_query("SET LOCAL jit = off")
     literal = date_literal(connection, day)
     await connection.execute_query(f"DELETE FROM stats_day WHERE day = {literal}")
     await connection.execute_query(f"DELETE FROM stats_duration WHERE day = {literal}")
