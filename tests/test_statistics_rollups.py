@@ -128,3 +128,14 @@ async def test_a_decision_after_the_period_still_counts_in_it(client, city):
     # February: A7 resubmitted, Y returned.
     february = (await _get(client, city, "/api/v1/stats/summary", **FEBRUARY))["figures"]
     assert (february["submitted"]["value"], february["returned"]["value"], february["first_pass"]["value"]) == (1, 1, 0)
+
+
+async def test_a_daily_series_over_a_year(client, city):
+    body = await _get(client, city, "/api/v1/stats/series", metric="submitted", interval="day",
+                      **{"from": "2025-03-01", "to": "2026-02-28"})
+    days = {point["from"]: point["value"] for point in body["points"]}
+    assert len(days) == 365
+    # A4 a second before midnight, A5 at midnight, A1 (A8 is outside 崇左市), A7 resubmitted at midnight.
+    assert (days["2025-12-31"], days["2026-01-01"], days["2026-01-05"], days["2026-02-01"]) == (1, 1, 1, 1)
+    assert days["2026-01-06"] == 1 and days["2026-01-07"] == 1  # A1 resubmitted, once each day
+    assert sum(days.values()) == 12  # A7 (20 December); A4; A5; A1 ×3; A2; A3 ×2; A9; A6; A7 again (February)

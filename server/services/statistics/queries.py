@@ -111,9 +111,11 @@ async def application_counts(scope: str, periods: list[tuple[date, date]], busin
             months.append((index, whole.first, whole.last, first))
 
     def read(table: str, key: str, segments: list) -> str:
-        buckets = " UNION ALL ".join(
-            f"SELECT {index} AS period, {date_literal(conn, low)} AS low, {date_literal(conn, high)} AS high, "
-            f"{date_literal(conn, start)} AS start" for index, low, high, start in segments)
+        # A VALUES list: SQLite caps a UNION at 500 terms, and a daily series over a year has more buckets.
+        values = ", ".join(f"({index}, {date_literal(conn, low)}, {date_literal(conn, high)}, "
+                           f"{date_literal(conn, start)})" for index, low, high, start in segments)
+        buckets = (f"SELECT v.column1 AS period, v.column2 AS low, v.column3 AS high, v.column4 AS start "
+                   f"FROM (VALUES {values}) v")
         return (f"SELECT b.period AS period, r.authority_id, r.business_type, "
                 f"{', '.join(f'r.{name}' for name in COUNTERS)} FROM {table} r JOIN ({buckets}) b "
                 f"ON r.{key} >= b.low AND r.{key} <= b.high AND r.since < b.start "
