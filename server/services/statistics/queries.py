@@ -4,9 +4,11 @@ service-point tables: a few rows per authority and business type; percentiles ar
 from __future__ import annotations
 
 import re
+from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta, timezone
 
 from tortoise import connections
+from tortoise.transactions import in_transaction
 
 from server.services.statistics.definitions import ZONE
 from server.services.statistics.periods import Period
@@ -14,6 +16,8 @@ from server.services.statistics.periods import Period
 _PARAM = re.compile(r"(?<!:):([a-z_]+)")
 # The `since` of an application's first event of a kind: before every period.
 NEVER = date(1970, 1, 1)
+# Enough for the sort of a year of durations of a city (about a million values) to stay in memory.
+PERCENTILE_WORK_MEM = "128MB"
 COUNTERS = ("submitted", "cloud_submitted", "returned", "first_pass", "signing_rounds", "signatures_saved")
 
 
@@ -48,6 +52,23 @@ async def fetch(sql: str, params: dict) -> list[dict]:
 async def execute(conn, sql: str, params: dict) -> None:
     """Run a write with :name parameters on the given connection (a transaction's)."""
     await conn.execute_query(*_prepared(conn, sql, params))
+
+
+@asynccontextmanager
+async def _reading(work_mem: str | None = None):
+    """A connection for the rollup reads. On PostgreSQL a transaction that plans each statement for its own values
+    (the driver prepares a statement once, and after five runs PostgreSQL may switch to a generic plan that scans
+    every rollup row) and skips JIT compiling, which costs more than these queries; `work_mem` for big sorts."""
+    conn = connections.get("default")
+    if not postgres(conn):
+        yield conn
+        return
+    async with in_transaction() as tx:
+        await tx.execute_query("SET LOCAL jit = off")
+        await tx.execute_query("SET LOCAL plan_cache_mode = force_custom_plan")
+        if work_mem:
+            await tx.execute_query(f"SET LOCAL work_mem = '{work_mem}'")
+        yield tx
 
 
 def in_list(values: tuple[str, ...]) -> str:
@@ -124,44 +145,55 @@ async def application_counts(scope: str, periods: list[tuple[date, date]], busin
     parts = [read(table, key, segments) for table, key, segments in (("stats_day", "day", days),
                                                                      ("stats_month", "month", months)) if segments]
     sums = ", ".join(f"SUM(x.{name}) AS {name}" for name in COUNTERS)
-    rows = await fetch(
-        f"SELECT x.period AS period, x.authority_id AS authority, x.business_type AS business_type, {sums} "
-        f"FROM ({' UNION ALL '.join(parts)}) x GROUP BY x.period, x.authority_id, x.business_type",
-        _params(scope, business_type, entity_type))
+    async with _reading() as reader:
+        rows = await reader.execute_query_dict(*_prepared(reader, (
+            f"SELECT x.period AS period, x.authority_id AS authority, x.business_type AS business_type, {sums} "
+            f"FROM ({' UNION ALL '.join(parts)}) x GROUP BY x.period, x.authority_id, x.business_type"),
+            _params(scope, business_type, entity_type)))
     return [{**row, **{name: int(row[name] or 0) for name in COUNTERS}} for row in rows]
 
 
-async def duration_figures(kind: str, scope: str, first: date, last: date, business_type: str | None = None,
-                           entity_type: str | None = None) -> dict:
-    """{count, mean, median, p90} of the working hours of one kind of duration ended in the days first..last.
+async def duration_figures(kinds: tuple[str, ...], scope: str, first: date, last: date,
+                           business_type: str | None = None, entity_type: str | None = None) -> dict[str, dict]:
+    """{kind: {count, mean, median, p90}} of the working hours of the durations ended in the days first..last.
 
-    PostgreSQL takes the percentiles with percentile_cont; SQLite, which has none, reads the (at most four) values
-    either side of the two ranks in order and interpolates them the same way (linear between the closest ranks)."""
+    PostgreSQL takes the percentiles with percentile_cont (the sort in memory); SQLite, which has no percentile
+    function, reads the two values either side of each rank in order and interpolates them the same way (linear
+    between the closest ranks)."""
     conn = connections.get("default")
-    where = (f"r.kind = :kind AND r.day >= {date_literal(conn, first)} AND r.day <= {date_literal(conn, last)} "
+    where = (f"r.day >= {date_literal(conn, first)} AND r.day <= {date_literal(conn, last)} "
              f"AND {_filters(business_type, entity_type)} AND r.hours IS NOT NULL")
-    params = {**_params(scope, business_type, entity_type), "kind": kind}
+    params = _params(scope, business_type, entity_type)
+    empty = {"count": 0, "mean": None, "median": None, "p90": None}
     if postgres(conn):
-        row = (await fetch(
-            "SELECT COUNT(*) AS count, AVG(r.hours) AS mean, "
-            "percentile_cont(0.5) WITHIN GROUP (ORDER BY r.hours) AS median, "
-            f"percentile_cont(0.9) WITHIN GROUP (ORDER BY r.hours) AS p90 FROM stats_duration r WHERE {where}",
-            params))[0]
-        return {"count": int(row["count"]), "mean": row["mean"], "median": row["median"], "p90": row["p90"]}
-    row = (await fetch(f"SELECT COUNT(*) AS count, AVG(r.hours) AS mean FROM stats_duration r WHERE {where}",
-                       params))[0]
-    count = int(row["count"])
-    out = {"count": count, "mean": row["mean"], "median": None, "p90": None}
-    for key, q in (("median", 0.5), ("p90", 0.9)):
-        if not count:
-            break
-        position = (count - 1) * q
-        low = int(position)
-        values = [value["hours"] for value in await fetch(
-            f"SELECT r.hours AS hours FROM stats_duration r WHERE {where} ORDER BY r.hours LIMIT 2 OFFSET {low}",
-            params)]
-        high = values[1] if len(values) > 1 else values[0]
-        out[key] = values[0] + (high - values[0]) * (position - low)
+        async with _reading(PERCENTILE_WORK_MEM) as tx:
+            out = {}
+            for kind in kinds:
+                # One kind at a time: each reads its own range of the (kind, day, …, hours) index.
+                row = (await tx.execute_query_dict(*_prepared(tx, (
+                    "SELECT COUNT(*) AS count, AVG(r.hours) AS mean, "
+                    "percentile_cont(0.5) WITHIN GROUP (ORDER BY r.hours) AS median, "
+                    "percentile_cont(0.9) WITHIN GROUP (ORDER BY r.hours) AS p90 FROM stats_duration r "
+                    f"WHERE r.kind = '{kind}' AND {where}"), params)))[0]
+                out[kind] = {**row, "count": int(row["count"])}
+        return out
+    out = {}
+    for kind in kinds:
+        of_kind = f"r.kind = '{kind}' AND {where}"
+        row = (await fetch(f"SELECT COUNT(*) AS count, AVG(r.hours) AS mean FROM stats_duration r WHERE {of_kind}",
+                           params))[0]
+        count = int(row["count"])
+        out[kind] = {**empty, "count": count, "mean": row["mean"]}
+        for key, q in (("median", 0.5), ("p90", 0.9)):
+            if not count:
+                break
+            position = (count - 1) * q
+            low = int(position)
+            values = [value["hours"] for value in await fetch(
+                f"SELECT r.hours AS hours FROM stats_duration r WHERE {of_kind} ORDER BY r.hours "
+                f"LIMIT 2 OFFSET {low}", params)]
+            high = values[1] if len(values) > 1 else values[0]
+            out[kind][key] = values[0] + (high - values[0]) * (position - low)
     return out
 
 

@@ -184,14 +184,12 @@ async def summary(settings: Settings, query: Query) -> dict:
 
 async def durations(settings: Settings, query: Query) -> dict:
     await rollups.settle(settings)
-    out = {}
-    for kind in DURATIONS:
-        figures = await queries.duration_figures(kind, query.scope, query.period.first, query.period.last,
-                                                 query.business_type, query.entity_type)
-        out[kind] = {"label": FIGURES[kind]["label"], "definition": FIGURES[kind]["definition"],
-                     "unit": FIGURES[kind]["unit"], "count": figures["count"],
-                     **{key: _hours(figures[key]) for key in ("median", "p90", "mean")}}
-    return out
+    figures = await queries.duration_figures(DURATIONS, query.scope, query.period.first, query.period.last,
+                                             query.business_type, query.entity_type)
+    return {kind: {"label": FIGURES[kind]["label"], "definition": FIGURES[kind]["definition"],
+                   "unit": FIGURES[kind]["unit"], "count": figures[kind]["count"],
+                   **{key: _hours(figures[kind][key]) for key in ("median", "p90", "mean")}}
+            for kind in DURATIONS}
 
 
 def _hours(value) -> float | None:
