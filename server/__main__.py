@@ -5,6 +5,7 @@ import argparse
 import asyncio
 import os
 import sys
+from datetime import date
 
 from server.config import ConfigError, Settings, load_settings
 
@@ -106,6 +107,28 @@ async def _stats_weekly_report(settings: Settings, args) -> None:
 
     made = await _with_db(settings, lambda: generate_due(settings, force_week=args.week))
     print(f"weekly reports generated: {len(made)}")
+
+
+async def _stats_rebuild_rollups(settings: Settings, args) -> int:
+    import time
+
+    from server.services.statistics.rollups import rebuild
+
+    started = time.monotonic()
+    days = await _with_db(settings, lambda: rebuild(
+        settings, args.first, args.last,
+        progress=lambda day: print(f"  rebuilt up to {day.isoformat()} in {time.monotonic() - started:.1f} s",
+                                   flush=True)))
+    print(f"statistics rollups rebuilt: {days} days ({args.first.isoformat()} to {args.last.isoformat()}) "
+          f"in {time.monotonic() - started:.1f} s")
+    return 0
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text}: a date as YYYY-MM-DD") from None
 
 
 async def _posters(settings: Settings) -> None:
@@ -242,6 +265,10 @@ def main(argv: list[str] | None = None) -> int:
     offline.add_argument("file", help="CSV with the header authority_code,month,filings (month as YYYY-MM)")
     weekly = stats.add_parser("weekly-report", help="generate the weekly reports that are due now")
     weekly.add_argument("--week", help="YYYY-MM-DD: generate the reports of the week ending the day before this date")
+    rebuild = stats.add_parser("rebuild-rollups", help="recompute the statistics rollups of a range of Beijing-time "
+                                                       "days from the timeline (idempotent, one transaction a day)")
+    rebuild.add_argument("--from", dest="first", type=_day, required=True, help="first day, YYYY-MM-DD")
+    rebuild.add_argument("--to", dest="last", type=_day, required=True, help="last day, YYYY-MM-DD (inclusive)")
     commands.add_parser("posters", help="QR codes and A4 posters (PNG, PDF) of every active service point")
     archive = commands.add_parser("archive", help="the electronic archive (电子档案)").add_subparsers(
         dest="archive_command", required=True)
@@ -301,6 +328,11 @@ def main(argv: list[str] | None = None) -> int:
             if args.stats_command == "weekly-report":
                 asyncio.run(_stats_weekly_report(settings, args))
                 return 0
+            if args.stats_command == "rebuild-rollups":
+                if args.last < args.first:
+                    print("error: --to is before --from", file=sys.stderr)
+                    return 2
+                return asyncio.run(_stats_rebuild_rollups(settings, args))
             if not os.path.isfile(args.file):
                 print(f"error: {args.file}: file not found", file=sys.stderr)
                 return 2

@@ -10,10 +10,13 @@ import uuid
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from tortoise import connections
+
 from server.models.accounts import Applicant
 from server.models.applications import Application, TimelineEntry
 from server.models.guides import PointScanDay, ServicePoint
 from server.models.signing import Signature, SigningRequest
+from server.services.statistics import rollups
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -25,22 +28,39 @@ def bj(text: str) -> datetime:
 
 async def application(applicant: Applicant, authority: str, business_type: str, entity_type: str = "llc",
                       events: list[tuple[str, str]] = (), signatures: list[str] = ()) -> Application:
-    """One application with its timeline (action, Beijing time) and the signatures (Beijing times, one party each)."""
+    """One application with its timeline (action, Beijing time) and the signatures (Beijing times, one party each),
+    written in the order of time; each timeline entry goes onto the statistics rollups as lifecycle.transition
+    puts it there."""
     record = await Application.create(applicant=applicant, authority_id=authority, business_type=business_type,
                                       entity_type=entity_type, name="崇左统计测试有限公司", status="draft")
-    for action, at in events:
-        await TimelineEntry.create(application_id=record.id, actor="测试", action=action, at=bj(at))
-    for at in signatures:
-        party = uuid.uuid4()
-        request = await SigningRequest.create(
-            application_id=record.id, party_id=party, signer_name="签字人", signer_role="investor",
-            signer_kind="person", method="face", flow="cloud", token_hash=hashlib.sha256(party.bytes).hexdigest(),
-            materials_version=1, materials_hash="0" * 64, snapshot_hash="0" * 64, status="signed",
-            expires_at=bj(at) + timedelta(hours=48))
-        await Signature.create(request=request, application_id=record.id, party_id=party, method="face",
-                               materials_version=1, materials_hash="0" * 64, snapshot_hash="0" * 64,
-                               signed_at=bj(at), image_sha256="0" * 64, image_path="x.png", evidence_seq=0)
+    for at, action in sorted([*((bj(at), action) for action, at in events), *((bj(at), None) for at in signatures)],
+                             key=lambda item: item[0]):
+        if action is None:
+            await _signature(record, at)
+            continue
+        await add_event(record, action, at)
     return record
+
+
+async def add_event(record: Application, action: str, at: datetime | str) -> None:
+    """One timeline entry at `at` (a Beijing-time text or a datetime), onto the rollups as lifecycle.transition
+    puts it there."""
+    entry = await TimelineEntry.create(application_id=record.id, actor="测试", action=action,
+                                       at=bj(at) if isinstance(at, str) else at)
+    await rollups.record(record.id, entry.id, action, connections.get("default"))
+
+
+async def _signature(record: Application, at: datetime) -> None:
+    """One party's signature at `at`."""
+    party = uuid.uuid4()
+    request = await SigningRequest.create(
+        application_id=record.id, party_id=party, signer_name="签字人", signer_role="investor",
+        signer_kind="person", method="face", flow="cloud", token_hash=hashlib.sha256(party.bytes).hexdigest(),
+        materials_version=1, materials_hash="0" * 64, snapshot_hash="0" * 64, status="signed",
+        expires_at=at + timedelta(hours=48))
+    await Signature.create(request=request, application_id=record.id, party_id=party, method="face",
+                           materials_version=1, materials_hash="0" * 64, snapshot_hash="0" * 64,
+                           signed_at=at, image_sha256="0" * 64, image_path="x.png", evidence_seq=0)
 
 
 async def seed() -> None:

@@ -14,7 +14,7 @@ from server.models.authorities import Authority
 from server.services.authorities import scope_prefix
 from server.services.statistics import charts, weekly
 from server.services.statistics import summary as stats
-from server.services.statistics.definitions import FIGURES, PERIOD_NOTE
+from server.services.statistics.definitions import FIGURES, PERIOD_NOTE, ZONE
 from server.services.statistics.periods import parse_period
 from server.vocabulary import BusinessType, EntityType, StatisticsPeriod
 
@@ -43,7 +43,7 @@ async def dashboard(request: Request):
                "entity_types": [(code, EntityType(code).label) for code in ENTITY_TYPES],
                "figures_meta": FIGURES, "period_note": PERIOD_NOTE}
     try:
-        query = await stats.build_query(staff, args, parse_period(args, stats.zone_of(settings)))
+        query = await stats.build_query(staff, args, parse_period(args, ZONE))
         summary = await stats.summary(settings, query)
         monthly = await stats.monthly_return_rate(settings, query)
     except DomainError as exc:

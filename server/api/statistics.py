@@ -10,6 +10,7 @@ from server.api.http import current_staff
 from server.errors import Invalid
 from server.services.statistics import exports, weekly
 from server.services.statistics import summary as stats
+from server.services.statistics.definitions import ZONE
 from server.services.statistics.periods import parse_period
 from server.vocabulary import StatisticsTable
 
@@ -28,7 +29,7 @@ def _described(handler):
 async def query_of(request: Request) -> stats.Query:
     staff = await current_staff(request)
     settings = request.app.ctx.settings
-    return await stats.build_query(staff, request.args, parse_period(request.args, stats.zone_of(settings)))
+    return await stats.build_query(staff, request.args, parse_period(request.args, ZONE))
 
 
 @bp.get("/summary")
@@ -98,7 +99,7 @@ def _attachment(query: stats.Query, extension: str, table: str | None = None) ->
 @openapi.secured("bearer")
 async def reports(request: Request):
     staff = await current_staff(request)
-    query = await stats.build_query(staff, request.args, parse_period({}, stats.zone_of(request.app.ctx.settings)))
+    query = await stats.build_query(staff, request.args, parse_period({}, ZONE))
     return json(await weekly.reports_for(staff, query.authority))
 
 

@@ -1,4 +1,5 @@
-"""Statistics records that are not derived from applications: imported offline counts and the weekly reports."""
+"""Statistics records: imported offline counts, the weekly reports, and the rollups the figures are read from
+(maintained with each timeline entry by server/services/statistics/rollups.py, rebuilt by `stats rebuild-rollups`)."""
 from tortoise import fields
 from tortoise.models import Model
 
@@ -33,3 +34,68 @@ class WeeklyReport(Model):
     class Meta:
         table = "weekly_report"
         unique_together = (("authority", "period_from"),)
+
+
+class StatsDay(Model):
+    """Counts of one Beijing-time day for one authority, business type and entity type, split by `since`: the day of
+    the application's previous event of the same kind (1970-01-01 when none), so that "once per application in the
+    period" is exact: a period [A, B] sums the rows with day in [A, B] and since < A."""
+
+    id = fields.BigIntField(pk=True)
+    authority_id = fields.CharField(max_length=6)
+    business_type = fields.CharField(max_length=24)
+    entity_type = fields.CharField(max_length=24)
+    day = fields.DateField()
+    since = fields.DateField()
+    submitted = fields.IntField(default=0)
+    cloud_submitted = fields.IntField(default=0)
+    returned = fields.IntField(default=0)
+    first_pass = fields.IntField(default=0)
+    signing_rounds = fields.IntField(default=0)
+    signatures_saved = fields.IntField(default=0)
+
+    class Meta:
+        table = "stats_day"
+        unique_together = (("day", "since", "authority_id", "business_type", "entity_type"),)
+
+
+class StatsMonth(Model):
+    """The same counts per calendar month, keeping only the events whose previous one of their kind came before the
+    month (those of a period made of whole months from its first day): a year's figures read a few rows a month."""
+
+    id = fields.BigIntField(pk=True)
+    authority_id = fields.CharField(max_length=6)
+    business_type = fields.CharField(max_length=24)
+    entity_type = fields.CharField(max_length=24)
+    month = fields.DateField()  # its first day
+    since = fields.DateField()
+    submitted = fields.IntField(default=0)
+    cloud_submitted = fields.IntField(default=0)
+    returned = fields.IntField(default=0)
+    first_pass = fields.IntField(default=0)
+    signing_rounds = fields.IntField(default=0)
+    signatures_saved = fields.IntField(default=0)
+
+    class Meta:
+        table = "stats_month"
+        unique_together = (("month", "since", "authority_id", "business_type", "entity_type"),)
+
+
+class StatsDuration(Model):
+    """One measured duration (submission to lock, lock to last signature, submission to approval), by the Beijing-time
+    day of the event that ends it; `hours` in working hours, counted once (null until counted)."""
+
+    id = fields.BigIntField(pk=True)
+    kind = fields.CharField(max_length=24)
+    authority_id = fields.CharField(max_length=6)
+    business_type = fields.CharField(max_length=24)
+    entity_type = fields.CharField(max_length=24)
+    day = fields.DateField()
+    started_at = fields.DatetimeField()
+    ended_at = fields.DatetimeField()
+    hours = fields.FloatField(null=True)
+
+    class Meta:
+        table = "stats_duration"
+        # Percentiles of a kind over days read this index alone (the scope and filters are in it).
+        indexes = (("kind", "day", "authority_id", "business_type", "entity_type", "hours"), ("hours",))

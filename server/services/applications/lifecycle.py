@@ -1,7 +1,8 @@
 """The application state machine (SPEC "The application lifecycle"): the one table of allowed transitions.
 
 Every status change is one guarded write (UPDATE … WHERE status = FROM) that counts its rows, so of two
-people acting at once exactly one wins and the other gets a 409; each change lands on the timeline.
+people acting at once exactly one wins and the other gets a 409; each change lands on the timeline, and in the same
+transaction on the statistics rollups.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from tortoise.transactions import in_transaction
 
 from server.errors import Conflict
 from server.models.applications import Application, TimelineEntry
+from server.services.statistics import rollups
 from server.vocabulary import ApplicationAction, ApplicationStatus
 
 A, S = ApplicationAction, ApplicationStatus
@@ -73,8 +75,10 @@ async def transition(application: Application, action: str, actor: str, comments
         changed = await Application.filter(id=application.id, status=current).using_db(conn).update(status=to, **updates)
         if changed != 1:
             raise Conflict("申请已被他人处理，请刷新后重试")
-        await TimelineEntry.create(application_id=application.id, actor=actor, action=action, from_status=current,
-                                   to_status=to, comments=comments or [], using_db=conn)
+        entry = await TimelineEntry.create(application_id=application.id, actor=actor, action=action,
+                                           from_status=current, to_status=to, comments=comments or [], using_db=conn)
+        # The statistics rollups move with the entry, in its transaction.
+        await rollups.record(application.id, entry.id, action, conn)
     application.status = to
     for key, value in updates.items():
         setattr(application, key, value)

@@ -1,10 +1,17 @@
 """Every figure's definition, written once: the README quotes them, the API returns them, the page shows them."""
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 # Timeline actions the figures count (server/services/applications/lifecycle.py names them).
 SUBMIT_ACTIONS = ("submit_cloud", "submit_general")
 RETURN_ACTION = "return"
 PASS_ACTIONS = ("approve_lock", "accept")
+# The decisions that end a submission's first pass, one way or the other.
+DECISION_ACTIONS = (*PASS_ACTIONS, RETURN_ACTION)
+
+# Periods are Beijing-time calendar days (PERIOD_NOTE); the rollups are kept by the same days.
+ZONE = ZoneInfo("Asia/Shanghai")
 
 FIGURES: dict[str, dict[str, str]] = {
     "submitted": {

@@ -1,29 +1,38 @@
-"""The SQL aggregates behind every figure: one text for PostgreSQL and SQLite, grouped by authority and business type.
-
-Each query counts in the database and returns a few rows per authority and business type; only the durations
-return one row per event, because working hours are counted in Python (server/services/review/worktime.py).
+"""The SQL aggregates behind every figure, over the rollups (server/services/statistics/rollups.py) and the
+service-point tables: a few rows per authority and business type; percentiles are taken in the database.
 """
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from contextlib import asynccontextmanager
+from datetime import date, datetime, timedelta, timezone
 
 from tortoise import connections
+from tortoise.transactions import in_transaction
 
-from server.services.statistics.definitions import PASS_ACTIONS, RETURN_ACTION, SUBMIT_ACTIONS
+from server.services.statistics.definitions import ZONE
+from server.services.statistics.periods import Period
 
 _PARAM = re.compile(r"(?<!:):([a-z_]+)")
+# The `since` of an application's first event of a kind: before every period.
+NEVER = date(1970, 1, 1)
+# Enough for the sort of a year of durations of a city (about a million values) to stay in memory.
+PERCENTILE_WORK_MEM = "128MB"
+COUNTERS = ("submitted", "cloud_submitted", "returned", "first_pass", "signing_rounds", "signatures_saved")
 
 
-async def fetch(sql: str, params: dict) -> list[dict]:
-    """Run `sql` with :name parameters on either database (PostgreSQL $n, SQLite ?)."""
-    conn = connections.get("default")
-    postgres = conn.capabilities.dialect == "postgres"
+def postgres(conn) -> bool:
+    return conn.capabilities.dialect == "postgres"
+
+
+def _prepared(conn, sql: str, params: dict) -> tuple[str, list]:
+    """`sql` with :name parameters as the database wants them (PostgreSQL $n, SQLite ?)."""
+    is_postgres = postgres(conn)
     order: list[str] = []
 
     def mark(match: re.Match) -> str:
         name = match.group(1)
-        if postgres:
+        if is_postgres:
             if name not in order:
                 order.append(name)
             return f"${order.index(name) + 1}"
@@ -31,24 +40,65 @@ async def fetch(sql: str, params: dict) -> list[dict]:
         return "?"
 
     text = _PARAM.sub(mark, sql)
-    return await conn.execute_query_dict(text, [params[name] for name in order])
+    return text, [params[name] for name in order]
 
 
-def _in(values: tuple[str, ...]) -> str:
+async def fetch(sql: str, params: dict) -> list[dict]:
+    """Run `sql` with :name parameters on either database."""
+    conn = connections.get("default")
+    return await conn.execute_query_dict(*_prepared(conn, sql, params))
+
+
+async def execute(conn, sql: str, params: dict) -> None:
+    """Run a write with :name parameters on the given connection (a transaction's)."""
+    await conn.execute_query(*_prepared(conn, sql, params))
+
+
+@asynccontextmanager
+async def _reading(work_mem: str | None = None):
+    """A connection for the rollup reads. On PostgreSQL a transaction that plans each statement for its own values
+    (the driver prepares a statement once, and after five runs PostgreSQL may switch to a generic plan that scans
+    every rollup row) and skips JIT compiling, which costs more than these queries; `work_mem` for big sorts."""
+    conn = connections.get("default")
+    if not postgres(conn):
+        yield conn
+        return
+    async with in_transaction() as tx:
+        await tx.execute_query("SET LOCAL jit = off")
+        await tx.execute_query("SET LOCAL plan_cache_mode = force_custom_plan")
+        if work_mem:
+            await tx.execute_query(f"SET LOCAL work_mem = '{work_mem}'")
+        yield tx
+
+
+def in_list(values: tuple[str, ...]) -> str:
     return ", ".join(f"'{value}'" for value in values)
 
 
+def date_literal(conn, day: date) -> str:
+    return f"DATE '{day.isoformat()}'" if postgres(conn) else f"'{day.isoformat()}'"
+
+
+def local_day(conn, expression: str) -> str:
+    """The Beijing-time day of a stored instant. SQLite has no time zones: the zone's fixed offset (China has kept
+    +08:00 since 1991) is added to the UTC text it stores."""
+    if postgres(conn):
+        return f"CAST(timezone('{ZONE.key}', {expression}) AS date)"
+    minutes = int(ZONE.utcoffset(datetime(2000, 1, 1)).total_seconds() // 60)
+    return f"date({expression}, '{minutes:+d} minutes')"
+
+
 def _filters(business_type: str | None, entity_type: str | None) -> str:
-    clauses = ["a.authority_id LIKE :scope"]
+    clauses = ["r.authority_id LIKE :scope"]
     if business_type:
-        clauses.append("a.business_type = :business_type")
+        clauses.append("r.business_type = :business_type")
     if entity_type:
-        clauses.append("a.entity_type = :entity_type")
+        clauses.append("r.entity_type = :entity_type")
     return " AND ".join(clauses)
 
 
-def _params(scope: str, start: datetime, end: datetime, business_type: str | None, entity_type: str | None) -> dict:
-    params = {"scope": scope + "%", "start": start.astimezone(timezone.utc), "end": end.astimezone(timezone.utc)}
+def _params(scope: str, business_type: str | None, entity_type: str | None) -> dict:
+    params = {"scope": scope + "%"}
     if business_type:
         params["business_type"] = business_type
     if entity_type:
@@ -56,146 +106,95 @@ def _params(scope: str, start: datetime, end: datetime, business_type: str | Non
     return params
 
 
-# Per application: entered review in the period (and whether through 云帮办 at least once), returned in the period,
-# and whether the first decision after its first submission in the period was a lock or an acceptance (one pass over
-# the decisions: the earliest lock/acceptance before the earliest return).
-_COUNTS_SQL = f"""
-WITH sub AS (
-    SELECT t.application_id AS id, MIN(t.at) AS first_at,
-           MAX(CASE WHEN t.action = 'submit_cloud' THEN 1 ELSE 0 END) AS cloud
-      FROM timeline_entry t
-     WHERE t.action IN ({_in(SUBMIT_ACTIONS)}) AND t.at >= :start AND t.at < :end
-     GROUP BY t.application_id
-), ret AS (
-    SELECT DISTINCT t.application_id AS id
-      FROM timeline_entry t
-     WHERE t.action = '{RETURN_ACTION}' AND t.at >= :start AND t.at < :end
-), decided AS (
-    SELECT d.application_id AS id,
-           MIN(CASE WHEN d.action IN ({_in(PASS_ACTIONS)}) THEN d.at END) AS passed_at,
-           MIN(CASE WHEN d.action = '{RETURN_ACTION}' THEN d.at END) AS returned_at
-      FROM timeline_entry d JOIN sub ON sub.id = d.application_id
-     WHERE d.action IN ({_in(PASS_ACTIONS + (RETURN_ACTION,))}) AND d.at >= sub.first_at
-     GROUP BY d.application_id
-), ids AS (
-    SELECT id FROM sub UNION SELECT id FROM ret
-)
-SELECT a.authority_id AS authority, a.business_type AS business_type,
-       COUNT(sub.id) AS submitted,
-       COALESCE(SUM(sub.cloud), 0) AS cloud_submitted,
-       COUNT(ret.id) AS returned,
-       COALESCE(SUM(CASE WHEN decided.passed_at IS NOT NULL
-                          AND (decided.returned_at IS NULL OR decided.passed_at < decided.returned_at)
-                         THEN 1 ELSE 0 END), 0) AS first_pass
-  FROM ids
-  JOIN application a ON a.id = ids.id
-  LEFT JOIN sub ON sub.id = ids.id
-  LEFT JOIN ret ON ret.id = ids.id
-  LEFT JOIN decided ON decided.id = ids.id
- WHERE {{filters}}
- GROUP BY a.authority_id, a.business_type
-"""
+def _segments(first: date, last: date) -> tuple[list[tuple[date, date]], Period | None]:
+    """The period's partial months at either end (read by day) and its whole months (read by month), if any."""
+    whole = Period(first, last, ZONE).whole_months()
+    if whole is None:
+        return [(first, last)], None
+    days = [(first, whole.first - timedelta(days=1))] if first < whole.first else []
+    if whole.last < last:
+        days.append((whole.last + timedelta(days=1), last))
+    return days, whole
 
 
-async def application_counts(scope: str, start: datetime, end: datetime, business_type: str | None = None,
+async def application_counts(scope: str, periods: list[tuple[date, date]], business_type: str | None = None,
                              entity_type: str | None = None) -> list[dict]:
-    """[{authority, business_type, submitted, cloud_submitted, returned, first_pass}]."""
-    sql = _COUNTS_SQL.format(filters=_filters(business_type, entity_type))
-    rows = await fetch(sql, _params(scope, start, end, business_type, entity_type))
-    return [{key: (int(value) if key not in ("authority", "business_type") else value) for key, value in row.items()}
-            for row in rows]
+    """[{period (index into `periods`), authority, business_type, submitted, cloud_submitted, returned, first_pass,
+    signing_rounds, signatures_saved}] for each period (first and last local day, inclusive), in one query over the
+    rollups: a row counts in a period when its day (month) is in it and its `since` is before the period's first day.
+    Whole months are read from stats_month, the partial months at either end from stats_day."""
+    conn = connections.get("default")
+    days, months = [], []
+    for index, (first, last) in enumerate(periods):
+        partial, whole = _segments(first, last)
+        days.extend((index, low, high, first) for low, high in partial)
+        if whole:
+            months.append((index, whole.first, whole.last, first))
+
+    def read(table: str, key: str, segments: list) -> str:
+        # A VALUES list: SQLite caps a UNION at 500 terms, and a daily series over a year has more buckets.
+        values = ", ".join(f"({index}, {date_literal(conn, low)}, {date_literal(conn, high)}, "
+                           f"{date_literal(conn, start)})" for index, low, high, start in segments)
+        buckets = (f"SELECT v.column1 AS period, v.column2 AS low, v.column3 AS high, v.column4 AS start "
+                   f"FROM (VALUES {values}) v")
+        return (f"SELECT b.period AS period, r.authority_id, r.business_type, "
+                f"{', '.join(f'r.{name}' for name in COUNTERS)} FROM {table} r JOIN ({buckets}) b "
+                f"ON r.{key} >= b.low AND r.{key} <= b.high AND r.since < b.start "
+                f"WHERE {_filters(business_type, entity_type)}")
+
+    parts = [read(table, key, segments) for table, key, segments in (("stats_day", "day", days),
+                                                                     ("stats_month", "month", months)) if segments]
+    sums = ", ".join(f"SUM(x.{name}) AS {name}" for name in COUNTERS)
+    async with _reading() as reader:
+        rows = await reader.execute_query_dict(*_prepared(reader, (
+            f"SELECT x.period AS period, x.authority_id AS authority, x.business_type AS business_type, {sums} "
+            f"FROM ({' UNION ALL '.join(parts)}) x GROUP BY x.period, x.authority_id, x.business_type"),
+            _params(scope, business_type, entity_type)))
+    return [{**row, **{name: int(row[name] or 0) for name in COUNTERS}} for row in rows]
 
 
-# 云帮办 applications that reached `submitted` after every signature (submit_signed) in the period, with the lock
-# before it, the registrar's returns before that lock and the parties who signed between the lock and submission.
-_ROUNDS_SQL = f"""
-WITH done AS (
-    SELECT s.application_id AS id, s.at AS done_at,
-           (SELECT MAX(l.at) FROM timeline_entry l
-             WHERE l.application_id = s.application_id AND l.action = 'approve_lock' AND l.at <= s.at) AS locked_at
-      FROM timeline_entry s
-     WHERE s.action = 'submit_signed' AND s.at >= :start AND s.at < :end
-), rounds AS (
-    SELECT done.id, done.done_at, done.locked_at,
-           (SELECT COUNT(*) FROM timeline_entry r
-             WHERE r.application_id = done.id AND r.action = '{RETURN_ACTION}' AND r.at < done.locked_at) AS returns,
-           (SELECT COUNT(DISTINCT g.party_id) FROM signature g
-             WHERE g.application_id = done.id AND g.signed_at >= done.locked_at AND g.signed_at <= done.done_at) AS signers,
-           (SELECT MAX(g.signed_at) FROM signature g
-             WHERE g.application_id = done.id AND g.signed_at >= done.locked_at AND g.signed_at <= done.done_at) AS last_signed_at
-      FROM done
-)
-SELECT a.authority_id AS authority, a.business_type AS business_type,
-       COUNT(*) AS signing_rounds, COALESCE(SUM(rounds.returns * rounds.signers), 0) AS signatures_saved
-  FROM rounds JOIN application a ON a.id = rounds.id
- WHERE {{filters}}
- GROUP BY a.authority_id, a.business_type
-"""
+async def duration_figures(kinds: tuple[str, ...], scope: str, first: date, last: date,
+                           business_type: str | None = None, entity_type: str | None = None) -> dict[str, dict]:
+    """{kind: {count, mean, median, p90}} of the working hours of the durations ended in the days first..last.
 
-
-async def signing_rounds(scope: str, start: datetime, end: datetime, business_type: str | None = None,
-                         entity_type: str | None = None) -> list[dict]:
-    """[{authority, business_type, signing_rounds, signatures_saved}]."""
-    sql = _ROUNDS_SQL.format(filters=_filters(business_type, entity_type))
-    rows = await fetch(sql, _params(scope, start, end, business_type, entity_type))
-    return [{"authority": row["authority"], "business_type": row["business_type"],
-             "signing_rounds": int(row["signing_rounds"]), "signatures_saved": int(row["signatures_saved"])}
-            for row in rows]
-
-
-_DURATION_SQL = {
-    # Each 云帮办通过 in the period, from the 云帮办 submission it answered.
-    "submission_to_lock": """
-SELECT x.started_at, x.ended_at FROM (
-    SELECT l.application_id AS id, l.at AS ended_at,
-           (SELECT MAX(s.at) FROM timeline_entry s
-             WHERE s.application_id = l.application_id AND s.action = 'submit_cloud' AND s.at <= l.at) AS started_at
-      FROM timeline_entry l
-     WHERE l.action = 'approve_lock' AND l.at >= :start AND l.at < :end
-) x JOIN application a ON a.id = x.id
- WHERE {filters} AND x.started_at IS NOT NULL
-""",
-    # Each submission after every signature in the period: from its lock to the last signature.
-    "lock_to_signed": """
-SELECT x.started_at, (SELECT MAX(g.signed_at) FROM signature g
-                        WHERE g.application_id = x.id AND g.signed_at >= x.started_at AND g.signed_at <= x.done_at)
-                     AS ended_at FROM (
-    SELECT s.application_id AS id, s.at AS done_at,
-           (SELECT MAX(l.at) FROM timeline_entry l
-             WHERE l.application_id = s.application_id AND l.action = 'approve_lock' AND l.at <= s.at) AS started_at
-      FROM timeline_entry s
-     WHERE s.action = 'submit_signed' AND s.at >= :start AND s.at < :end
-) x JOIN application a ON a.id = x.id
- WHERE {filters} AND x.started_at IS NOT NULL
-""",
-    # Each approval (核准) in the period, from the application's first submission.
-    "submission_to_approval": f"""
-SELECT x.started_at, x.ended_at FROM (
-    SELECT p.application_id AS id, p.at AS ended_at,
-           (SELECT MIN(s.at) FROM timeline_entry s
-             WHERE s.application_id = p.application_id AND s.action IN ({_in(SUBMIT_ACTIONS)})) AS started_at
-      FROM timeline_entry p
-     WHERE p.action = 'approve' AND p.at >= :start AND p.at < :end
-) x JOIN application a ON a.id = x.id
- WHERE {{filters}} AND x.started_at IS NOT NULL
-""",
-}
-
-
-async def duration_pairs(kind: str, scope: str, start: datetime, end: datetime, business_type: str | None = None,
-                         entity_type: str | None = None) -> list[tuple[datetime, datetime]]:
-    sql = _DURATION_SQL[kind].format(filters=_filters(business_type, entity_type))
-    rows = await fetch(sql, _params(scope, start, end, business_type, entity_type))
-    return [(as_datetime(row["started_at"]), as_datetime(row["ended_at"])) for row in rows
-            if row["started_at"] is not None and row["ended_at"] is not None]
-
-
-def as_datetime(value) -> datetime:
-    """SQLite hands back the stored ISO text; PostgreSQL a datetime."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    parsed = datetime.fromisoformat(str(value))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    PostgreSQL takes the percentiles with percentile_cont (the sort in memory); SQLite, which has no percentile
+    function, reads the two values either side of each rank in order and interpolates them the same way (linear
+    between the closest ranks)."""
+    conn = connections.get("default")
+    where = (f"r.day >= {date_literal(conn, first)} AND r.day <= {date_literal(conn, last)} "
+             f"AND {_filters(business_type, entity_type)} AND r.hours IS NOT NULL")
+    params = _params(scope, business_type, entity_type)
+    empty = {"count": 0, "mean": None, "median": None, "p90": None}
+    if postgres(conn):
+        async with _reading(PERCENTILE_WORK_MEM) as tx:
+            out = {}
+            for kind in kinds:
+                # One kind at a time: each reads its own range of the (kind, day, …, hours) index.
+                row = (await tx.execute_query_dict(*_prepared(tx, (
+                    "SELECT COUNT(*) AS count, AVG(r.hours) AS mean, "
+                    "percentile_cont(0.5) WITHIN GROUP (ORDER BY r.hours) AS median, "
+                    "percentile_cont(0.9) WITHIN GROUP (ORDER BY r.hours) AS p90 FROM stats_duration r "
+                    f"WHERE r.kind = '{kind}' AND {where}"), params)))[0]
+                out[kind] = {**row, "count": int(row["count"])}
+        return out
+    out = {}
+    for kind in kinds:
+        of_kind = f"r.kind = '{kind}' AND {where}"
+        row = (await fetch(f"SELECT COUNT(*) AS count, AVG(r.hours) AS mean FROM stats_duration r WHERE {of_kind}",
+                           params))[0]
+        count = int(row["count"])
+        out[kind] = {**empty, "count": count, "mean": row["mean"]}
+        for key, q in (("median", 0.5), ("p90", 0.9)):
+            if not count:
+                break
+            position = (count - 1) * q
+            low = int(position)
+            values = [value["hours"] for value in await fetch(
+                f"SELECT r.hours AS hours FROM stats_duration r WHERE {of_kind} ORDER BY r.hours "
+                f"LIMIT 2 OFFSET {low}", params)]
+            high = values[1] if len(values) > 1 else values[0]
+            out[kind][key] = values[0] + (high - values[0]) * (position - low)
+    return out
 
 
 async def offline_filings(scope: str, first_month: date, last_month: date) -> list[dict]:

@@ -1,9 +1,7 @@
 """The figures of one authority (with its subordinates) for one period, against the same period last year."""
 from __future__ import annotations
 
-import statistics as pystats
 from dataclasses import dataclass, fields as dc_fields
-from zoneinfo import ZoneInfo
 
 from server import clock
 from server.config import Settings
@@ -14,8 +12,7 @@ from server.models.authorities import Authority
 from server.services.accounts.staff import require_role
 from server.services.authorities import scope_prefix
 from server.services.review.access import VIEWING_ROLES
-from server.services.review.worktime import working_hours_between
-from server.services.statistics import queries
+from server.services.statistics import queries, rollups
 from server.services.statistics.definitions import FIGURES, PERIOD_NOTE, hours_saved_assumption
 from server.services.statistics.periods import Period, buckets
 from server.vocabulary import BusinessType, EntityType
@@ -101,12 +98,12 @@ async def build_query(staff: Staff, args, period: Period) -> Query:
     return Query(authority, period, business_type, entity_type)
 
 
-async def grouped_counts(query: Query, period: Period) -> dict[tuple[str, str], Counts]:
-    """Counts per (authority code, business type) for the period."""
-    args = (query.scope, period.start, period.end, query.business_type, query.entity_type)
-    grouped: dict[tuple[str, str], Counts] = {}
-    for row in [*await queries.application_counts(*args), *await queries.signing_rounds(*args)]:
-        grouped.setdefault((row["authority"], row["business_type"]), Counts()).add(row)
+async def grouped_counts(query: Query, *periods: Period) -> list[dict[tuple[str, str], Counts]]:
+    """Counts per (authority code, business type), for each of the periods, in one query over the day rollups."""
+    grouped: list[dict[tuple[str, str], Counts]] = [{} for _ in periods]
+    for row in await queries.application_counts(query.scope, [(period.first, period.last) for period in periods],
+                                                query.business_type, query.entity_type):
+        grouped[row["period"]].setdefault((row["authority"], row["business_type"]), Counts()).add(row)
     return grouped
 
 
@@ -140,8 +137,7 @@ def _compared(current: dict, last_year: dict) -> dict:
 async def summary(settings: Settings, query: Query) -> dict:
     minutes = settings.statistics.minutes_per_signature
     last_period = query.period.same_period_last_year()
-    now_grouped = await grouped_counts(query, query.period)
-    last_grouped = await grouped_counts(query, last_period)
+    now_grouped, last_grouped = await grouped_counts(query, query.period, last_period)
 
     headline = _compared(total(now_grouped).figures(minutes), total(last_grouped).figures(minutes))
     for key, entry in headline.items():
@@ -186,28 +182,18 @@ async def summary(settings: Settings, query: Query) -> dict:
     }
 
 
-def quantile(values: list[float], q: float) -> float | None:
-    """Linear interpolation between the closest ranks (PostgreSQL percentile_cont)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return round(ordered[low] + (ordered[high] - ordered[low]) * (position - low), 2)
-
-
 async def durations(settings: Settings, query: Query) -> dict:
-    out = {}
-    for kind in DURATIONS:
-        pairs = await queries.duration_pairs(kind, query.scope, query.period.start, query.period.end,
+    await rollups.settle(settings)
+    figures = await queries.duration_figures(DURATIONS, query.scope, query.period.first, query.period.last,
                                              query.business_type, query.entity_type)
-        hours = [working_hours_between(start, end, settings) for start, end in pairs]
-        out[kind] = {"label": FIGURES[kind]["label"], "definition": FIGURES[kind]["definition"],
-                     "unit": FIGURES[kind]["unit"], "count": len(hours), "median": quantile(hours, 0.5),
-                     "p90": quantile(hours, 0.9),
-                     "mean": round(pystats.fmean(hours), 2) if hours else None}
-    return out
+    return {kind: {"label": FIGURES[kind]["label"], "definition": FIGURES[kind]["definition"],
+                   "unit": FIGURES[kind]["unit"], "count": figures[kind]["count"],
+                   **{key: _hours(figures[kind][key]) for key in ("median", "p90", "mean")}}
+            for kind in DURATIONS}
+
+
+def _hours(value) -> float | None:
+    return None if value is None else round(float(value), 2)
 
 
 async def online_rate(query: Query) -> dict:
@@ -221,7 +207,7 @@ async def online_rate(query: Query) -> dict:
     if not imported:
         return {**base, "months": months.as_dict(), "rate": None,
                 "note": "尚未导入期间内的线下办件数（python -m server stats import-offline），不计算网办率"}
-    online = total(await grouped_counts(query, months)).submitted
+    online = total((await grouped_counts(query, months))[0]).submitted
     offline = sum(row["filings"] for row in imported)
     return {**base, "months": months.as_dict(), "online": online, "offline": offline,
             "rate": shown(percent(online, online + offline))}
@@ -273,21 +259,17 @@ async def series(settings: Settings, query: Query, metric: str, interval: str) -
     if interval not in ("day", "week", "month"):
         raise Invalid("interval", "interval：取值应为 day、week 或 month")
     minutes = settings.statistics.minutes_per_signature
+    now = buckets(query.period, interval)
+    grouped = await grouped_counts(query, *now, *(bucket.same_period_last_year() for bucket in now))
     points = []
-    for bucket in buckets(query.period, interval):
-        last = bucket.same_period_last_year()
-        value = total(await grouped_counts(query, bucket)).figures(minutes)[metric]
-        last_value = total(await grouped_counts(query, last)).figures(minutes)[metric]
+    for index, bucket in enumerate(now):
+        value = total(grouped[index]).figures(minutes)[metric]
+        last_value = total(grouped[len(now) + index]).figures(minutes)[metric]
         points.append({"from": bucket.first.isoformat(), "to": bucket.last.isoformat(), "value": shown(value),
                        "last_year": shown(last_value), "yoy": change(value, last_value)})
     return {"metric": metric, "label": FIGURES[metric]["label"], "unit": FIGURES[metric]["unit"],
             "definition": FIGURES[metric]["definition"], "interval": interval,
             "authority": query.authority.code, "period": query.period.as_dict(), "points": points}
-
-
-def zone_of(settings: Settings) -> ZoneInfo:
-    return ZoneInfo(settings.review.timezone)
-
 
 
 def trend_period(period: Period) -> Period:

@@ -32,6 +32,7 @@ from server.services.notifications.messages import enqueue_email
 from server.services.review.access import VIEWING_ROLES
 from server.services.statistics import exports
 from server.services.statistics import summary as stats
+from server.services.statistics.definitions import ZONE
 from server.services.statistics.periods import Period
 from server.vocabulary import StatisticsTable
 
@@ -40,23 +41,22 @@ log = logging.getLogger(__name__)
 
 def due_week(settings: Settings, moment: datetime) -> Period:
     """The week of the latest report time at or before `moment`: the seven days before that report's day."""
-    zone = stats.zone_of(settings)
-    local = moment.astimezone(zone)
+    local = moment.astimezone(ZONE)
     day = local.date() - timedelta(days=(local.weekday() - settings.statistics.weekly_report_weekday) % 7)
-    if datetime.combine(day, time(settings.statistics.weekly_report_hour), zone) > local:
+    if datetime.combine(day, time(settings.statistics.weekly_report_hour), ZONE) > local:
         day -= timedelta(days=7)
-    return week_before(day, settings)
+    return week_before(day)
 
 
-def week_before(report_day: date, settings: Settings) -> Period:
-    return Period(report_day - timedelta(days=7), report_day - timedelta(days=1), stats.zone_of(settings))
+def week_before(report_day: date) -> Period:
+    return Period(report_day - timedelta(days=7), report_day - timedelta(days=1), ZONE)
 
 
 async def generate_due(settings: Settings, force_week: str | None = None) -> list[WeeklyReport]:
     """Write the reports of the due week (or of the week before `force_week`) that do not exist yet."""
     if force_week:
         try:
-            period = week_before(date.fromisoformat(force_week), settings)
+            period = week_before(date.fromisoformat(force_week))
         except ValueError:
             raise Invalid("week", "week：日期格式应为 YYYY-MM-DD") from None
     else:

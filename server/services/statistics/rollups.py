@@ -1,0 +1,239 @@
+"""The rollups every figure is read from, maintained with each timeline entry and rebuilt from the timeline.
+
+`stats_day` holds counts per Beijing-time day, authority, business type and entity type, split by `since`: the day of
+the application's previous event of the same kind. A period [A, B] counts the rows with day in [A, B] and since < A:
+exactly the first event of each application in the period ("counted once per application"). A submission counts as
+a first pass once the first decision after it (a lock or an acceptance, not a return) is written, on the row of the
+submission's own day, so a decision arriving after the period still lands in it.
+
+`stats_month` holds the same counts per month, of the events whose previous one of their kind came before the month:
+a period made of whole months reads those, and only its partial months at either end read days.
+
+`stats_duration` holds one row per measured duration, by the day of the event that ends it; its working hours are
+counted once, by `settle` (the working calendar comes from the settings, which the write path does not carry).
+
+The SQL that derives a rollup from timeline entries is one text, used both by `record` (one new entry, inside its
+transaction) and by `rebuild` (every entry of a range of days), so that the two give the same figures.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+
+from tortoise import connections
+from tortoise.transactions import in_transaction
+
+from server.config import Settings
+from server.services.review.worktime import working_hours_between
+from server.services.statistics.definitions import (DECISION_ACTIONS, PASS_ACTIONS, RETURN_ACTION, SUBMIT_ACTIONS,
+                                                    ZONE)
+from server.services.statistics.queries import (COUNTERS, NEVER, date_literal, execute, in_list,
+                                                local_day, postgres)
+
+DURATION_ENDS = ("approve_lock", "submit_signed", "approve")
+COUNTED_ACTIONS = (*SUBMIT_ACTIONS, RETURN_ACTION, *PASS_ACTIONS, *DURATION_ENDS)
+SETTLE_BATCH = 20_000
+
+
+def _before(alias: str) -> str:
+    """Entries of the same application earlier than `t` on the timeline (by time, then by id)."""
+    return (f"{alias}.application_id = t.application_id "
+            f"AND ({alias}.at < t.at OR ({alias}.at = t.at AND {alias}.id < t.id))")
+
+
+def _since(conn, actions: tuple[str, ...]) -> str:
+    previous = f"(SELECT MAX(p.at) FROM timeline_entry p WHERE p.action IN ({in_list(actions)}) AND {_before('p')})"
+    return f"COALESCE({local_day(conn, previous)}, {date_literal(conn, NEVER)})"
+
+
+def month_start(conn, expression: str) -> str:
+    if postgres(conn):
+        return f"CAST(date_trunc('month', CAST({expression} AS timestamp)) AS date)"
+    return f"date({expression}, 'start of month')"
+
+
+def _counts_sql(conn, events: str, answered: str, table: str) -> str:
+    """INSERT … ON CONFLICT adding to `table` (stats_day or stats_month) the counts of the timeline entries `t`
+    chosen by `events` (and, for first passes, of the submissions whose first decision `d` is chosen by `answered`)."""
+    day = local_day(conn, "t.at")
+    never = date_literal(conn, NEVER)
+    zero = {name: "0" for name in COUNTERS}
+
+    def part(source: str, since: str, where: str, **counters: str) -> str:
+        values = ", ".join(counters.get(name, zero[name]) + f" AS {name}" for name in COUNTERS)
+        return (f"SELECT a.authority_id, a.business_type, a.entity_type, {day} AS day, {since} AS since, {values} "
+                f"FROM {source} JOIN application a ON a.id = t.application_id WHERE {where}")
+
+    first_decision = (f"(SELECT f.id FROM timeline_entry f WHERE f.application_id = t.application_id "
+                      f"AND f.action IN ({in_list(DECISION_ACTIONS)}) AND (f.at > t.at OR (f.at = t.at AND f.id > t.id)) "
+                      f"ORDER BY f.at, f.id LIMIT 1)")
+    locked_at = "(SELECT MAX(l.at) FROM timeline_entry l WHERE l.application_id = t.application_id " \
+                "AND l.action = 'approve_lock' AND l.at <= t.at)"
+    signed = (f"(SELECT t.*, {locked_at} AS locked_at FROM timeline_entry t "
+              f"WHERE t.action = 'submit_signed' AND {events}) t")
+    returns = (f"(SELECT COUNT(*) FROM timeline_entry r WHERE r.application_id = t.application_id "
+               f"AND r.action = '{RETURN_ACTION}' AND r.at < t.locked_at)")
+    signers = ("(SELECT COUNT(DISTINCT g.party_id) FROM signature g WHERE g.application_id = t.application_id "
+               "AND g.signed_at >= t.locked_at AND g.signed_at <= t.at)")
+    parts = [
+        part("timeline_entry t", _since(conn, SUBMIT_ACTIONS), f"t.action IN ({in_list(SUBMIT_ACTIONS)}) AND {events}",
+             submitted="1"),
+        part("timeline_entry t", _since(conn, ("submit_cloud",)), f"t.action = 'submit_cloud' AND {events}",
+             cloud_submitted="1"),
+        part("timeline_entry t", _since(conn, (RETURN_ACTION,)), f"t.action = '{RETURN_ACTION}' AND {events}",
+             returned="1"),
+        part(f"timeline_entry t JOIN timeline_entry d ON d.id = {first_decision}", _since(conn, SUBMIT_ACTIONS),
+             f"t.action IN ({in_list(SUBMIT_ACTIONS)}) AND d.action IN ({in_list(PASS_ACTIONS)}) AND {answered}",
+             first_pass="1"),
+        part(signed, never, "1 = 1", signing_rounds="1", signatures_saved=f"{returns} * {signers}"),
+    ]
+    sums = ", ".join(f"SUM({name})" for name in COUNTERS)
+    # An event whose previous one of its kind fell on the same day (month) counts in no period that starts with that
+    # day (month): stats_day leaves it out, and so does stats_month. The WHERE also keeps SQLite from reading the
+    # ON CONFLICT as a join's ON.
+    key = "day" if table == "stats_day" else "month"
+    bucket = "day" if table == "stats_day" else month_start(conn, "day")
+    return (f"INSERT INTO {table} (authority_id, business_type, entity_type, {key}, since, {', '.join(COUNTERS)}) "
+            f"SELECT authority_id, business_type, entity_type, {bucket}, since, {sums} "
+            f"FROM ({' UNION ALL '.join(parts)}) x WHERE since < {bucket} "
+            f"GROUP BY authority_id, business_type, entity_type, {bucket}, since "
+            # In the unique key's order: two transactions adding to the same rows lock them in the same order.
+            f"ORDER BY {bucket}, since, authority_id, business_type, entity_type "
+            f"ON CONFLICT ({key}, since, authority_id, business_type, entity_type) DO UPDATE SET "
+            + ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in COUNTERS))
+
+
+def _durations_sql(conn, events: str) -> str:
+    """INSERT of the durations ended by the timeline entries `t` chosen by `events` (hours counted by `settle`)."""
+    day = local_day(conn, "t.at")
+    started = {
+        # Each 云帮办通过, from the 云帮办 submission it answered.
+        "submission_to_lock": ("t.action = 'approve_lock'",
+                               "(SELECT MAX(s.at) FROM timeline_entry s WHERE s.application_id = t.application_id "
+                               "AND s.action = 'submit_cloud' AND s.at <= t.at)", "t.at"),
+        # Each submission after every signature: from its lock to the last signature.
+        "lock_to_signed": ("t.action = 'submit_signed'",
+                           "(SELECT MAX(l.at) FROM timeline_entry l WHERE l.application_id = t.application_id "
+                           "AND l.action = 'approve_lock' AND l.at <= t.at)",
+                           "(SELECT MAX(g.signed_at) FROM signature g WHERE g.application_id = t.application_id "
+                           "AND g.signed_at >= x.started_at AND g.signed_at <= t.at)"),
+        # Each approval (核准), from the application's first submission.
+        "submission_to_approval": ("t.action = 'approve'",
+                                   f"(SELECT MIN(s.at) FROM timeline_entry s WHERE s.application_id = t.application_id "
+                                   f"AND s.action IN ({in_list(SUBMIT_ACTIONS)}))", "t.at"),
+    }
+    parts = []
+    for kind, (which, start, end) in started.items():
+        parts.append(
+            f"SELECT '{kind}' AS kind, a.authority_id, a.business_type, a.entity_type, {day} AS day, "
+            f"x.started_at, {end} AS ended_at "
+            f"FROM (SELECT t.id, {start} AS started_at FROM timeline_entry t WHERE {which} AND {events}) x "
+            f"JOIN timeline_entry t ON t.id = x.id JOIN application a ON a.id = t.application_id "
+            f"WHERE x.started_at IS NOT NULL")
+    return ("INSERT INTO stats_duration (kind, authority_id, business_type, entity_type, day, started_at, ended_at) "
+            f"SELECT * FROM ({' UNION ALL '.join(parts)}) y WHERE y.ended_at IS NOT NULL")
+
+
+async def record(application_id, entry_id: int, action: str, connection) -> None:
+    """Add one new timeline entry to the rollups, inside the transaction that writes it (lifecycle.transition)."""
+    if action not in COUNTED_ACTIONS:
+        return
+    params = {"entry": entry_id, "application": str(application_id)}
+    if action != "approve":
+        # The entry itself, and the submissions it answers when it is the first decision after them.
+        for table in ("stats_day", "stats_month"):
+            await execute(connection, _counts_sql(connection, "t.id = :entry",
+                                                  "t.application_id = :application AND d.id = :entry", table), params)
+    if action in DURATION_ENDS:
+        await execute(connection, _durations_sql(connection, "t.id = :entry"), params)
+
+
+def _window(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(0), ZONE).astimezone(timezone.utc)
+    return start, datetime.combine(day + timedelta(days=1), time(0), ZONE).astimezone(timezone.utc)
+
+
+async def rebuild_day(connection, day: date) -> None:
+    """Recompute one Beijing-time day's rollups from the timeline (durations left to count: `settle`)."""
+    start, end = _window(day)
+    if postgres(connection):
+        # A day's statement is costed high enough for JIT, whose compiling takes longer than the statement itself.
+        await connection.execute_query("SET LOCAL jit = off")
+    literal = date_literal(connection, day)
+    await connection.execute_query(f"DELETE FROM stats_day WHERE day = {literal}")
+    await connection.execute_query(f"DELETE FROM stats_duration WHERE day = {literal}")
+    window, params = "t.at >= :start AND t.at < :end", {"start": start, "end": end}
+    await execute(connection, _counts_sql(connection, window, window, "stats_day"), params)
+    await execute(connection, _durations_sql(connection, window), params)
+
+
+async def rebuild_month(connection, month: date) -> None:
+    """Recompute one month's stats_month rows from its days' stats_day rows (those whose previous event came before
+    the month)."""
+    first = date_literal(connection, month)
+    last = date_literal(connection, (month + timedelta(days=32)).replace(day=1) - timedelta(days=1))
+    await connection.execute_query(f"DELETE FROM stats_month WHERE month = {first}")
+    await connection.execute_query(
+        f"INSERT INTO stats_month (authority_id, business_type, entity_type, month, since, {', '.join(COUNTERS)}) "
+        f"SELECT authority_id, business_type, entity_type, {first}, since, "
+        f"{', '.join(f'SUM({name})' for name in COUNTERS)} FROM stats_day "
+        f"WHERE day >= {first} AND day <= {last} AND since < {first} "
+        "GROUP BY authority_id, business_type, entity_type, since")
+
+
+async def rebuild(settings: Settings, first: date, last: date, progress=None) -> int:
+    """Recompute the rollups of the days first..last, one transaction per day and then per month (a rerun resumes
+    or repeats harmlessly), then count the working hours of the rebuilt durations. Returns the number of days."""
+    day, days = first, 0
+    while day <= last:
+        async with in_transaction() as conn:
+            await rebuild_day(conn, day)
+        days += 1
+        if day == last or (day + timedelta(days=1)).day == 1:
+            async with in_transaction() as conn:
+                await rebuild_month(conn, day.replace(day=1))
+            if progress:
+                progress(day)
+        day += timedelta(days=1)
+    await settle(settings)
+    return days
+
+
+async def timeline_days(connection) -> tuple[date, date] | None:
+    """The first and last Beijing-time days the timeline has entries on."""
+    rows = await connection.execute_query_dict(
+        f"SELECT MIN({local_day(connection, 'at')}) AS first, MAX({local_day(connection, 'at')}) AS last "
+        "FROM timeline_entry")
+    if not rows or rows[0]["first"] is None:
+        return None
+    return _as_date(rows[0]["first"]), _as_date(rows[0]["last"])
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _as_datetime(value) -> datetime:
+    """SQLite hands back the stored ISO text; PostgreSQL a datetime."""
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+async def settle(settings: Settings) -> int:
+    """Count in working hours the durations not counted yet (those written since the last call, or rebuilt)."""
+    conn = connections.get("default")
+    settled = 0
+    while True:
+        rows = await conn.execute_query_dict(
+            f"SELECT id, started_at, ended_at FROM stats_duration WHERE hours IS NULL ORDER BY id LIMIT {SETTLE_BATCH}")
+        if not rows:
+            return settled
+        ids = [row["id"] for row in rows]
+        hours = [working_hours_between(_as_datetime(row["started_at"]), _as_datetime(row["ended_at"]), settings)
+                 for row in rows]
+        if postgres(conn):
+            await conn.execute_query(
+                "UPDATE stats_duration d SET hours = v.hours FROM (SELECT unnest($1::bigint[]) AS id, "
+                "unnest($2::float8[]) AS hours) v WHERE d.id = v.id", [ids, hours])
+        else:
+            await conn.execute_many("UPDATE stats_duration SET hours = ? WHERE id = ?", list(zip(hours, ids)))
+        settled += len(rows)
