@@ -12,7 +12,7 @@ from sanic_ext import openapi
 from server import storage
 from server.api import console
 from server.api.http import (PRIVATE_FILE, RequestModel, client_ip, current_applicant, current_staff, int_arg,
-                             json_body, parse, stored_file)
+                             json_body, parse, stored_file, uploaded_file)
 from server.api.review import origin_of
 from server.errors import DomainError, Gone, Invalid, Malformed, NotFound
 from server.services.accounts.staff import require_role
@@ -124,11 +124,7 @@ async def edit(request: Request, account_id: str):
 async def upload_license(request: Request, account_id: str):
     me = await current_applicant(request)
     account = await service.get_for_applicant(me.id, account_id)
-    if not request.content_type.startswith("multipart/form-data"):
-        raise Malformed("请以 multipart/form-data 上传，字段 file")
-    upload = request.files.get("file") if request.files else None
-    if upload is None:
-        raise Invalid("file", "请选择营业执照图片")
+    upload = uploaded_file(request, "请选择营业执照图片", fields="file")
     account = await service.store_license(request.app.ctx.settings, account, upload.body)
     return json(await service.view(account), ensure_ascii=False)
 

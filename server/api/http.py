@@ -24,7 +24,7 @@ from sanic.handlers import ContentRangeHandler
 from sanic.response import raw
 from sanic.headers import parse_content_header
 from sanic.request import RequestParameters
-from sanic.request.form import parse_multipart_form
+from sanic.request.form import File, parse_multipart_form
 from sanic_ext.extensions.openapi.builders import OperationStore
 from sanic_ext.extensions.openapi.types import Definition
 
@@ -231,6 +231,17 @@ def int_arg(request: Request, name: str, default: int, low: int = INT32[0], high
     if not low <= value <= high:
         raise Invalid(name, f"{name}：应在 {low} 到 {high} 之间")
     return value
+
+
+def uploaded_file(request: Request, missing: str, fields: str | None = None) -> File:
+    """The file sent in the multipart field `file`, else a 422 on the field `file` with the message `missing`; where
+    the route names its form's `fields`, a body that is not multipart/form-data is a 400 naming them instead."""
+    if fields and not request.content_type.startswith("multipart/form-data"):
+        raise Malformed(f"请以 multipart/form-data 上传，字段 {fields}")
+    upload = request.files.get("file") if request.files else None
+    if upload is None:
+        raise Invalid("file", missing)
+    return upload
 
 
 def parse(request: Request, model: type[Model]) -> Model:
