@@ -279,6 +279,11 @@ def client_ip(request: Request) -> str:
     return peer or "unknown"
 
 
+def user_agent(request: Request) -> str:
+    """The client's User-Agent as the signing evidence keeps it (at most 512 characters)."""
+    return request.headers.get("user-agent", "")[:512]
+
+
 def bearer_token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     if header[:7].lower() == "bearer " and header[7:].strip():
