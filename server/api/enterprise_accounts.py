@@ -22,7 +22,7 @@ from server.services.enterprise_accounts.service import AGENT_NOTICE
 
 bp = Blueprint("enterprise_accounts")
 
-_ACCOUNT = "the account: {id, credit_code, entity_name, registrant, status, status_label, message, legal_rep, agent?, " \
+_ACCOUNT = "the account: {id, credit_code, entity_name, registrant, registrant_label, status, status_label, message, legal_rep, agent?, " \
            "notice? (agent, before submitting), signing? {expires_at, link?}, resign_required? (rejected), history}"
 
 
