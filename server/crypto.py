@@ -116,8 +116,6 @@ class EncryptedTextField(fields.TextField):
 class EncryptedJSONField(fields.TextField):
     """A JSON value in Python, encrypted JSON text in the database (encoded as tortoise's JSONField encodes)."""
 
-    holds_json = True  # for code that walks JSON columns by field type (migration 0020's text repair)
-
     def to_db_value(self, value: Any, instance: Any) -> str | None:
         if value is None or is_encrypted(value):
             return value

@@ -237,6 +237,12 @@ class EnterpriseAccountStatus(Labelled):
     REVOKED = "revoked"
 
 
+class Registrant(Labelled):
+    """Who registers a legal-person account (法人注册): the legal representative, or an agent they authorise."""
+    LEGAL_REP = "legal_rep"
+    AGENT = "agent"
+
+
 class EnterpriseAccountAction(Labelled):
     """What a legal-person account's history entry records (法人注册结果)."""
     CREATE = "create"
@@ -327,6 +333,13 @@ class NameCheckLevel(Labelled):
     ERROR = "error"
 
 
+class DocumentKind(Labelled):
+    """A document the platform generates from the materials: the 申请书, the model 章程, the signed result."""
+    APPLICATION_FORM = "application_form"
+    ARTICLES_OF_ASSOCIATION = "articles_of_association"
+    SIGNED = "signed"
+
+
 class EvidenceKind(Labelled):
     """What an evidence-chain entry records."""
     SIGNATURE = "signature"
@@ -340,7 +353,7 @@ VOCABULARY: tuple[type[Labelled], ...] = (
     SigningMethod, AttachmentKind, PointType, StaffRole, MessageClass, LicenseStatus, LicenseMethod, OldLicenseStatus,
     LicenseAction, EnterpriseAccountStatus, EnterpriseAccountAction, AppointmentStatus, RatingSubject, FollowUpStatus,
     GuideKind, SixHas, SignatoryStatus, StatisticsPeriod, StatisticsTable,
-    NameCheckLevel, EvidenceKind,
+    NameCheckLevel, EvidenceKind, Registrant, DocumentKind,
 )
 
 

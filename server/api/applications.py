@@ -8,9 +8,10 @@ from sanic import Blueprint, Request, json
 from sanic_ext import openapi
 
 from server import storage
-from server.api.http import PRIVATE_FILE, RequestModel, current_applicant, current_staff, parse, stored_file
+from server.api.http import (PRIVATE_FILE, RequestModel, current_applicant, current_staff, parse, stored_file,
+                             uploaded_file)
 from server.api.schemas import ApplicationOut, content
-from server.errors import Invalid, Malformed, Unauthorized
+from server.errors import Unauthorized
 from server.models.applications import BUSINESS_TYPES, ENTITY_TYPES
 from server.services.applications import attachments
 from server.services.applications import service as applications
@@ -125,11 +126,7 @@ async def flow_options(request: Request, application_id: str):
 async def upload(request: Request, application_id: str):
     me = await current_applicant(request)
     application = await applications.get_for_applicant(me.id, application_id)
-    if not request.content_type.startswith("multipart/form-data"):
-        raise Malformed("请以 multipart/form-data 上传，字段 file 与 kind")
-    upload_file = request.files.get("file") if request.files else None
-    if upload_file is None:
-        raise Invalid("file", "请选择要上传的文件")
+    upload_file = uploaded_file(request, "请选择要上传的文件", fields="file 与 kind")
     kind = request.form.get("kind") if request.form else None
     attachment = await attachments.add(request.app.ctx.settings, application, kind, upload_file.name, upload_file.body)
     return json(applications.attachment_view(attachment), status=201, ensure_ascii=False)

@@ -10,8 +10,8 @@ from sanic_ext import openapi
 
 from server import storage
 from server.api.applications import _reader
-from server.api.http import RequestModel, client_ip, current_staff, json_body, stored_file
-from server.errors import Invalid, Malformed, NotFound
+from server.api.http import RequestModel, client_ip, current_staff, json_body, stored_file, uploaded_file
+from server.errors import Malformed, NotFound
 from server.models.applications import Attachment
 from server.services import signing
 from server.clock import now
@@ -171,9 +171,7 @@ async def signer_attachment_thumbnail(request: Request, token: str, attachment_i
 async def verify(request: Request):
     ctx = request.app.ctx
     if request.content_type.startswith("multipart/form-data"):
-        upload = request.files.get("file") if request.files else None
-        if upload is None:
-            raise Invalid("file", "请选择要核验的 PDF 文件")
+        upload = uploaded_file(request, "请选择要核验的 PDF 文件")
         answer = await verification.verify(ctx.settings, ctx.cache, client_ip(request), data=upload.body)
     else:
         body = json_body(request)

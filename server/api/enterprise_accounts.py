@@ -12,8 +12,9 @@ from sanic_ext import openapi
 from server import storage
 from server.api import console
 from server.api.http import (PRIVATE_FILE, RequestModel, client_ip, current_applicant, current_staff, int_arg,
-                             json_body, parse, stored_file)
+                             json_body, parse, stored_file, uploaded_file, user_agent)
 from server.api.review import origin_of
+from server.api.signing import FaceIn, SignatureIn, face_passed, signature_evidence
 from server.errors import DomainError, Gone, Invalid, Malformed, NotFound
 from server.services.accounts.staff import require_role
 from server.services.enterprise_accounts import authorisation, coverage, letter_pdf, review, service
@@ -21,27 +22,12 @@ from server.services.enterprise_accounts.service import AGENT_NOTICE
 
 bp = Blueprint("enterprise_accounts")
 
-_ACCOUNT = "the account: {id, credit_code, entity_name, registrant, status, status_label, message, legal_rep, agent?, " \
+_ACCOUNT = "the account: {id, credit_code, entity_name, registrant, registrant_label, status, status_label, message, legal_rep, agent?, " \
            "notice? (agent, before submitting), signing? {expires_at, link?}, resign_required? (rejected), history}"
-
-
-class FaceIn(RequestModel):
-    verify_result: str = Field(min_length=1, max_length=512)
 
 
 class SubmitIn(RequestModel):
     verify_result: str | None = Field(None, max_length=512)
-
-
-class GeolocationIn(RequestModel):
-    latitude: float = Field(ge=-90, le=90)
-    longitude: float = Field(ge=-180, le=180)
-    accuracy: float | None = Field(None, ge=0, le=100_000)
-
-
-class SignIn(RequestModel):
-    signature_png_base64: str | None = Field(None, max_length=4_000_000)
-    geolocation: GeolocationIn | None = None
 
 
 class ReasonIn(RequestModel):
@@ -53,10 +39,6 @@ def _object_body(request: Request) -> dict:
     if not isinstance(body, dict):
         raise Malformed("请求体应为 JSON 对象")
     return body
-
-
-def _user_agent(request: Request) -> str:
-    return request.headers.get("user-agent", "")[:512]
 
 
 def _no_store(response):
@@ -124,11 +106,7 @@ async def edit(request: Request, account_id: str):
 async def upload_license(request: Request, account_id: str):
     me = await current_applicant(request)
     account = await service.get_for_applicant(me.id, account_id)
-    if not request.content_type.startswith("multipart/form-data"):
-        raise Malformed("请以 multipart/form-data 上传，字段 file")
-    upload = request.files.get("file") if request.files else None
-    if upload is None:
-        raise Invalid("file", "请选择营业执照图片")
+    upload = uploaded_file(request, "请选择营业执照图片", fields="file")
     account = await service.store_license(request.app.ctx.settings, account, upload.body)
     return json(await service.view(account), ensure_ascii=False)
 
@@ -242,26 +220,22 @@ async def authorisation_face(request: Request, token: str):
     signing_request = await authorisation.live_request(token)
     body = parse(request, FaceIn)
     ctx = request.app.ctx
-    check = await authorisation.verify_legal_rep_face(signing_request.account, body.verify_result, ctx.settings,
-                                                      ctx.cache, ctx.wechat, signing_request)
-    return json({"passed": True, "verification_id": str(check.id), "verified_at": check.created_at.isoformat()})
+    return json(face_passed(await authorisation.verify_legal_rep_face(
+        signing_request.account, body.verify_result, ctx.settings, ctx.cache, ctx.wechat, signing_request)))
 
 
 @bp.post("/api/v1/authorisations/<token>")
 @openapi.summary("Sign the 授权委托书 (after face verification) → the account awaits review")
-@openapi.body({"application/json": SignIn})
+@openapi.body({"application/json": SignatureIn})
 @openapi.response(200, description="{status, signed_at, evidence: {seq, prev_hash, entry_hash}}")
 @openapi.response(409, description="face verification missing or too old (code face_required)")
 @openapi.response(410, description="link no longer valid")
 @openapi.response(422, description="signature image missing, not a PNG, wrong size or blank")
 async def authorisation_sign(request: Request, token: str):
     signing_request = await authorisation.live_request(token)
-    body = parse(request, SignIn)
+    body = parse(request, SignatureIn)
     ctx = request.app.ctx
-    return json(await authorisation.sign(
-        signing_request, ctx.settings, ctx.cache, signature_png_base64=body.signature_png_base64,
-        geolocation=body.geolocation.model_dump() if body.geolocation else None, ip=client_ip(request),
-        user_agent=_user_agent(request)))
+    return json(await authorisation.sign(signing_request, ctx.settings, ctx.cache, **signature_evidence(request, body)))
 
 
 @bp.post("/api/v1/authorisations/<token>/decline")
@@ -273,7 +247,7 @@ async def authorisation_decline(request: Request, token: str):
     body = parse(request, ReasonIn)
     ctx = request.app.ctx
     return json(await authorisation.decline(signing_request, ctx.settings, ctx.cache, body.reason,
-                                            ip=client_ip(request), user_agent=_user_agent(request)))
+                                            ip=client_ip(request), user_agent=user_agent(request)))
 
 
 @bp.get("/a/<token>")

@@ -12,7 +12,7 @@ from sanic import Blueprint, HTTPResponse, Request, html, json, raw
 from sanic_ext import openapi
 
 from server import storage
-from server.api.http import RequestModel, client_ip, current_staff, int_arg, parse, stored_file
+from server.api.http import RequestModel, client_ip, current_staff, int_arg, parse, stored_file, uploaded_file
 from server.errors import Invalid, NotFound, Unavailable
 from server.models.accounts import Staff
 from server.services.accounts import staff as staff_service
@@ -227,9 +227,7 @@ async def update_guide(request: Request, item_id: int):
 @openapi.response(422, description="not an MP4 / PDF / Word / Excel file")
 async def upload_guide_file(request: Request, item_id: int):
     staff = await current_admin(request)
-    upload = request.files.get("file") if request.files else None
-    if upload is None:
-        raise Invalid("file", "请选择要上传的文件（表单字段 file）")
+    upload = uploaded_file(request, "请选择要上传的文件（表单字段 file）")
     item = await content.attach_file(request.app.ctx.settings, staff, item_id, upload.name or "", upload.body)
     return json(content.item_view(request.app.ctx.settings, item))
 

@@ -9,8 +9,9 @@ from sanic_ext import openapi
 
 from server.api.applications import CreateIn, PatchIn
 from server import storage
-from server.api.http import PRIVATE_FILE, RequestModel, current_applicant, current_staff, parse, stored_file
-from server.errors import Invalid, Malformed
+from server.api.http import (PRIVATE_FILE, RequestModel, current_applicant, current_staff, parse, stored_file,
+                             uploaded_file)
+from server.errors import Invalid
 from server.services.applications import attachments
 from server.services.applications import service as applications
 from server.services.appointments import cases
@@ -122,11 +123,7 @@ async def update_case(request: Request, application_id: str):
 async def upload(request: Request, application_id: str):
     staff = await current_staff(request)
     application = await cases.case_for_helper(staff, application_id)
-    if not request.content_type.startswith("multipart/form-data"):
-        raise Malformed("请以 multipart/form-data 上传，字段 file 与 kind")
-    upload_file = request.files.get("file") if request.files else None
-    if upload_file is None:
-        raise Invalid("file", "请选择要上传的文件")
+    upload_file = uploaded_file(request, "请选择要上传的文件", fields="file 与 kind")
     kind = request.form.get("kind") if request.form else None
     attachment = await attachments.add(request.app.ctx.settings, application, kind, upload_file.name,
                                        upload_file.body, helper_actor=cases.helper_actor(staff))

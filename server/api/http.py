@@ -24,7 +24,7 @@ from sanic.handlers import ContentRangeHandler
 from sanic.response import raw
 from sanic.headers import parse_content_header
 from sanic.request import RequestParameters
-from sanic.request.form import parse_multipart_form
+from sanic.request.form import File, parse_multipart_form
 from sanic_ext.extensions.openapi.builders import OperationStore
 from sanic_ext.extensions.openapi.types import Definition
 
@@ -238,6 +238,17 @@ def int_arg(request: Request, name: str, default: int, low: int = INT32[0], high
     return value
 
 
+def uploaded_file(request: Request, missing: str, fields: str | None = None) -> File:
+    """The file sent in the multipart field `file`, else a 422 on the field `file` with the message `missing`; where
+    the route names its form's `fields`, a body that is not multipart/form-data is a 400 naming them instead."""
+    if fields and not request.content_type.startswith("multipart/form-data"):
+        raise Malformed(f"请以 multipart/form-data 上传，字段 {fields}")
+    upload = request.files.get("file") if request.files else None
+    if upload is None:
+        raise Invalid("file", missing)
+    return upload
+
+
 def parse(request: Request, model: type[Model]) -> Model:
     data = json_body(request)
     if not isinstance(data, dict):
@@ -271,6 +282,11 @@ def client_ip(request: Request) -> str:
     if forwarded and _from_trusted_proxy(request, peer):
         return forwarded
     return peer or "unknown"
+
+
+def user_agent(request: Request) -> str:
+    """The client's User-Agent as the signing evidence keeps it (at most 512 characters)."""
+    return request.headers.get("user-agent", "")[:512]
 
 
 def bearer_token(request: Request) -> str | None:

@@ -10,7 +10,7 @@ from sanic import Blueprint, Request, html, json, raw
 from sanic_ext import openapi
 
 from server.api.documents import signer_materials
-from server.api.http import RequestModel, client_ip, current_applicant, current_staff, parse
+from server.api.http import RequestModel, client_ip, current_applicant, current_staff, parse, user_agent
 from server.errors import Gone, NotFound
 from server.models.applications import Application
 from server.services import signing
@@ -46,9 +46,14 @@ class GeolocationIn(RequestModel):
     accuracy: float | None = Field(None, ge=0, le=100_000)
 
 
-class SignIn(RequestModel):
+class SignatureIn(RequestModel):
+    """A handwritten signature and where it was made: what every sign route (signing links, 授权委托书) takes."""
+
     signature_png_base64: str | None = Field(None, max_length=4_000_000)
     geolocation: GeolocationIn | None = None
+
+
+class SignIn(SignatureIn):
     # Enterprises: e_seal or e_license where rule 3 lets a home-province enterprise choose.
     method: Literal["e_seal", "e_license"] | None = None
 
@@ -57,8 +62,17 @@ class DeclineIn(RequestModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
-def _user_agent(request: Request) -> str:
-    return request.headers.get("user-agent", "")[:512]
+def signature_evidence(request: Request, body: SignatureIn) -> dict:
+    """The keyword arguments a signing service takes from a sign request: the image, where, and from which client."""
+    return {"signature_png_base64": body.signature_png_base64,
+            "geolocation": body.geolocation.model_dump() if body.geolocation else None,
+            "ip": client_ip(request), "user_agent": user_agent(request)}
+
+
+def face_passed(verification) -> dict:
+    """The answer to a face check that passed (a FaceVerification or an AccountFaceCheck)."""
+    return {"passed": True, "verification_id": str(verification.id),
+            "verified_at": verification.created_at.isoformat()}
 
 
 # --- the applicant ------------------------------------------------------------------------------------------
@@ -115,9 +129,8 @@ async def sign_face(request: Request, token: str):
     signing_request = await signing.live_request(token)
     body = parse(request, FaceIn)
     ctx = request.app.ctx
-    verification = await verify_face(signing_request, body.verify_result, ctx.settings, ctx.cache, ctx.wechat)
-    return json({"passed": True, "verification_id": str(verification.id),
-                 "verified_at": verification.created_at.isoformat()})
+    return json(face_passed(await verify_face(signing_request, body.verify_result, ctx.settings, ctx.cache,
+                                              ctx.wechat)))
 
 
 # Mounted only with the stand-in WeChat: the signing view masks the ID number, so the server, which knows the
@@ -134,9 +147,7 @@ async def sign_face_stand_in(request: Request, token: str):
     body = parse(request, StandInFaceIn)
     ctx = request.app.ctx
     verify_result = ctx.wx_state.face_result(signing_request.signer_name, signing_request.id_number or "", body.outcome)
-    verification = await verify_face(signing_request, verify_result, ctx.settings, ctx.cache, ctx.wechat)
-    return json({"passed": True, "verification_id": str(verification.id),
-                 "verified_at": verification.created_at.isoformat()})
+    return json(face_passed(await verify_face(signing_request, verify_result, ctx.settings, ctx.cache, ctx.wechat)))
 
 
 @bp.post("/api/v1/sign/<token>/face/h5")
@@ -165,9 +176,7 @@ async def sign_face_h5_result(request: Request, token: str):
     signing_request = await signing.live_request(token)
     body = parse(request, FaceH5ResultIn)
     ctx = request.app.ctx
-    verification = await verify_h5(signing_request, body.biz_token, ctx.settings, ctx.cache, ctx.faceid)
-    return json({"passed": True, "verification_id": str(verification.id),
-                 "verified_at": verification.created_at.isoformat()})
+    return json(face_passed(await verify_h5(signing_request, body.biz_token, ctx.settings, ctx.cache, ctx.faceid)))
 
 
 @bp.post("/api/v1/sign/<token>")
@@ -183,10 +192,8 @@ async def sign(request: Request, token: str):
     signing_request = await signing.live_request(token)
     body = parse(request, SignIn)
     ctx = request.app.ctx
-    return json(await signing.sign(
-        signing_request, ctx.settings, ctx.cache, signature_png_base64=body.signature_png_base64,
-        geolocation=body.geolocation.model_dump() if body.geolocation else None,
-        ip=client_ip(request), user_agent=_user_agent(request), method=body.method))
+    return json(await signing.sign(signing_request, ctx.settings, ctx.cache, **signature_evidence(request, body),
+                                   method=body.method))
 
 
 @bp.post("/api/v1/sign/<token>/decline")
@@ -199,7 +206,7 @@ async def sign_decline(request: Request, token: str):
     signing_request = await signing.live_request(token)
     body = parse(request, DeclineIn)
     return json(await signing.decline(signing_request, request.app.ctx.settings, request.app.ctx.cache, body.reason,
-                                      ip=client_ip(request), user_agent=_user_agent(request)))
+                                      ip=client_ip(request), user_agent=user_agent(request)))
 
 
 # --- staff: the evidence ------------------------------------------------------------------------------------

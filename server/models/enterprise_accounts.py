@@ -3,9 +3,10 @@ from tortoise import fields
 from tortoise.models import Model
 
 from server.crypto import BlindIndexField, EncryptedJSONField, EncryptedTextField
+from server.vocabulary import Registrant
 
 STATUSES = ("draft", "signing", "pending_review", "approved", "rejected", "expired", "declined", "revoked")
-REGISTRANTS = ("legal_rep", "agent")
+REGISTRANTS = Registrant.values()
 AUTHORISATION_STATUSES = ("pending", "signed", "declined", "replaced")
 
 

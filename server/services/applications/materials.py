@@ -137,6 +137,11 @@ def condition_label(when: str | None) -> str | None:
     return _data()["conditions"][when] if when else None
 
 
+def application_field_label(field: str) -> str | None:
+    """The Chinese label of one of the application's own fields (name, credit_code, …); None for any other key."""
+    return _data()["application_fields"].get(field)
+
+
 def field_label(field: str) -> str | None:
     """The Chinese label of a form field (application.entity key); None for a key the forms do not know."""
     spec = _data()["field_types"].get(field)

@@ -13,15 +13,13 @@ from types import SimpleNamespace
 from server.services.applications import materials
 from server.services.applications.identifiers import mask_id_number, mask_phone
 from server.services.signing.signatories import signatories_of
-from server.vocabulary import EntityType, IdType, PartyOrigin, PartyRole, SigningMethod
+from server.vocabulary import BusinessType, DocumentKind, EntityType, IdType, PartyOrigin, PartyRole, SigningMethod
 
-APPLICATION_FORM = "application_form"
-ARTICLES = "articles_of_association"
+APPLICATION_FORM = DocumentKind.APPLICATION_FORM.value
+ARTICLES = DocumentKind.ARTICLES_OF_ASSOCIATION.value
 # The form field by which an LLC applicant chooses the model articles instead of uploading their own.
 ARTICLES_CHOICE = "articles_from_model"
 
-FORM_TITLES = {"establish": "设立登记申请书", "change": "变更登记申请书", "deregister": "注销登记申请书",
-               "simple_deregister": "简易注销登记申请书"}
 DECLARATION = ("本申请人和签字人承诺：提交的申请书和其他申请材料真实、合法、有效，复印件与原件一致，"
                "所填内容不含虚假信息，并对因材料虚假所引发的一切后果依法承担相应责任。")
 SIMPLE_DEREGISTER_PROMISE = ("全体投资人承诺：本主体申请注销登记前未发生债权债务或者已将债权债务清偿完结，"
@@ -185,7 +183,8 @@ def application_form(snapshot: dict, reference: str, authority_name: str) -> Doc
     if business_type == "simple_deregister":
         promises.append(SIMPLE_DEREGISTER_PROMISE)
     blocks.append(Text("申请人承诺", tuple(promises)))
-    title = f"{entity_label}{FORM_TITLES[business_type]}"
+    # 有限责任公司设立登记申请书, …一般注销登记申请书: the business type's one label, as the seeds name it.
+    title = f"{entity_label}{BusinessType(business_type).label}申请书"
     return Document(APPLICATION_FORM, title, f"申请编号 {reference}", tuple(blocks), _signatories(snapshot),
                     "以下有权签字人通过人脸核验后手写签名，或以企业电子印章、电子营业执照签署；签名即确认本申请书及全部申请材料。")
 

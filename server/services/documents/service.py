@@ -31,7 +31,7 @@ from server.services.applications.service import canonical_materials, materials_
 from server.services.documents import content, pades, render
 from server.services.guides.points import authority_title
 from server.services.signing.links import current_signatures
-from server.vocabulary import PartyRole, SigningMethod
+from server.vocabulary import DocumentKind, PartyRole, SigningMethod
 
 log = logging.getLogger("yct.documents")
 
@@ -39,9 +39,8 @@ log = logging.getLogger("yct.documents")
 class DocumentNotOpened(Conflict):
     code, message = "document_not_opened", "请先打开并阅读登记申请书，再签名"
 
-SIGNED = "signed"
-SIGNED_TITLE = "签署完成的申请材料（含签名证据，平台电子签章）"
-TITLES = {content.APPLICATION_FORM: "登记申请书", content.ARTICLES: "公司章程", SIGNED: SIGNED_TITLE}
+SIGNED = DocumentKind.SIGNED.value
+SIGNED_TITLE = DocumentKind.SIGNED.label
 
 
 def verify_url(settings: Settings) -> str:
@@ -244,7 +243,7 @@ def _evidence_page(settings: Settings, number: int, entry: EvidenceEntry, head: 
         ("人脸核验编号", face["id"] if face else "（不适用）"),
         ("电子印章/电子营业执照", seal["reference"] if seal else "（不适用）"),
         ("签署的材料快照 SHA-256", payload.get("snapshot_hash") or payload.get("materials_hash") or ""),
-        ("签署前已打开的文书", "；".join(f"{TITLES.get(item['kind'], item['kind'])} {item['sha256']}" for item in opened)
+        ("签署前已打开的文书", "；".join(f"{DocumentKind.label_of(item['kind'], item['kind'])} {item['sha256']}" for item in opened)
          or "（无记录）"),
         ("签名图片 SHA-256", payload.get("signature_image_sha256") or ""),
         ("证据记录", f"第 {entry.seq} 条，entry_hash {entry.entry_hash}"),

@@ -17,7 +17,7 @@ from server import clock
 from server.cache import Cache
 from server.canonical import canonical_sha256
 from server.config import Settings
-from server.errors import Conflict, Gone, Invalid, NotFound, Unavailable
+from server.errors import Conflict, Gone, Invalid, NotFound
 from server.models.enterprise_accounts import (AccountFaceCheck, AuthorisationRequest, AuthorisationSignature,
                                                EnterpriseAccount)
 from server.models.signing import FaceVerification
@@ -27,10 +27,9 @@ from server.services.notifications import messages as notifications
 from server.services.ratelimit import hit_window
 from server.services.signing import evidence
 from server.services.signing.face import REASONS as FACE_REASONS
-from server.services.signing.face import judge
+from server.services.signing.face import int_or_none, judge, wechat_result
 from server.services.signing.links import hash_token
 from server.services.signing.signatures import FaceRequired, _store_image, signature_png
-from server.wechat import WeChatError
 from server.vocabulary import IdType
 
 LINK_UNKNOWN = "签名链接无效，请核对短信中的链接"
@@ -38,7 +37,6 @@ LINK_GONE = "签名链接已失效（已签名、已过期、已取消或已重�
 SCOPE = ("代表本单位在一窗通平台注册法人账号，并以本单位名义办理变更登记、一般注销登记、简易注销登记等涉企政务服务事项。"
          "代理人在授权范围内办理的事项，本单位均予以承认。")
 TERM = "本授权自法定代表人签名之日起，至法定代表人撤销授权之日止。"
-_INVALID_IDENTIFY_ID, _USER_DATA_EXPIRED = 84001, 84002
 
 
 def letter_of(account: EnterpriseAccount) -> dict:
@@ -102,20 +100,14 @@ async def verify_legal_rep_face(account: EnterpriseAccount, verify_result: str, 
     if await AccountFaceCheck.exists(verify_result_hash=result_hash) or await FaceVerification.exists(
             verify_result_hash=result_hash):
         raise Invalid("verify_result", FACE_REASONS["face_replayed"], code="face_replayed")
-    try:
-        info = await wechat.face_identify(verify_result)
-    except WeChatError as exc:
-        if exc.errcode in (_INVALID_IDENTIFY_ID, _USER_DATA_EXPIRED):
-            code = "face_invalid" if exc.errcode == _INVALID_IDENTIFY_ID else "face_stale"
-            raise Invalid("verify_result", FACE_REASONS[code], code=code) from None
-        raise Unavailable("微信人脸核验服务暂不可用，请稍后再试") from None
+    info = await wechat_result(wechat, verify_result)
     person = _Person(account.legal_rep_name, account.legal_rep_id_number)
     # identify_time is WeChat's own clock, compared with the real time as the signing module does.
     reason = judge(info, person, settings.wechat.face_result_max_age_seconds)
     try:
         check = await AccountFaceCheck.create(
             account_id=account.id, request_id=request.id if request else None, verify_result_hash=result_hash,
-            passed=reason is None, reason=reason, identify_time=_int_or_none(info.get("identify_time")),
+            passed=reason is None, reason=reason, identify_time=int_or_none(info.get("identify_time")),
             openid=str(info.get("openid") or "") or None, user_id_key=str(info.get("user_id_key") or "") or None,
             created_at=clock.now())
     except IntegrityError:
@@ -266,10 +258,3 @@ async def decline(request: AuthorisationRequest, settings: Settings, cache: Cach
 
     entry = await evidence.appending(cache, write)
     return {"status": "declined", "declined_at": declined_at.isoformat(), "evidence": {"seq": entry.seq}}
-
-
-def _int_or_none(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None

@@ -29,7 +29,7 @@ from server.services.applications.identifiers import (ID_TYPES, credit_code_prob
 from server.services.enterprise_accounts import authorisation, states
 from server.services.enterprise_accounts.states import EDITABLE_STATUSES
 from server.services.notifications import messages as notifications
-from server.vocabulary import EnterpriseAccountAction, EnterpriseAccountStatus
+from server.vocabulary import EnterpriseAccountAction, EnterpriseAccountStatus, Registrant
 
 # Seed 001, 代理人注册: what the client must show before the agent submits.
 AGENT_NOTICE = "系统将向法定代表人手机发送签名短信，请确保手机号码为法定代表人本人号码"
@@ -322,7 +322,7 @@ def summary(account: EnterpriseAccount) -> dict:
     return {
         "id": str(account.id), "credit_code": account.credit_code, "entity_name": account.entity_name,
         "entity_type": account.entity_type, "authority_code": account.authority_id, "registrant": account.registrant,
-        "status": account.status, "status_label": EnterpriseAccountStatus(account.status).label,
+        "registrant_label": Registrant(account.registrant).label, "status": account.status, "status_label": EnterpriseAccountStatus(account.status).label,
         "submitted_at": account.submitted_at.isoformat() if account.submitted_at else None,
         "created_at": account.created_at.isoformat(), "updated_at": account.updated_at.isoformat(),
     }

@@ -39,11 +39,7 @@ def comment_subject(comment: dict) -> str | None:
         return materials.field_label(path.split(".")[1].split("[")[0]) or "登记事项"
     if path.startswith("parties["):
         return f"当事人第{int(path[8:path.index(']')]) + 1}人"
-    return _TOP_FIELDS.get(path.split(".")[0], "申请材料")
-
-
-_TOP_FIELDS = {"name": "名称", "credit_code": "统一社会信用代码", "authority_code": "登记机关",
-               "business_type": "业务类型", "entity_type": "主体类型"}
+    return materials.application_field_label(path.split(".")[0]) or "申请材料"
 
 
 def _with_subject(comment: dict) -> dict:

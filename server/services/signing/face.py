@@ -62,6 +62,17 @@ def judge(info: dict, request: SigningRequest, max_age_seconds: int, at: float |
     return None
 
 
+async def wechat_result(wechat, verify_result: str) -> dict:
+    """WeChat's answer for a verify_result; an unknown or expired one is Invalid(verify_result), WeChat down Unavailable."""
+    try:
+        return await wechat.face_identify(verify_result)
+    except WeChatError as exc:
+        if exc.errcode in (_INVALID_IDENTIFY_ID, _USER_DATA_EXPIRED):
+            code = "face_invalid" if exc.errcode == _INVALID_IDENTIFY_ID else "face_stale"
+            raise Invalid("verify_result", REASONS[code], code=code) from None
+        raise Unavailable("微信人脸核验服务暂不可用，请稍后再试") from None
+
+
 async def verify_face(request: SigningRequest, verify_result: str, settings: Settings, cache: Cache,
                       wechat) -> FaceVerification:
     """Check the result with WeChat and record it; Invalid(verify_result) with the reason when it does not pass."""
@@ -72,18 +83,12 @@ async def verify_face(request: SigningRequest, verify_result: str, settings: Set
     result_hash = hashlib.sha256(verify_result.encode("utf-8")).hexdigest()
     if await FaceVerification.exists(verify_result_hash=result_hash):
         raise Invalid("verify_result", REASONS["face_replayed"], code="face_replayed")
-    try:
-        info = await wechat.face_identify(verify_result)
-    except WeChatError as exc:
-        if exc.errcode in (_INVALID_IDENTIFY_ID, _USER_DATA_EXPIRED):
-            code = "face_invalid" if exc.errcode == _INVALID_IDENTIFY_ID else "face_stale"
-            raise Invalid("verify_result", REASONS[code], code=code) from None
-        raise Unavailable("微信人脸核验服务暂不可用，请稍后再试") from None
+    info = await wechat_result(wechat, verify_result)
     reason = judge(info, request, settings.wechat.face_result_max_age_seconds)
     try:
         verification = await FaceVerification.create(
             request_id=request.id, verify_result_hash=result_hash, passed=reason is None, reason=reason,
-            identify_ret=info.get("identify_ret"), identify_time=_int_or_none(info.get("identify_time")),
+            identify_ret=info.get("identify_ret"), identify_time=int_or_none(info.get("identify_time")),
             openid=(str(info.get("openid") or "") or None), user_id_key=(str(info.get("user_id_key") or "") or None))
     except IntegrityError:
         raise Invalid("verify_result", REASONS["face_replayed"], code="face_replayed") from None
@@ -183,7 +188,7 @@ async def passed_verification(request: SigningRequest, max_age_seconds: int) -> 
     return verification
 
 
-def _int_or_none(value) -> int | None:
+def int_or_none(value) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):
