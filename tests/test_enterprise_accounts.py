@@ -430,7 +430,9 @@ async def test_bad_input_of_any_kind_is_a_4xx_naming_the_field_and_changes_nothi
         ({**good, "agent": None}, "agent"), ({**good, "agent": {**AGENT, "phone": None}}, "agent.phone"),
         ({**good, "agent": {**AGENT, "id_number": LEGAL_REP_ID}}, "registrant"),
         ({**form(entity, registrant="legal_rep"), "agent": AGENT}, "agent"), ({**good, "surprise": True}, "surprise"),
-        ({**good, "credit_code": entity.credit_code[:-1] + "0"}, "credit_code"),
+        # A wrong check character: any other one than the code's own.
+        ({**good, "credit_code": entity.credit_code[:-1] + ("1" if entity.credit_code[-1] == "0" else "0")},
+         "credit_code"),
     ]
     for body, field in cases:
         response = await client.post("/api/v1/enterprise-accounts", json=body, headers=me["headers"])

@@ -28,7 +28,6 @@ def _described(handler):
 
 async def query_of(request: Request) -> stats.Query:
     staff = await current_staff(request)
-    settings = request.app.ctx.settings
     return await stats.build_query(staff, request.args, parse_period(request.args, ZONE))
 
 
