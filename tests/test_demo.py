@@ -1,5 +1,7 @@
 """seed-demo: idempotent, stable demo passwords, and sample applications in every state the console shows."""
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from server.models.applications import Application
 from server.models.signing import Signature, SigningRequest
@@ -55,3 +57,18 @@ async def test_the_locked_sample_case_has_one_signature_of_two_on_its_console_pa
     rows = re.findall(r'<tr class="signatory-[a-z_]+"><td>([^<]+)</td>.*?<td>([^<]+)</td></tr>', page.text)
     assert rows == [("李明", "已签名"), ("王芳", "待签名")]
     assert "李明（法定代表人（负责人）、投资人（股东））已完成电子签名" in page.text
+
+
+async def test_the_sample_cases_count_in_todays_statistics(client, server, monkeypatch):
+    monkeypatch.setenv("YCT_DEMO_PASSWORD", "demo-pass-2026")
+    await seed_demo(server.settings)
+    login = await client.post("/api/v1/staff/login", json={"username": "demo-admin", "password": "demo-pass-2026"})
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    response = await client.get("/api/v1/stats/summary", params={"from": today, "to": today},
+                                headers={"Authorization": f"Bearer {login.json()['token']}"})
+    assert response.status_code == 200, response.text
+    figures = {key: entry["value"] for key, entry in response.json()["figures"].items()}
+    # Five of the six cases entered 云帮办 review today (not the draft); one was returned; the locked one, the
+    # submitted one and the approved one were locked without a return.
+    assert (figures["submitted"], figures["cloud_submitted"], figures["returned"]) == (5, 5, 1)
+    assert figures["first_pass"] == 3

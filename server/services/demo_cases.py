@@ -13,6 +13,7 @@ import uuid
 from datetime import timedelta
 
 from PIL import Image, ImageDraw
+from tortoise import connections
 
 from server import storage
 from server.clock import now
@@ -29,6 +30,7 @@ from server.services.documents import service as documents_service
 from server.services.review import decisions, worktime
 from server.services.review.audit import Origin
 from server.services.signing import face, signatures
+from server.services.statistics import rollups
 from server.vocabulary import ApplicationAction as A
 from server.vocabulary import ApplicationStatus as S
 
@@ -98,9 +100,11 @@ async def _case(settings: Settings, applicant: Applicant, name: str, status: S, 
     await TimelineEntry.create(application_id=application.id, actor=lifecycle.APPLICANT_ACTOR, action=A.CREATE,
                                comments=[])
     for action, before, after in steps:
-        await TimelineEntry.create(application_id=application.id, actor=_ACTORS.get(action, REVIEWER), action=action,
-                                   from_status=before, to_status=after,
-                                   comments=RETURN_COMMENTS if action == A.RETURN else [])
+        entry = await TimelineEntry.create(application_id=application.id, actor=_ACTORS.get(action, REVIEWER),
+                                           action=action, from_status=before, to_status=after,
+                                           comments=RETURN_COMMENTS if action == A.RETURN else [])
+        # Prepared outside lifecycle.transition, so added to the statistics as transition adds its entries.
+        await rollups.record(application.id, entry.id, action, connections.get("default"))
     moment = now()
     updates: dict = {"status": status}
     if steps:
