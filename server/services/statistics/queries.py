@@ -3,6 +3,7 @@ service-point tables: a few rows per authority and business type; percentiles ar
 """
 from __future__ import annotations
 
+import asyncio
 import re
 from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta, timezone
@@ -166,17 +167,18 @@ async def duration_figures(kinds: tuple[str, ...], scope: str, first: date, last
     params = _params(scope, business_type, entity_type)
     empty = {"count": 0, "mean": None, "median": None, "p90": None}
     if postgres(conn):
-        async with _reading(PERCENTILE_WORK_MEM) as tx:
-            out = {}
-            for kind in kinds:
-                # One kind at a time: each reads its own range of the (kind, day, …, hours) index.
+        async def of_kind(kind: str) -> dict:
+            # Each kind reads its own range of the (kind, day, …, hours) index on a connection of its own, so the
+            # kinds' sorts run side by side on the database's cores.
+            async with _reading(PERCENTILE_WORK_MEM) as tx:
                 row = (await tx.execute_query_dict(*_prepared(tx, (
                     "SELECT COUNT(*) AS count, AVG(r.hours) AS mean, "
                     "percentile_cont(0.5) WITHIN GROUP (ORDER BY r.hours) AS median, "
                     "percentile_cont(0.9) WITHIN GROUP (ORDER BY r.hours) AS p90 FROM stats_duration r "
                     f"WHERE r.kind = '{kind}' AND {where}"), params)))[0]
-                out[kind] = {**row, "count": int(row["count"])}
-        return out
+            return {**row, "count": int(row["count"])}
+
+        return dict(zip(kinds, await asyncio.gather(*(of_kind(kind) for kind in kinds))))
     out = {}
     for kind in kinds:
         of_kind = f"r.kind = '{kind}' AND {where}"
