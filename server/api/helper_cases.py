@@ -11,7 +11,6 @@ from server.api.applications import CreateIn, PatchIn
 from server import storage
 from server.api.http import (PRIVATE_FILE, RequestModel, current_applicant, current_staff, parse, stored_file,
                              uploaded_file)
-from server.errors import Invalid
 from server.services.applications import attachments
 from server.services.applications import service as applications
 from server.services.appointments import cases
@@ -40,8 +39,6 @@ class GrantIn(RequestModel):
 async def grant(request: Request):
     me = await current_applicant(request)
     body = parse(request, GrantIn)
-    if body.application_id and body.new_application:
-        raise Invalid("new_application", "授权已有申请或新建申请，二选一")
     granted = await cases.grant(request.app.ctx.settings, me.id, body.helper_code, body.application_id,
                                 body.new_application.model_dump() if body.new_application else None)
     return json(cases.grant_view(granted), status=201, ensure_ascii=False)

@@ -81,6 +81,8 @@ async def grant(settings: Settings, applicant_id: int, code: str, application_id
                 new_application: dict | None = None) -> HelperGrant:
     """The applicant lets the helper behind `code` work on one application; a second scan of the same helper
     answers the grant already held."""
+    if application_id and new_application:
+        raise Invalid("new_application", "授权已有申请或新建申请，二选一")
     helper = await helper_from_code(settings, code)
     if application_id:
         application = await applications.get_for_applicant(applicant_id, application_id)
