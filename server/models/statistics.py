@@ -36,16 +36,13 @@ class WeeklyReport(Model):
         unique_together = (("authority", "period_from"),)
 
 
-class StatsDay(Model):
-    """Counts of one Beijing-time day for one authority, business type and entity type, split by `since`: the day of
-    the application's previous event of the same kind (1970-01-01 when none), so that "once per application in the
-    period" is exact: a period [A, B] sums the rows with day in [A, B] and since < A."""
+class _Counts(Model):
+    """The columns stats_day and stats_month share: what is counted, for which authority and types, and `since`."""
 
     id = fields.BigIntField(pk=True)
     authority_id = fields.CharField(max_length=6)
     business_type = fields.CharField(max_length=24)
     entity_type = fields.CharField(max_length=24)
-    day = fields.DateField()
     since = fields.DateField()
     submitted = fields.IntField(default=0)
     cloud_submitted = fields.IntField(default=0)
@@ -55,26 +52,26 @@ class StatsDay(Model):
     signatures_saved = fields.IntField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class StatsDay(_Counts):
+    """Counts of one Beijing-time day for one authority, business type and entity type, split by `since`: the day of
+    the application's previous event of the same kind (1970-01-01 when none), so that "once per application in the
+    period" is exact: a period [A, B] sums the rows with day in [A, B] and since < A."""
+
+    day = fields.DateField()
+
+    class Meta:
         table = "stats_day"
         unique_together = (("day", "since", "authority_id", "business_type", "entity_type"),)
 
 
-class StatsMonth(Model):
+class StatsMonth(_Counts):
     """The same counts per calendar month, keeping only the events whose previous one of their kind came before the
     month (those of a period made of whole months from its first day): a year's figures read a few rows a month."""
 
-    id = fields.BigIntField(pk=True)
-    authority_id = fields.CharField(max_length=6)
-    business_type = fields.CharField(max_length=24)
-    entity_type = fields.CharField(max_length=24)
     month = fields.DateField()  # its first day
-    since = fields.DateField()
-    submitted = fields.IntField(default=0)
-    cloud_submitted = fields.IntField(default=0)
-    returned = fields.IntField(default=0)
-    first_pass = fields.IntField(default=0)
-    signing_rounds = fields.IntField(default=0)
-    signatures_saved = fields.IntField(default=0)
 
     class Meta:
         table = "stats_month"
