@@ -32,6 +32,9 @@ from server.services.statistics.queries import (COUNTERS, NEVER, date_literal, e
 DURATION_ENDS = ("approve_lock", "submit_signed", "approve")
 COUNTED_ACTIONS = (*SUBMIT_ACTIONS, RETURN_ACTION, *PASS_ACTIONS, *DURATION_ENDS)
 SETTLE_BATCH = 20_000
+# The lock (云帮办通过) that an entry `t` came after: the start of the signing it ends.
+_LATEST_LOCK = ("(SELECT MAX(l.at) FROM timeline_entry l WHERE l.application_id = t.application_id "
+                "AND l.action = 'approve_lock' AND l.at <= t.at)")
 
 
 def _before(alias: str) -> str:
@@ -66,9 +69,7 @@ def _counts_sql(conn, events: str, answered: str, table: str) -> str:
     first_decision = (f"(SELECT f.id FROM timeline_entry f WHERE f.application_id = t.application_id "
                       f"AND f.action IN ({in_list(DECISION_ACTIONS)}) AND (f.at > t.at OR (f.at = t.at AND f.id > t.id)) "
                       f"ORDER BY f.at, f.id LIMIT 1)")
-    locked_at = "(SELECT MAX(l.at) FROM timeline_entry l WHERE l.application_id = t.application_id " \
-                "AND l.action = 'approve_lock' AND l.at <= t.at)"
-    signed = (f"(SELECT t.*, {locked_at} AS locked_at FROM timeline_entry t "
+    signed = (f"(SELECT t.*, {_LATEST_LOCK} AS locked_at FROM timeline_entry t "
               f"WHERE t.action = 'submit_signed' AND {events}) t")
     returns = (f"(SELECT COUNT(*) FROM timeline_entry r WHERE r.application_id = t.application_id "
                f"AND r.action = '{RETURN_ACTION}' AND r.at < t.locked_at)")
@@ -111,9 +112,7 @@ def _durations_sql(conn, events: str) -> str:
                                "(SELECT MAX(s.at) FROM timeline_entry s WHERE s.application_id = t.application_id "
                                "AND s.action = 'submit_cloud' AND s.at <= t.at)", "t.at"),
         # Each submission after every signature: from its lock to the last signature.
-        "lock_to_signed": ("t.action = 'submit_signed'",
-                           "(SELECT MAX(l.at) FROM timeline_entry l WHERE l.application_id = t.application_id "
-                           "AND l.action = 'approve_lock' AND l.at <= t.at)",
+        "lock_to_signed": ("t.action = 'submit_signed'", _LATEST_LOCK,
                            "(SELECT MAX(g.signed_at) FROM signature g WHERE g.application_id = t.application_id "
                            "AND g.signed_at >= x.started_at AND g.signed_at <= t.at)"),
         # Each approval (核准), from the application's first submission.
