@@ -48,23 +48,26 @@ def _parameterized(query: QuerySet) -> tuple[str, list]:
     return sql, list(params)
 
 
+def _remembered(key: tuple) -> int | None:
+    """A list's estimated total while it is still fresh (ESTIMATE_SECONDS)."""
+    estimate = _estimates.get(key)
+    return estimate[0] if estimate is not None and estimate[1] > time.monotonic() else None
+
+
 async def total_of(query: QuerySet | Callable[[], QuerySet], key: tuple | None = None) -> tuple[int, bool]:
     """(total, exact): counted up to EXACT_TOTAL_UP_TO rows, the planner's estimate beyond (SQLite: counted).
 
     With a `key` naming the list and its filters, `query` may be a function that builds it: a reused estimate
     then costs no query building at all."""
-    if key is not None:
-        estimate = _estimates.get(key)
-        if estimate is not None and estimate[1] > time.monotonic():
-            return estimate[0], False
+    if key is not None and (remembered := _remembered(key)) is not None:
+        return remembered, False
     if callable(query):
         query = query()
     uncapped_sql, uncapped_params = _parameterized(query.values_list("id", flat=True))
     if key is None:
         key = (uncapped_sql, *map(str, uncapped_params))
-        estimate = _estimates.get(key)
-        if estimate is not None and estimate[1] > time.monotonic():
-            return estimate[0], False
+        if (remembered := _remembered(key)) is not None:
+            return remembered, False
     sql, params = _parameterized(query.limit(EXACT_TOTAL_UP_TO + 1).values_list("id", flat=True))
     connection = connections.get("default")
     rows = await connection.execute_query_dict(f"SELECT count(*) AS n FROM ({sql}) AS capped", params)
