@@ -10,6 +10,7 @@ from tortoise.queryset import QuerySet
 
 from server.config import Settings
 from server.crypto import configure as configure_crypto
+from server.services.review import worktime
 
 MODEL_MODULES = [
     "server.models.authorities",
@@ -70,6 +71,7 @@ def tortoise_config(settings: Settings) -> dict:
 
 async def open_database(settings: Settings) -> None:
     configure_crypto(settings)
+    worktime.configure(settings)
     # Global: Sanic runs listeners and requests in different tasks.
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
     # Connect now: tortoise connects lazily, and concurrent first queries (the first requests racing the
@@ -122,6 +124,8 @@ async def migrate(settings: Settings) -> list[str]:
     from tortoise.migrations.api import migrate as run_migrations
 
     applied: list[str] = []
+    # A migration that counts working time (0025) reads the process's calendar.
+    worktime.configure(settings)
 
     def progress(event: str, app_label: str, name: str) -> None:
         if event == "apply_done":

@@ -118,6 +118,14 @@ class WorkingCalendar:
 
     def working_hours_between(self, start: datetime, end: datetime) -> float:
         """Working time from `start` to `end`, in hours (0 when end is not after start)."""
+        return self._working_time(start, end).total_seconds() / 3600
+
+    def working_minutes_between(self, start: datetime, end: datetime) -> int:
+        """Working time from `start` to `end` in whole minutes, to the nearest (half a minute up): the statistics'
+        durations, kept as integers so that their percentiles can be read from counts per value."""
+        return (self._working_time(start, end) + timedelta(seconds=30)) // timedelta(minutes=1)
+
+    def _working_time(self, start: datetime, end: datetime) -> timedelta:
         total = timedelta()
         day, last = start.astimezone(self.zone).date(), end.astimezone(self.zone).date()
         while day <= last:
@@ -126,7 +134,7 @@ class WorkingCalendar:
                 if overlap > timedelta():
                     total += overlap
             day += timedelta(days=1)
-        return total.total_seconds() / 3600
+        return total
 
 
 def _dates(section: dict | None, path: Path, key: str) -> frozenset[date]:
@@ -159,6 +167,23 @@ def _load(overrides_file: str, working_hours: tuple[str, ...], timezone: str) ->
 
 def calendar_for(settings: Settings) -> WorkingCalendar:
     return _load(settings.calendar.overrides_file, tuple(settings.calendar.working_hours), settings.review.timezone)
+
+
+# The process's calendar, for the code that runs without settings: the statistics rollups written with each timeline
+# entry (lifecycle.transition). Set where every process opens its database (server.db), as the data keys are.
+_configured: WorkingCalendar | None = None
+
+
+def configure(settings: Settings) -> WorkingCalendar:
+    global _configured
+    _configured = calendar_for(settings)
+    return _configured
+
+
+def configured() -> WorkingCalendar:
+    if _configured is None:
+        raise RuntimeError("server.services.review.worktime.configure(settings) was not called")
+    return _configured
 
 
 def require_year(settings: Settings, year: int) -> None:
