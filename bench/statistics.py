@@ -85,8 +85,8 @@ async def fill(url: str, rows: int, last_year_rows: int) -> None:
         if have >= rows + last_year_rows:
             print(f"database already holds {have:,} applications")
             return
-        await conn.execute("TRUNCATE application, timeline_entry, signing_request, signature, stats_day, stats_duration "
-                           "CASCADE")
+        await conn.execute("TRUNCATE application, timeline_entry, signing_request, signature, stats_day, stats_month, "
+                           "stats_duration, stats_duration_month CASCADE")
         if not await conn.fetchval("SELECT 1 FROM applicant WHERE id = 1"):
             await conn.execute("INSERT INTO applicant (id, openid, created_at) VALUES (1, 'bench', now())")
         started = time.monotonic()

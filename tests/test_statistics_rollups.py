@@ -10,8 +10,11 @@ import sys
 import pytest
 from tortoise import connections
 
+from server import clock
 from server.models.accounts import Applicant
-from server.models.applications import Application
+from server.models.applications import Application, TimelineEntry
+from server.services.applications import lifecycle
+from server.services.review.worktime import calendar_for
 from tests import stats_records
 from tests.helpers import create_staff
 
@@ -45,7 +48,7 @@ async def _figures(client, staff) -> list:
     return out
 
 
-async def _tables() -> tuple[list, list, list]:
+async def _tables() -> tuple[list, list, list, list]:
     conn = connections.get("default")
     days = await conn.execute_query_dict(
         "SELECT authority_id, business_type, entity_type, day, since, submitted, cloud_submitted, returned, "
@@ -56,9 +59,13 @@ async def _tables() -> tuple[list, list, list]:
         "first_pass, signing_rounds, signatures_saved FROM stats_month "
         "ORDER BY month, since, authority_id, business_type, entity_type")
     durations = await conn.execute_query_dict(
-        "SELECT kind, authority_id, business_type, entity_type, day, started_at, ended_at, hours FROM stats_duration "
-        "ORDER BY kind, day, started_at, ended_at")
-    return tuple([tuple(str(value) for value in row.values()) for row in rows] for rows in (days, months, durations))
+        "SELECT kind, authority_id, business_type, entity_type, day, minutes FROM stats_duration "
+        "ORDER BY kind, day, authority_id, business_type, entity_type, minutes")
+    duration_months = await conn.execute_query_dict(
+        "SELECT kind, authority_id, month, minutes, count FROM stats_duration_month "
+        "ORDER BY kind, month, authority_id, minutes")
+    return tuple([tuple(str(value) for value in row.values()) for row in rows]
+                 for rows in (days, months, durations, duration_months))
 
 
 def _rebuild(settings, first: str, last: str) -> subprocess.CompletedProcess:
@@ -72,11 +79,14 @@ async def test_rebuild_from_the_timeline_gives_the_same_figures(client, city, se
     kept_tables = await _tables()
     # Durations: A1 and A2 locked, A1 and A2 submitted after signing, A1 A3 A9 approved.
     assert len(kept_tables[0]) > 10 and len(kept_tables[1]) > 5 and len(kept_tables[2]) == 7
+    # By month: the two locks, the two signings and A1 A3 A9's approvals, each of its own length, all in January.
+    assert len(kept_tables[3]) == 7
 
     conn = connections.get("default")
     await conn.execute_query("DELETE FROM stats_day")
     await conn.execute_query("DELETE FROM stats_month")
     await conn.execute_query("DELETE FROM stats_duration")
+    await conn.execute_query("DELETE FROM stats_duration_month")
     emptied = await _get(client, city, "/api/v1/stats/summary", **JANUARY)
     assert emptied["figures"]["submitted"]["value"] == 0
 
@@ -139,3 +149,58 @@ async def test_a_daily_series_over_a_year(client, city):
     assert (days["2025-12-31"], days["2026-01-01"], days["2026-01-05"], days["2026-02-01"]) == (1, 1, 1, 1)
     assert days["2026-01-06"] == 1 and days["2026-01-07"] == 1  # A1 resubmitted, once each day
     assert sum(days.values()) == 12  # A7 (20 December); A4; A5; A1 ×3; A2; A3 ×2; A9; A6; A7 again (February)
+
+
+async def test_a_duration_has_its_working_minutes_as_soon_as_it_is_written(client, city, server):
+    applicant = await Applicant.get(openid="stats-applicant")
+    # Z 凭祥市 设立, 一般流程: submitted and accepted on 12 January, approved now through the state machine.
+    z = await stats_records.application(applicant, "451481", "establish", events=[
+        ("submit_general", "2026-01-12 09:00"), ("accept", "2026-01-12 10:00")])
+    await Application.filter(id=z.id).update(status="accepted")
+    await lifecycle.transition(await Application.get(id=z.id), "approve", "测试")
+
+    approved = await TimelineEntry.get(application_id=z.id, action="approve")
+    minutes = calendar_for(server.settings).working_minutes_between(stats_records.bj("2026-01-12 09:00"), approved.at)
+    conn = connections.get("default")
+    # Written once with its minutes, and counted in its month: nothing is left for a later read to fill in.
+    assert await conn.execute_query_dict(
+        "SELECT kind, minutes FROM stats_duration WHERE authority_id = '451481'") == [
+        {"kind": "submission_to_approval", "minutes": minutes}]
+    month = await conn.execute_query_dict(
+        "SELECT kind, month, minutes, count FROM stats_duration_month WHERE authority_id = '451481'")
+    assert [(row["kind"], str(row["month"]), row["minutes"], row["count"]) for row in month] == [
+        ("submission_to_approval", clock.today().replace(day=1).isoformat(), minutes, 1)]
+    today = clock.today().isoformat()
+    body = await _get(client, city, "/api/v1/stats/summary", authority="451481", **{"from": today, "to": today})
+    approval = body["durations"]["submission_to_approval"]
+    assert (approval["count"], approval["median"]) == (1, round(minutes / 60, 2))
+
+
+async def test_percentiles_from_counts_per_minute_interpolate_as_percentile_cont(client, city):
+    applicant = await Applicant.get(openid="stats-applicant")
+    # Six approvals at 凭祥市 (working hours 09:00–12:00 and 14:30–17:30), submitted and approved the same day:
+    # two in December 2025, read by day, and four in January and February 2026, read as whole months.
+    for submitted, approved in (("2025-12-15 09:00", "2025-12-15 10:00"),  # 60 min
+                                ("2025-12-16 09:00", "2025-12-16 10:30"),  # 90 min
+                                ("2026-01-12 09:00", "2026-01-12 10:30"),  # 90 min, the same length by month
+                                ("2026-01-13 09:00", "2026-01-13 11:00"),  # 120 min
+                                ("2026-01-14 09:00", "2026-01-14 14:50"),  # 180 + 20 = 200 min
+                                ("2026-02-02 09:00", "2026-02-02 16:30")):  # 180 + 120 = 300 min
+        await stats_records.application(applicant, "451481", "establish", events=[
+            ("submit_general", submitted), ("approve", approved)])
+    # 60 90 90 120 200 300: the median is at rank 2.5, between 90 and 120 = 105 min = 1.75 h; the 90th percentile
+    # at rank 0.9 × 5 = 4.5, between 200 and 300 = 250 min = 4.1667 h; the mean 860 / 6 = 143.33 min = 2.3889 h.
+    expected = {"count": 6, "median": 1.75, "p90": 4.17, "mean": 2.39}
+    period = {"authority": "451481", "from": "2025-12-15", "to": "2026-02-28"}
+    for filters in ({}, {"business_type": "establish"}):  # whole months by month, and every day by day
+        approval = (await _get(client, city, "/api/v1/stats/summary", **period, **filters))["durations"][
+            "submission_to_approval"]
+        assert {key: approval[key] for key in expected} == expected, filters
+    conn = connections.get("default")
+    if conn.capabilities.dialect == "postgres":
+        # PostgreSQL's own percentile_cont over the same minutes gives the same figures.
+        row = (await conn.execute_query_dict(
+            "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY minutes) AS median, "
+            "percentile_cont(0.9) WITHIN GROUP (ORDER BY minutes) AS p90 FROM stats_duration "
+            "WHERE authority_id = '451481' AND kind = 'submission_to_approval'"))[0]
+        assert (row["median"], row["p90"]) == (105.0, 250.0)

@@ -5,8 +5,8 @@ from tortoise.indexes import Index
 
 
 async def fill_rollups(apps, schema_editor) -> None:
-    """The rollups of the timeline written before them, day by day (their working hours are counted by the first
-    summary that reads them, which has the working calendar)."""
+    """The counts of the timeline written before them, day by day (its durations are counted by 0025, in working
+    minutes)."""
     from datetime import timedelta
 
     from server.services.statistics import rollups

@@ -1,9 +1,9 @@
 """The SQL aggregates behind every figure, over the rollups (server/services/statistics/rollups.py) and the
-service-point tables: a few rows per authority and business type; percentiles are taken in the database.
+service-point tables: a few rows per authority and business type; percentiles from counts per minute of duration.
 """
 from __future__ import annotations
 
-import asyncio
+import math
 import re
 from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta, timezone
@@ -17,8 +17,8 @@ from server.services.statistics.periods import Period
 _PARAM = re.compile(r"(?<!:):([a-z_]+)")
 # The `since` of an application's first event of a kind: before every period.
 NEVER = date(1970, 1, 1)
-# Enough for the sort of a year of durations of a city (about a million values) to stay in memory.
-PERCENTILE_WORK_MEM = "128MB"
+# The durations' percentiles shown, in per cent (an integer: the ranks either side are found by integer arithmetic).
+PERCENTILES = (("median", 50), ("p90", 90))
 COUNTERS = ("submitted", "cloud_submitted", "returned", "first_pass", "signing_rounds", "signatures_saved")
 
 
@@ -26,7 +26,7 @@ def postgres(conn) -> bool:
     return conn.capabilities.dialect == "postgres"
 
 
-def _prepared(conn, sql: str, params: dict) -> tuple[str, list]:
+def prepared(conn, sql: str, params: dict) -> tuple[str, list]:
     """`sql` with :name parameters as the database wants them (PostgreSQL $n, SQLite ?)."""
     is_postgres = postgres(conn)
     order: list[str] = []
@@ -47,19 +47,19 @@ def _prepared(conn, sql: str, params: dict) -> tuple[str, list]:
 async def fetch(sql: str, params: dict) -> list[dict]:
     """Run `sql` with :name parameters on either database."""
     conn = connections.get("default")
-    return await conn.execute_query_dict(*_prepared(conn, sql, params))
+    return await conn.execute_query_dict(*prepared(conn, sql, params))
 
 
 async def execute(conn, sql: str, params: dict) -> None:
     """Run a write with :name parameters on the given connection (a transaction's)."""
-    await conn.execute_query(*_prepared(conn, sql, params))
+    await conn.execute_query(*prepared(conn, sql, params))
 
 
 @asynccontextmanager
-async def _reading(work_mem: str | None = None):
+async def _reading():
     """A connection for the rollup reads. On PostgreSQL a transaction that plans each statement for its own values
     (the driver prepares a statement once, and after five runs PostgreSQL may switch to a generic plan that scans
-    every rollup row) and skips JIT compiling, which costs more than these queries; `work_mem` for big sorts."""
+    every rollup row) and skips JIT compiling, which costs more than these queries."""
     conn = connections.get("default")
     if not postgres(conn):
         yield conn
@@ -67,8 +67,6 @@ async def _reading(work_mem: str | None = None):
     async with in_transaction() as tx:
         await tx.execute_query("SET LOCAL jit = off")
         await tx.execute_query("SET LOCAL plan_cache_mode = force_custom_plan")
-        if work_mem:
-            await tx.execute_query(f"SET LOCAL work_mem = '{work_mem}'")
         yield tx
 
 
@@ -147,7 +145,7 @@ async def application_counts(scope: str, periods: list[tuple[date, date]], busin
                                                                      ("stats_month", "month", months)) if segments]
     sums = ", ".join(f"SUM(x.{name}) AS {name}" for name in COUNTERS)
     async with _reading() as reader:
-        rows = await reader.execute_query_dict(*_prepared(reader, (
+        rows = await reader.execute_query_dict(*prepared(reader, (
             f"SELECT x.period AS period, x.authority_id AS authority, x.business_type AS business_type, {sums} "
             f"FROM ({' UNION ALL '.join(parts)}) x GROUP BY x.period, x.authority_id, x.business_type"),
             _params(scope, business_type, entity_type)))
@@ -158,44 +156,49 @@ async def duration_figures(kinds: tuple[str, ...], scope: str, first: date, last
                            business_type: str | None = None, entity_type: str | None = None) -> dict[str, dict]:
     """{kind: {count, mean, median, p90}} of the working hours of the durations ended in the days first..last.
 
-    PostgreSQL takes the percentiles with percentile_cont (the sort in memory); SQLite, which has no percentile
-    function, reads the two values either side of each rank in order and interpolates them the same way (linear
-    between the closest ranks)."""
+    Read as counts per whole minute: whole months from stats_duration_month (unless filtered by type, which it does
+    not keep), the rest from stats_duration. A running count (a window function) gives, for each percentile p, the
+    values at the ranks either side of p·(N−1), interpolated in Python exactly as percentile_cont does (linear
+    between the closest ranks): the same figure as percentile_cont over the minutes, on either database."""
     conn = connections.get("default")
-    where = (f"r.day >= {date_literal(conn, first)} AND r.day <= {date_literal(conn, last)} "
-             f"AND {_filters(business_type, entity_type)} AND r.hours IS NOT NULL")
-    params = _params(scope, business_type, entity_type)
-    empty = {"count": 0, "mean": None, "median": None, "p90": None}
-    if postgres(conn):
-        async def of_kind(kind: str) -> dict:
-            # Each kind reads its own range of the (kind, day, …, hours) index on a connection of its own, so the
-            # kinds' sorts run side by side on the database's cores.
-            async with _reading(PERCENTILE_WORK_MEM) as tx:
-                row = (await tx.execute_query_dict(*_prepared(tx, (
-                    "SELECT COUNT(*) AS count, AVG(r.hours) AS mean, "
-                    "percentile_cont(0.5) WITHIN GROUP (ORDER BY r.hours) AS median, "
-                    "percentile_cont(0.9) WITHIN GROUP (ORDER BY r.hours) AS p90 FROM stats_duration r "
-                    f"WHERE r.kind = '{kind}' AND {where}"), params)))[0]
-            return {**row, "count": int(row["count"])}
-
-        return dict(zip(kinds, await asyncio.gather(*(of_kind(kind) for kind in kinds))))
-    out = {}
-    for kind in kinds:
-        of_kind = f"r.kind = '{kind}' AND {where}"
-        row = (await fetch(f"SELECT COUNT(*) AS count, AVG(r.hours) AS mean FROM stats_duration r WHERE {of_kind}",
-                           params))[0]
+    if business_type or entity_type:
+        days, months = [(first, last)], None
+    else:
+        days, months = _segments(first, last)
+    of_kinds = f"r.kind IN ({in_list(kinds)})"
+    parts = [f"SELECT r.kind AS kind, r.minutes AS minutes, COUNT(*) AS n FROM stats_duration r "
+             f"WHERE {of_kinds} AND r.day >= {date_literal(conn, low)} AND r.day <= {date_literal(conn, high)} "
+             f"AND {_filters(business_type, entity_type)} GROUP BY r.kind, r.minutes" for low, high in days]
+    if months:
+        parts.append(f"SELECT r.kind AS kind, r.minutes AS minutes, SUM(r.count) AS n FROM stats_duration_month r "
+                     f"WHERE {of_kinds} AND r.month >= {date_literal(conn, months.first)} "
+                     f"AND r.month <= {date_literal(conn, months.last)} AND r.authority_id LIKE :scope "
+                     "GROUP BY r.kind, r.minutes")
+    # The value at rank k (from 0) is the least whose running count exceeds k; floor and ceil of p·(N−1) are
+    # N−1 times the per cent, divided by 100 with and without a remainder.
+    ranks = ", ".join(
+        f"MIN(CASE WHEN w.upto > (w.total - 1) * {pct} / 100 THEN w.minutes END) AS {key}_low, "
+        f"MIN(CASE WHEN w.upto > (w.total - 1) * {pct} / 100 + CASE WHEN (w.total - 1) * {pct} % 100 = 0 "
+        f"THEN 0 ELSE 1 END THEN w.minutes END) AS {key}_high" for key, pct in PERCENTILES)
+    sql = (f"WITH c AS (SELECT x.kind AS kind, x.minutes AS minutes, CAST(SUM(x.n) AS bigint) AS n "
+           f"FROM ({' UNION ALL '.join(parts)}) x GROUP BY x.kind, x.minutes), "
+           "w AS (SELECT c.kind AS kind, c.minutes AS minutes, c.n AS n, "
+           "CAST(SUM(c.n) OVER (PARTITION BY c.kind ORDER BY c.minutes) AS bigint) AS upto, "
+           "CAST(SUM(c.n) OVER (PARTITION BY c.kind) AS bigint) AS total FROM c) "
+           f"SELECT w.kind AS kind, MAX(w.total) AS count, SUM(w.minutes * w.n) AS minutes_sum, {ranks} "
+           "FROM w GROUP BY w.kind")
+    async with _reading() as reader:
+        rows = await reader.execute_query_dict(*prepared(reader, sql, _params(scope, business_type, entity_type)))
+    out = {kind: {"count": 0, "mean": None, "median": None, "p90": None} for kind in kinds}
+    for row in rows:
         count = int(row["count"])
-        out[kind] = {**empty, "count": count, "mean": row["mean"]}
-        for key, q in (("median", 0.5), ("p90", 0.9)):
-            if not count:
-                break
-            position = (count - 1) * q
-            low = int(position)
-            values = [value["hours"] for value in await fetch(
-                f"SELECT r.hours AS hours FROM stats_duration r WHERE {of_kind} ORDER BY r.hours "
-                f"LIMIT 2 OFFSET {low}", params)]
-            high = values[1] if len(values) > 1 else values[0]
-            out[kind][key] = values[0] + (high - values[0]) * (position - low)
+        figures = {"count": count, "mean": float(row["minutes_sum"]) / count / 60}
+        for key, pct in PERCENTILES:
+            # percentile_cont's arithmetic, in floating point as PostgreSQL does it.
+            position = pct / 100 * (count - 1)
+            low, high = row[f"{key}_low"], row[f"{key}_high"]
+            figures[key] = (low + (position - math.floor(position)) * (high - low)) / 60
+        out[row["kind"]] = figures
     return out
 
 

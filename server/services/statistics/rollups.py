@@ -9,8 +9,9 @@ submission's own day, so a decision arriving after the period still lands in it.
 `stats_month` holds the same counts per month, of the events whose previous one of their kind came before the month:
 a period made of whole months reads those, and only its partial months at either end read days.
 
-`stats_duration` holds one row per measured duration, by the day of the event that ends it; its working hours are
-counted once, by `settle` (the working calendar comes from the settings, which the write path does not carry).
+`stats_duration` holds one row per measured duration, by the day of the event that ends it, in whole working minutes
+counted in Python by the working calendar when the row is written (the write path reads the process's calendar,
+`worktime.configured()`); `stats_duration_month` counts them per month, authority and minute, for whole months.
 
 The SQL that derives a rollup from timeline entries is one text, used both by `record` (one new entry, inside its
 transaction) and by `rebuild` (every entry of a range of days), so that the two give the same figures.
@@ -19,19 +20,18 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
 
-from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from server.config import Settings
-from server.services.review.worktime import working_hours_between
+from server.services.review import worktime
+from server.services.review.worktime import WorkingCalendar
 from server.services.statistics.definitions import (DECISION_ACTIONS, PASS_ACTIONS, RETURN_ACTION, SUBMIT_ACTIONS,
                                                     ZONE)
-from server.services.statistics.queries import (COUNTERS, NEVER, date_literal, execute, in_list,
-                                                local_day, postgres)
+from server.services.statistics.queries import (COUNTERS, NEVER, date_literal, execute, in_list, local_day,
+                                                postgres, prepared)
 
 DURATION_ENDS = ("approve_lock", "submit_signed", "approve")
 COUNTED_ACTIONS = (*SUBMIT_ACTIONS, RETURN_ACTION, *PASS_ACTIONS, *DURATION_ENDS)
-SETTLE_BATCH = 20_000
 # The lock (云帮办通过) that an entry `t` came after: the start of the signing it ends.
 _LATEST_LOCK = ("(SELECT MAX(l.at) FROM timeline_entry l WHERE l.application_id = t.application_id "
                 "AND l.action = 'approve_lock' AND l.at <= t.at)")
@@ -104,7 +104,8 @@ def _counts_sql(conn, events: str, answered: str, table: str) -> str:
 
 
 def _durations_sql(conn, events: str) -> str:
-    """INSERT of the durations ended by the timeline entries `t` chosen by `events` (hours counted by `settle`)."""
+    """SELECT of the durations ended by the timeline entries `t` chosen by `events`, with the instants that bound
+    them (whose working minutes are counted in Python: `_measured`)."""
     day = local_day(conn, "t.at")
     started = {
         # Each 云帮办通过, from the 云帮办 submission it answered.
@@ -123,13 +124,39 @@ def _durations_sql(conn, events: str) -> str:
     parts = []
     for kind, (which, start, end) in started.items():
         parts.append(
-            f"SELECT '{kind}' AS kind, a.authority_id, a.business_type, a.entity_type, {day} AS day, "
-            f"x.started_at, {end} AS ended_at "
+            f"SELECT '{kind}' AS kind, a.authority_id AS authority_id, a.business_type AS business_type, "
+            f"a.entity_type AS entity_type, {day} AS day, x.started_at AS started_at, {end} AS ended_at "
             f"FROM (SELECT t.id, {start} AS started_at FROM timeline_entry t WHERE {which} AND {events}) x "
             f"JOIN timeline_entry t ON t.id = x.id JOIN application a ON a.id = t.application_id "
             f"WHERE x.started_at IS NOT NULL")
-    return ("INSERT INTO stats_duration (kind, authority_id, business_type, entity_type, day, started_at, ended_at) "
-            f"SELECT * FROM ({' UNION ALL '.join(parts)}) y WHERE y.ended_at IS NOT NULL")
+    return f"SELECT * FROM ({' UNION ALL '.join(parts)}) y WHERE y.ended_at IS NOT NULL"
+
+
+def _measured(rows: list[dict], calendar: WorkingCalendar) -> list[tuple]:
+    """stats_duration rows (kind, authority, types, day, minutes) of the durations `_durations_sql` found."""
+    return [(row["kind"], row["authority_id"], row["business_type"], row["entity_type"], _as_date(row["day"]),
+             calendar.working_minutes_between(_as_datetime(row["started_at"]), _as_datetime(row["ended_at"])))
+            for row in rows]
+
+
+def _marks(connection, count: int) -> str:
+    return ", ".join(f"${n}" if postgres(connection) else "?" for n in range(1, count + 1))
+
+
+async def _add_durations(connection, rows: list[tuple]) -> None:
+    if rows:
+        await connection.execute_many(
+            "INSERT INTO stats_duration (kind, authority_id, business_type, entity_type, day, minutes) "
+            f"VALUES ({_marks(connection, 6)})", rows)
+
+
+async def _count_durations_by_month(connection, rows: list[tuple]) -> None:
+    """Add durations just written to stats_duration_month (the rows of one timeline entry)."""
+    for kind, authority, _business_type, _entity_type, day, minutes in rows:
+        await connection.execute_query(
+            f"INSERT INTO stats_duration_month (kind, authority_id, month, minutes, count) "
+            f"VALUES ({_marks(connection, 4)}, 1) ON CONFLICT (kind, month, authority_id, minutes) "
+            "DO UPDATE SET count = stats_duration_month.count + 1", [kind, authority, day.replace(day=1), minutes])
 
 
 async def record(application_id, entry_id: int, action: str, connection) -> None:
@@ -143,7 +170,11 @@ async def record(application_id, entry_id: int, action: str, connection) -> None
             await execute(connection, _counts_sql(connection, "t.id = :entry",
                                                   "t.application_id = :application AND d.id = :entry", table), params)
     if action in DURATION_ENDS:
-        await execute(connection, _durations_sql(connection, "t.id = :entry"), params)
+        found = await connection.execute_query_dict(*prepared(connection, _durations_sql(connection, "t.id = :entry"),
+                                                              params))
+        rows = _measured(found, worktime.configured())
+        await _add_durations(connection, rows)
+        await _count_durations_by_month(connection, rows)
 
 
 def _window(day: date) -> tuple[datetime, datetime]:
@@ -152,24 +183,35 @@ def _window(day: date) -> tuple[datetime, datetime]:
 
 
 async def rebuild_day(connection, day: date) -> None:
-    """Recompute one Beijing-time day's rollups from the timeline (durations left to count: `settle`)."""
+    """Recompute one Beijing-time day's counts (stats_day) from the timeline."""
     start, end = _window(day)
+    await _no_jit(connection)
+    await connection.execute_query(f"DELETE FROM stats_day WHERE day = {date_literal(connection, day)}")
+    window = "t.at >= :start AND t.at < :end"
+    await execute(connection, _counts_sql(connection, window, window, "stats_day"), {"start": start, "end": end})
+
+
+async def rebuild_durations_day(connection, day: date, calendar: WorkingCalendar) -> None:
+    """Recompute one Beijing-time day's durations (stats_duration) from the timeline, in minutes of `calendar`."""
+    start, end = _window(day)
+    await _no_jit(connection)
+    await connection.execute_query(f"DELETE FROM stats_duration WHERE day = {date_literal(connection, day)}")
+    found = await connection.execute_query_dict(*prepared(
+        connection, _durations_sql(connection, "t.at >= :start AND t.at < :end"), {"start": start, "end": end}))
+    await _add_durations(connection, _measured(found, calendar))
+
+
+async def _no_jit(connection) -> None:
+    """A day's statement is costed high enough for JIT, whose compiling takes longer than the statement itself."""
     if postgres(connection):
-        # A day's statement is costed high enough for JIT, whose compiling takes longer than the statement itself.
         await connection.execute_query("SET LOCAL jit = off")
-    literal = date_literal(connection, day)
-    await connection.execute_query(f"DELETE FROM stats_day WHERE day = {literal}")
-    await connection.execute_query(f"DELETE FROM stats_duration WHERE day = {literal}")
-    window, params = "t.at >= :start AND t.at < :end", {"start": start, "end": end}
-    await execute(connection, _counts_sql(connection, window, window, "stats_day"), params)
-    await execute(connection, _durations_sql(connection, window), params)
 
 
 async def rebuild_month(connection, month: date) -> None:
     """Recompute one month's stats_month rows from its days' stats_day rows (those whose previous event came before
     the month)."""
     first = date_literal(connection, month)
-    last = date_literal(connection, (month + timedelta(days=32)).replace(day=1) - timedelta(days=1))
+    last = date_literal(connection, _month_end(month))
     await connection.execute_query(f"DELETE FROM stats_month WHERE month = {first}")
     await connection.execute_query(
         f"INSERT INTO stats_month (authority_id, business_type, entity_type, month, since, {', '.join(COUNTERS)}) "
@@ -179,21 +221,38 @@ async def rebuild_month(connection, month: date) -> None:
         "GROUP BY authority_id, business_type, entity_type, since")
 
 
+async def rebuild_durations_month(connection, month: date) -> None:
+    """Recompute one month's stats_duration_month counts from its days' stats_duration rows."""
+    first = date_literal(connection, month)
+    last = date_literal(connection, _month_end(month))
+    await connection.execute_query(f"DELETE FROM stats_duration_month WHERE month = {first}")
+    await connection.execute_query(
+        "INSERT INTO stats_duration_month (kind, authority_id, month, minutes, count) "
+        f"SELECT kind, authority_id, {first}, minutes, COUNT(*) FROM stats_duration "
+        f"WHERE day >= {first} AND day <= {last} GROUP BY kind, authority_id, minutes")
+
+
+def _month_end(month: date) -> date:
+    return (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
 async def rebuild(settings: Settings, first: date, last: date, progress=None) -> int:
     """Recompute the rollups of the days first..last, one transaction per day and then per month (a rerun resumes
-    or repeats harmlessly), then count the working hours of the rebuilt durations. Returns the number of days."""
+    or repeats harmlessly), durations in minutes of the settings' working calendar. Returns the number of days."""
+    calendar = worktime.calendar_for(settings)
     day, days = first, 0
     while day <= last:
         async with in_transaction() as conn:
             await rebuild_day(conn, day)
+            await rebuild_durations_day(conn, day, calendar)
         days += 1
         if day == last or (day + timedelta(days=1)).day == 1:
             async with in_transaction() as conn:
                 await rebuild_month(conn, day.replace(day=1))
+                await rebuild_durations_month(conn, day.replace(day=1))
             if progress:
                 progress(day)
         day += timedelta(days=1)
-    await settle(settings)
     return days
 
 
@@ -215,24 +274,3 @@ def _as_datetime(value) -> datetime:
     """SQLite hands back the stored ISO text; PostgreSQL a datetime."""
     parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-async def settle(settings: Settings) -> int:
-    """Count in working hours the durations not counted yet (those written since the last call, or rebuilt)."""
-    conn = connections.get("default")
-    settled = 0
-    while True:
-        rows = await conn.execute_query_dict(
-            f"SELECT id, started_at, ended_at FROM stats_duration WHERE hours IS NULL ORDER BY id LIMIT {SETTLE_BATCH}")
-        if not rows:
-            return settled
-        ids = [row["id"] for row in rows]
-        hours = [working_hours_between(_as_datetime(row["started_at"]), _as_datetime(row["ended_at"]), settings)
-                 for row in rows]
-        if postgres(conn):
-            await conn.execute_query(
-                "UPDATE stats_duration d SET hours = v.hours FROM (SELECT unnest($1::bigint[]) AS id, "
-                "unnest($2::float8[]) AS hours) v WHERE d.id = v.id", [ids, hours])
-        else:
-            await conn.execute_many("UPDATE stats_duration SET hours = ? WHERE id = ?", list(zip(hours, ids)))
-        settled += len(rows)

@@ -12,7 +12,7 @@ from server.models.authorities import Authority
 from server.services.accounts.staff import require_role
 from server.services.authorities import scope_prefix
 from server.services.review.access import VIEWING_ROLES
-from server.services.statistics import queries, rollups
+from server.services.statistics import queries
 from server.services.statistics.definitions import FIGURES, PERIOD_NOTE, hours_saved_assumption
 from server.services.statistics.periods import Period, buckets
 from server.vocabulary import BusinessType, EntityType
@@ -173,7 +173,7 @@ async def summary(settings: Settings, query: Query) -> dict:
         "figures": headline,
         "hours_saved_assumption": hours_saved_assumption(minutes),
         "minutes_per_signature": minutes,
-        "durations": await durations(settings, query),
+        "durations": await durations(query),
         "online": await online_rate(query),
         "by_business_type": by_business_type,
         "by_authority": by_authority,
@@ -182,8 +182,7 @@ async def summary(settings: Settings, query: Query) -> dict:
     }
 
 
-async def durations(settings: Settings, query: Query) -> dict:
-    await rollups.settle(settings)
+async def durations(query: Query) -> dict:
     figures = await queries.duration_figures(DURATIONS, query.scope, query.period.first, query.period.last,
                                              query.business_type, query.entity_type)
     return {kind: {"label": FIGURES[kind]["label"], "definition": FIGURES[kind]["definition"],
