@@ -55,7 +55,7 @@ def our_server(extra_env: dict[str, str] | None = None):
     process = subprocess.Popen([sys.executable, "-m", "server", "serve"], env=env, cwd=ROOT, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(base + "/healthz")
+        wait_until_up(base + "/healthz", timeout=180)  # a shared machine under load starts slowly
         yield base, env
     finally:
         process.terminate()
