@@ -1,20 +1,23 @@
 """Every hot route beside a bare Sanic JSON route, in one run (wrk), on the database and cache configured.
 
     YCT_MODE=development YCT_DATABASE__URL=postgres://…/scratch YCT_CACHE__URL=redis://…/N \\
-        .venv/bin/python -m bench.hot [--seconds 10] [--connections 32] [--applications 20000]
+        .venv/bin/python -m bench.hot [--seconds 10] [--connections 32] [--applications 20000] [--repeat 3] \\
+        [--routes landing …]
 
 One server worker (`python -m server serve`, workers: 1) against the bare route, each loaded in turn with wrk:
 GET /healthz, an applicant's GET /api/v1/applications, the public landing page GET /g/{code}, and the city
 reviewer's 待办 queue with --applications filling the database (half of them wait: 10,000 by default, as issue 18
 measures; page 1, and page 200 reached by following next_cursor). The PostgreSQL database must be a scratch one.
 The figures that matter are the ratios to the bare route measured in the same run: the machine is shared, absolute
-figures move with its load.
+figures move with its load. Each route is compared with the bare runs just before and after it, and --repeat runs
+the whole round again and reports the median ratio per route (one 6 s run is noise within a few percent of a goal).
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import statistics
 
 import httpx
 
@@ -22,12 +25,18 @@ from bench.common import bare_server, our_server, print_table, wrk
 from bench.guides import add_content, add_points, admin_headers
 from bench.review import PASSWORD, fill
 
+ROUTES = ("healthz", "applications", "landing", "queue")
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--applications", type=int, default=20_000)
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="rounds of the whole side-by-side measurement; the median ratio per route is reported")
+    parser.add_argument("--routes", nargs="+", choices=ROUTES, default=list(ROUTES),
+                        help="the routes to load beside the bare one (default: all)")
     args = parser.parse_args()
     load = {"seconds": args.seconds, "connections": args.connections}
 
@@ -47,23 +56,52 @@ def main() -> None:
             page = httpx.get(base + "/api/v1/review/queue", params={"cursor": cursor}, headers=reviewer).json()
         assert len(page["items"]) == 20, "fewer than 200 pages: raise --applications"
 
-        results = [("bare Sanic JSON route  GET /bare", wrk(bare + "/bare", **load))]
-        results.append(("GET /healthz", wrk(base + "/healthz", **load)))
-        results.append(("applicant  GET /api/v1/applications", wrk(base + "/api/v1/applications", headers=applicant,
-                                                                   **load)))
-        results.append(("landing page  GET /g/{code}", wrk(f"{base}/g/{point['code']}", **load)))
-        results.append(("待办 queue page 1  GET /api/v1/review/queue", wrk(base + "/api/v1/review/queue",
-                                                                       headers=reviewer, **load)))
-        results.append(("待办 queue page 200  …/queue?cursor=…", wrk(f"{base}/api/v1/review/queue?cursor={cursor}",
-                                                                  headers=reviewer, **load)))
-        results.append(("bare Sanic JSON route again  GET /bare", wrk(bare + "/bare", **load)))
+        routes = [(name, url, headers) for key, name, url, headers in [
+            ("healthz", "GET /healthz", base + "/healthz", {}),
+            ("applications", "applicant  GET /api/v1/applications", base + "/api/v1/applications", applicant),
+            ("landing", "landing page  GET /g/{code}", f"{base}/g/{point['code']}", {}),
+            ("queue", "待办 queue page 1  GET /api/v1/review/queue", base + "/api/v1/review/queue", reviewer),
+            ("queue", "待办 queue page 200  …/queue?cursor=…", f"{base}/api/v1/review/queue?cursor={cursor}",
+             reviewer),
+        ] if key in args.routes]
+        rounds = [measure_round(bare + "/bare", routes, load) for _ in range(args.repeat)]
 
-    baseline = results[0][1]
-    print_table(f"hot routes, one worker ({first['total']} waiting, total_exact={first['total_exact']}; "
-                f"{args.connections} connections, {args.seconds}s each, wrk)", results, baseline)
-    print(json.dumps({name: {**result, "vs_bare": round(result["rps"] / baseline["rps"], 3)}
-                      for name, result in results}, ensure_ascii=False))
+    title = (f"hot routes, one worker ({first['total']} waiting, total_exact={first['total_exact']}; "
+             f"{args.connections} connections, {args.seconds}s each, wrk)")
+    for number, (bares, results) in enumerate(rounds, 1):
+        rows = [("bare Sanic JSON route  GET /bare", bares[0]), *results,
+                ("bare Sanic JSON route at the end", bares[-1])]
+        print_table(f"{title}, round {number} of {args.repeat} (each vs the bare runs just before and after it)",
+                    rows, ratios=[None, *(result["vs_bare"] for _, result in results), None])
+    medians = {name: {"median_vs_bare": round(statistics.median(results[index][1]["vs_bare"]
+                                                                  for _, results in rounds), 3),
+                      "vs_bare": [results[index][1]["vs_bare"] for _, results in rounds],
+                      "rps": [results[index][1]["rps"] for _, results in rounds]}
+               for index, (name, _, _) in enumerate(routes)}
+    medians["bare Sanic JSON route  GET /bare"] = {"rps": [result["rps"] for bares, _ in rounds for result in bares]}
+    print(f"\nmedian ratio to the bare route over {args.repeat} round(s):")
+    for name, figures in medians.items():
+        if "median_vs_bare" in figures:
+            print(f"  {name:<44}{figures['median_vs_bare']:>6.2f}   (each round: "
+                  f"{', '.join(f'{ratio:.2f}' for ratio in figures['vs_bare'])})")
+    print(json.dumps(medians, ensure_ascii=False))
 
+
+def measure_round(bare_url: str, routes: list[tuple[str, str, dict]], load: dict) -> tuple[list[dict], list]:
+    """The bare route, then each route followed by the bare route again: every route is compared with the bare
+    runs just before and after it, so the machine's drift (other sessions' load) hits both sides of its ratio."""
+    bares = [wrk(bare_url, **load)]
+    results = []
+    for name, url, headers in routes:
+        results.append((name, wrk(url, headers=headers, **load)))
+        bares.append(wrk(bare_url, **load))
+    for (_, result), before, after in zip(results, bares, bares[1:]):
+        result["vs_bare"] = vs_bare(result, before, after)
+    return bares, results
+
+
+def vs_bare(result: dict, before: dict, after: dict) -> float:
+    return round(result["rps"] / ((before["rps"] + after["rps"]) / 2), 3)
 
 if __name__ == "__main__":
     main()

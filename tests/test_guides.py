@@ -3,7 +3,9 @@ import hashlib
 import os
 import subprocess
 import sys
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import cv2
 import numpy as np
@@ -322,6 +324,23 @@ async def test_scans_are_counted_per_day_with_unique_visitors(client, server):
     assert again["days"] == [{"day": today, "scans": 4, "unique_visitors": 2}]
     bad = await client.get(f"/api/v1/admin/points/{point['id']}/scans?days=x", headers=admin["headers"])
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "days"
+
+
+async def test_a_scan_counts_on_the_local_day_the_clock_is_in(client, server, clock):
+    """The worker remembers the bounds of the local day it counts in: a scan after local midnight, or with the
+    clock moved back, is counted on the clock's day, not the remembered one."""
+    admin = await admin_login(client)
+    point = await create_point(client, admin)
+    beijing = ZoneInfo(server.settings.review.timezone)
+    clock.set(datetime(2026, 3, 1, 23, 59, 59, tzinfo=beijing))
+    await client.get(f"/g/{point['code']}")
+    clock.advance(timedelta(seconds=2))
+    await client.get(f"/g/{point['code']}")
+    clock.set(datetime(2026, 3, 1, 0, 0, tzinfo=beijing))
+    await client.get(f"/g/{point['code']}")
+    await scans.flush(server.app.ctx.cache)
+    days = await PointScanDay.filter(point_id=point["id"]).order_by("day").values_list("day", "scans")
+    assert days == [(date(2026, 3, 1), 2), (date(2026, 3, 2), 1)]
 
 
 async def test_background_flush_moves_counters_to_the_database(client, server):

@@ -10,7 +10,7 @@ import pytest
 
 from server.services.guides import page_cache
 from tests.conftest import free_port
-from tests.helpers import create_point, create_staff, login_applicant
+from tests.helpers import create_draft, create_point, create_staff, login_applicant
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -116,3 +116,27 @@ async def test_revoking_a_staff_members_sessions_forgets_the_staff_member_this_w
     await sessions.revoke_all_for_staff(server.app.ctx.cache, reviewer["staff"]["id"])
     assert sessions.remembered_staff(reviewer["token"]) is None
     assert (await client.get("/api/v1/staff/me", headers=reviewer["headers"])).status_code == 401
+
+
+async def test_a_compiled_list_inside_a_transaction_reads_through_the_transaction(client):
+    """The compiled lists run on the pool directly; inside a transaction they must stay on its connection, or what
+    the transaction wrote before would be missing (PostgreSQL; SQLite has the one connection)."""
+    from tortoise.transactions import in_transaction
+
+    from server.models.applications import Application
+    from server.services.applications import service as applications
+
+    applicant = await login_applicant(client)
+    draft = await create_draft(client, applicant["headers"], name="崇左市事务前科技有限公司")
+    applicant_id = (await Application.get(id=draft["id"])).applicant_id
+
+    class RolledBack(Exception):
+        pass
+
+    with pytest.raises(RolledBack):
+        async with in_transaction():
+            await Application.filter(id=draft["id"]).update(name="崇左市事务中科技有限公司")
+            assert [row["name"] for row in await applications.list_for_applicant(applicant_id)] == \
+                ["崇左市事务中科技有限公司"]
+            raise RolledBack
+    assert [row["name"] for row in await applications.list_for_applicant(applicant_id)] == ["崇左市事务前科技有限公司"]

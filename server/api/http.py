@@ -278,9 +278,12 @@ def client_ip(request: Request) -> str:
     """The client's address (evidence, rate limits, audit): the forwarded one only when the connection itself
     comes from a configured trusted proxy; a header from anyone else is ignored."""
     peer = request.ip
-    forwarded = request.remote_addr
-    if forwarded and _from_trusted_proxy(request, peer):
-        return forwarded
+    # The forwarded headers are parsed only for a connection from a trusted proxy: with none configured, never
+    # (a public page such as the landing page asks on every request).
+    if request.app.ctx.trusted_proxies and _from_trusted_proxy(request, peer):
+        forwarded = request.remote_addr
+        if forwarded:
+            return forwarded
     return peer or "unknown"
 
 

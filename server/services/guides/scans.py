@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sanic.log import logger
@@ -39,13 +39,40 @@ def _visitors_key(point_id: int, day: str) -> str:
     return f"guides:visitors:{point_id}:{day}"
 
 
+# The keyed hash's state once the key is in, per secret: a scan copies it instead of hashing the key block again.
+_keyed: dict[str, hashlib.blake2b] = {}
+
+
 def visitor_id(settings: Settings, ip: str, user_agent: str) -> str:
-    return hashlib.blake2b(f"{ip}\n{user_agent}".encode(), key=settings.secret_key.encode()[:64],
-                           digest_size=12).hexdigest()
+    keyed = _keyed.get(settings.secret_key)
+    if keyed is None:
+        keyed = _keyed[settings.secret_key] = hashlib.blake2b(key=settings.secret_key.encode()[:64], digest_size=12)
+    visitor = keyed.copy()
+    visitor.update(f"{ip}\n{user_agent}".encode())
+    return visitor.hexdigest()
+
+
+# (time zone, the local day's first instant, the next day's first instant, the day): while the clock is between the
+# two, a scan's day is a comparison, not a time zone conversion.
+_day: tuple[str, datetime, datetime, str] | None = None
+
+
+def _scan_day(settings: Settings) -> str:
+    global _day
+    now, zone = clock.now(), settings.review.timezone
+    if _day is not None and _day[0] == zone and _day[1] <= now < _day[2]:
+        return _day[3]
+    tz = ZoneInfo(zone)
+    day = now.astimezone(tz).date()
+    # In UTC, as the clock answers: aware datetimes in the same zone compare without asking for their offsets.
+    start, end = (datetime.combine(first, time.min, tz).astimezone(timezone.utc)
+                  for first in (day, day + timedelta(days=1)))
+    _day = (zone, start, end, day.isoformat())
+    return _day[3]
 
 
 def record_scan(settings: Settings, point_id: int, ip: str, user_agent: str) -> None:
-    key = (point_id, local_today(settings).isoformat())
+    key = (point_id, _scan_day(settings))
     _scans[key] = _scans.get(key, 0) + 1
     visitors = _visitors.get(key)
     if visitors is None:
