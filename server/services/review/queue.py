@@ -118,8 +118,9 @@ async def _applicant_phones(applicant_ids: list[int]) -> dict[int, str]:
 # segments of page 1 (read at `now()`), and what is changed without a transition (an applicant's new phone, a
 # renamed authority). Two seconds keeps a busy queue at one rendering per page every two seconds per worker.
 PAGE_SECONDS = 2.0
-# A page is known by its scope, filters, cursor and size: at most a few per registrar browsing, hence the bound.
-MAX_PAGES = 5000
+# A page is known by its scope, filters, cursor and size: a few per registrar browsing. A kept page of 20 rows is
+# about 20 KB of Python objects, so the bound keeps a worker's pages under about 20 MB.
+MAX_PAGES = 1000
 # The lifetime is read from the one clock (a page expires when tests move time, as its overdue flags would).
 _pages = LocalCache(MAX_PAGES, timer=lambda: clock.now().timestamp())
 
@@ -135,9 +136,9 @@ def _forget_local(authority: str | None) -> None:
 invalidation.topic("review_queue", _forget_local)
 
 
-async def forget_pages(authority: str | None = None) -> None:
-    """The pages showing an application of this authority (every page without one), in every worker. Call after
-    the change has committed (server.transactions.after_commit): before it, a request could keep the old rows."""
+async def forget_pages(authority: str) -> None:
+    """The pages showing an application of this authority, in every worker. Call after the change has committed
+    (server.transactions.after_commit): before it, a request could keep the old rows."""
     await invalidation.announce("review_queue", authority)
 
 
