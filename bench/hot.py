@@ -1,7 +1,7 @@
 """Every hot route beside a bare Sanic JSON route, in one run (wrk), on the database and cache configured.
 
     YCT_MODE=development YCT_DATABASE__URL=postgres://…/scratch YCT_CACHE__URL=redis://…/N \\
-        .venv/bin/python -m bench.hot [--seconds 10] [--connections 32] [--applications 20000]
+        .venv/bin/python -m bench.hot [--seconds 10] [--connections 32] [--applications 20000] [--routes queue …]
 
 One server worker (`python -m server serve`, workers: 1) against the bare route, each loaded in turn with wrk:
 GET /healthz, an applicant's GET /api/v1/applications, the public landing page GET /g/{code}, and the city
@@ -22,12 +22,16 @@ from bench.common import bare_server, our_server, print_table, wrk
 from bench.guides import add_content, add_points, admin_headers
 from bench.review import PASSWORD, fill
 
+ROUTES = ("healthz", "applications", "landing", "queue")
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--applications", type=int, default=20_000)
+    parser.add_argument("--routes", nargs="+", choices=ROUTES, default=list(ROUTES),
+                        help="the routes to load beside the bare one (default: all)")
     args = parser.parse_args()
     load = {"seconds": args.seconds, "connections": args.connections}
 
@@ -48,14 +52,18 @@ def main() -> None:
         assert len(page["items"]) == 20, "fewer than 200 pages: raise --applications"
 
         results = [("bare Sanic JSON route  GET /bare", wrk(bare + "/bare", **load))]
-        results.append(("GET /healthz", wrk(base + "/healthz", **load)))
-        results.append(("applicant  GET /api/v1/applications", wrk(base + "/api/v1/applications", headers=applicant,
-                                                                   **load)))
-        results.append(("landing page  GET /g/{code}", wrk(f"{base}/g/{point['code']}", **load)))
-        results.append(("待办 queue page 1  GET /api/v1/review/queue", wrk(base + "/api/v1/review/queue",
-                                                                       headers=reviewer, **load)))
-        results.append(("待办 queue page 200  …/queue?cursor=…", wrk(f"{base}/api/v1/review/queue?cursor={cursor}",
-                                                                  headers=reviewer, **load)))
+        if "healthz" in args.routes:
+            results.append(("GET /healthz", wrk(base + "/healthz", **load)))
+        if "applications" in args.routes:
+            results.append(("applicant  GET /api/v1/applications", wrk(base + "/api/v1/applications",
+                                                                       headers=applicant, **load)))
+        if "landing" in args.routes:
+            results.append(("landing page  GET /g/{code}", wrk(f"{base}/g/{point['code']}", **load)))
+        if "queue" in args.routes:
+            results.append(("待办 queue page 1  GET /api/v1/review/queue", wrk(base + "/api/v1/review/queue",
+                                                                           headers=reviewer, **load)))
+            results.append(("待办 queue page 200  …/queue?cursor=…",
+                            wrk(f"{base}/api/v1/review/queue?cursor={cursor}", headers=reviewer, **load)))
         results.append(("bare Sanic JSON route again  GET /bare", wrk(bare + "/bare", **load)))
 
     baseline = results[0][1]
