@@ -42,8 +42,8 @@ class _AfterCommit:
             try:
                 await callback()
             except Exception:
-                # Committed already: the caller's answer stands. What the callbacks forget is also bounded by its
-                # own short lifetime (a missed message to other workers costs at most that staleness).
+                # Committed already: the caller's answer stands. What a callback forgets lives a short time anyway
+                # (a 待办 page 2 s), so a forget that did not reach other workers costs at most that staleness.
                 log.exception("after-commit callback failed")
 
 
@@ -70,8 +70,9 @@ def engine_of(connection: dict) -> dict:
 
 
 def after_commit(connection, callback: Callable[[], Awaitable[None]]) -> None:
-    """Run `callback` once the transaction `connection` belongs to has committed (at once outside a transaction
-    is not offered: every write that needs this runs inside one)."""
+    """Run `callback` once the transaction `connection` belongs to has committed; not after a rollback.
+
+    Outside a transaction there is nothing to wait for, and a caller that thinks otherwise has a bug: refused."""
     client = connection
     # A nested transaction (a savepoint) wraps its parent's client: the callbacks belong to the outermost.
     while not hasattr(client, _CALLBACKS):
