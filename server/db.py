@@ -12,6 +12,7 @@ from tortoise.queryset import QuerySet
 from server.config import Settings
 from server.crypto import configure as configure_crypto
 from server.services.review import worktime
+from server.transactions import engine_of
 
 MODEL_MODULES = [
     "server.models.authorities",
@@ -73,8 +74,13 @@ def tortoise_config(settings: Settings) -> dict:
 async def open_database(settings: Settings) -> None:
     configure_crypto(settings)
     worktime.configure(settings)
+    config = tortoise_config(settings)
+    # Served by clients whose transactions run after-commit callbacks (server.transactions); migrations keep
+    # tortoise's own engines.
+    default = config["connections"]["default"]
+    config["connections"]["default"] = engine_of(expand_db_url(default) if isinstance(default, str) else default)
     # Global: Sanic runs listeners and requests in different tasks.
-    await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+    await Tortoise.init(config=config, _enable_global_fallback=True)
     # Connect now: tortoise connects lazily, and concurrent first queries (the first requests racing the
     # background sender) could each open a SQLite connection and strand one of them.
     await connections.get("default").execute_query("SELECT 1")

@@ -18,7 +18,7 @@ from tortoise import Tortoise, connections
 
 from server import clock as server_clock
 from server.app import create_app
-from server.cache import MemoryCache, RedisCache
+from server.cache import MemoryCache, RedisCache, invalidation
 from server.config import Settings, load_settings
 from server.db import is_postgres, migrate
 from server.services.authorities import load_divisions
@@ -150,6 +150,8 @@ async def _empty_tables(settings: Settings) -> None:
 async def clean_state(server):
     await _empty_tables(server.settings)
     await server.app.ctx.cache.clear()
+    # What the server's worker keeps in memory described the rows just deleted.
+    invalidation.forget_everything()
     fresh = type(server.wx)(appid=server.settings.wechat.appid, secret=server.settings.wechat.secret)
     server.wx.__dict__.update(fresh.__dict__)
     notary = server.app.ctx.notary_state

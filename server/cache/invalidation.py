@@ -27,10 +27,15 @@ async def announce(name: str, key: str | None = None) -> None:
         await _cache.publish(CHANNEL, f"{name}:{'*' if key is None else key}")
 
 
+def forget_everything() -> None:
+    """Every topic's every entry, in this worker only."""
+    for forget in _topics.values():
+        forget(None)
+
+
 def _received(message: str | None) -> None:
     if message is None:
-        for forget in _topics.values():
-            forget(None)
+        forget_everything()
         return
     name, _, key = message.partition(":")
     forget = _topics.get(name)

@@ -2,7 +2,7 @@
 
 Every status change is one guarded write (UPDATE … WHERE status = FROM) that counts its rows, so of two
 people acting at once exactly one wins and the other gets a 409; each change lands on the timeline, and in the same
-transaction on the statistics rollups.
+transaction on the statistics rollups; once it has committed, the 待办 pages showing the case are forgotten.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from tortoise.transactions import in_transaction
 from server.errors import Conflict
 from server.models.applications import Application, TimelineEntry
 from server.services.statistics import rollups
+from server.transactions import after_commit
 from server.vocabulary import ApplicationAction, ApplicationStatus
 
 A, S = ApplicationAction, ApplicationStatus
@@ -79,6 +80,12 @@ async def transition(application: Application, action: str, actor: str, comments
                                            from_status=current, to_status=to, comments=comments or [], using_db=conn)
         # The statistics rollups move with the entry, in its transaction.
         await rollups.record(application.id, entry.id, action, conn)
+        # Every worker forgets the 待办 pages that show this authority's cases, once the change is visible to them.
+        # Imported here: the queue reads this module.
+        from server.services.review.queue import forget_pages
+
+        authority = application.authority_id
+        after_commit(conn, lambda: forget_pages(authority))
     application.status = to
     for key, value in updates.items():
         setattr(application, key, value)

@@ -5,11 +5,14 @@ from datetime import datetime
 
 from tortoise.expressions import Q
 
+from server import clock
+from server.cache import invalidation
+from server.cache.local import LocalCache
+from server.clock import now
+from server.db import compiled
 from server.errors import Invalid, NotFound
 from server.models.accounts import Applicant, Staff
-from server.db import compiled
 from server.models.applications import BUSINESS_TYPES, STATUSES, Application, Party
-from server.clock import now
 from server.services.applications import lifecycle
 from server.services.authorities import authority_names, scope_prefix
 from server.services.pagination import decode_cursor, encode_cursor, total_of
@@ -110,9 +113,48 @@ async def _applicant_phones(applicant_ids: list[int]) -> dict[int, str]:
     return {applicant.id: applicant.phone for applicant in applicants}
 
 
+# How long a worker answers a page from memory. Every committed change of a waiting application forgets the pages
+# that show it at once (forget_pages), so this bounds only what time itself changes: a row turning overdue, the
+# segments of page 1 (read at `now()`), and what is changed without a transition (an applicant's new phone, a
+# renamed authority). Two seconds keeps a busy queue at one rendering per page every two seconds per worker.
+PAGE_SECONDS = 2.0
+# A page is known by its scope, filters, cursor and size: a few per registrar browsing. A kept page of 20 rows is
+# about 20 KB of Python objects, so the bound keeps a worker's pages under about 20 MB.
+MAX_PAGES = 1000
+# The lifetime is read from the one clock (a page expires when tests move time, as its overdue flags would).
+_pages = LocalCache(MAX_PAGES, timer=lambda: clock.now().timestamp())
+
+
+def _forget_local(authority: str | None) -> None:
+    if authority is None:
+        _pages.forget()
+    else:
+        # A page's scope prefix (key[0]) covers the authority: a county's change reaches its city and province.
+        _pages.forget_where(lambda key: authority.startswith(key[0]))
+
+
+invalidation.topic("review_queue", _forget_local)
+
+
+async def forget_pages(authority: str) -> None:
+    """The pages showing an application of this authority, in every worker. Call after the change has committed
+    (server.transactions.after_commit): before it, a request could keep the old rows."""
+    await invalidation.announce("review_queue", authority)
+
+
 async def queue(staff: Staff, *, status: str | None = None, business_type: str | None = None,
                 authority: str | None = None, cursor: str | None = None, page_size: int = 20) -> dict:
-    """Overdue first, then those due later, then any without a due time; `next_cursor` continues the list."""
+    """Overdue first, then those due later, then any without a due time; `next_cursor` continues the list.
+
+    The answer depends on the staff member only through their scope (any role may look; nothing here is per
+    person), so staff of one scope share the page kept in memory. The answer is shared: read it, never change it."""
+    key = (scope_prefix(staff.authority), authority, status, business_type, cursor, page_size)
+    return await _pages.get_or_render(key, lambda: _render(staff, status, business_type, authority, cursor, page_size),
+                                      PAGE_SECONDS)
+
+
+async def _render(staff: Staff, status: str | None, business_type: str | None, authority: str | None,
+                  cursor: str | None, page_size: int) -> dict:
     if status and status not in STATUSES:
         raise Invalid("status", "状态取值不在允许范围内")
     if business_type and business_type not in BUSINESS_TYPES:
