@@ -13,7 +13,7 @@ from sanic_ext.extensions.openapi.extension import OpenAPIExtension
 
 from server import json_encoding, logs, metrics, storage
 from server.api import register_blueprints
-from server.api.http import check_input, configure_proxies, tidy_request_schemas
+from server.api.http import check_input, configure_proxies, protect_response, tidy_request_schemas
 from server.cache import invalidation, make_cache
 from server.config import ConfigError, Settings
 from server.crypto import configure as configure_crypto
@@ -129,7 +129,7 @@ def create_app(settings: Settings, name: str = "yct", json_logs: bool = False) -
 def _install_request_hooks(app: Sanic) -> None:
     """What every request pays for, in one middleware each way (Sanic dispatches two signals around every
     middleware it runs): the request id, the latency timer and the input gate; the latency histogram and the
-    X-Request-ID header."""
+    X-Request-ID header, the protective headers."""
 
     @app.on_request
     async def arrived(request):
@@ -139,6 +139,7 @@ def _install_request_hooks(app: Sanic) -> None:
 
     @app.on_response
     async def answered(request, response):
+        protect_response(response)
         metrics.request_answered(request, response)
         logs.request_answered(request, response)
 

@@ -152,3 +152,23 @@ async def test_a_printable_sheet_without_a_cjk_font_is_503_not_500(client, serve
     response = await client.get(f"/g/{point['code']}/notices/establish/llc/a4.png")
     assert response.status_code == 503, response.text
     assert response.json()["error"]["code"] == "unavailable"
+
+
+async def test_every_answer_forbids_sniffing_and_pages_refuse_other_sites_frames(client, phone):
+    """A signing page framed by a stranger's site could be overlaid and clicked through (clickjacking): no page of
+    ours may be framed by another site, and no answer may be sniffed into another type."""
+    _, point = await point_with_content(client)
+    page = await client.get(f"/g/{point['code']}")
+    again = await client.get(f"/g/{point['code']}")  # the worker's cached copy, too
+    signing_page = await client.get("/s/not-a-real-token")
+    api_answer = await client.get("/healthz")
+    for answer in (page, again, signing_page):
+        assert "text/html" in answer.headers["content-type"]
+        assert answer.headers["x-frame-options"] == "DENY"
+        assert answer.headers["x-content-type-options"] == "nosniff"
+    assert api_answer.headers["x-content-type-options"] == "nosniff"
+    assert "x-frame-options" not in api_answer.headers
+    # A browser refuses to show the landing page inside a frame of another origin.
+    await phone.set_content(f'<iframe id="f" src="{client.base_url}/g/{point["code"]}"></iframe>')
+    frame = phone.frames[-1]
+    assert "江州区工商银行帮办网点" not in await frame.content()

@@ -53,7 +53,7 @@ def _local(request: Request):
 
 def _page(request: Request, template: str, status: int = 200, **context):
     page = request.app.ctx.templates.get_template(f"console/{template}").render(local=_local(request), **context)
-    return html(page, status=status, headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"})
+    return html(page, status=status, headers={"Cache-Control": "no-store"})
 
 
 async def _staff(request: Request) -> Staff | None:

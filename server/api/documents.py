@@ -23,7 +23,7 @@ from server.services.review.access import application_for_staff
 
 bp = Blueprint("documents")
 
-PRIVATE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+PRIVATE = {"Cache-Control": "private, no-store"}
 
 
 class VerifyIn(RequestModel):

@@ -43,7 +43,6 @@ def _object_body(request: Request) -> dict:
 
 def _no_store(response):
     response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 
