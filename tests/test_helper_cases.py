@@ -227,3 +227,18 @@ async def test_a_save_whose_request_began_before_the_revoke_writes_nothing_after
     with pytest.raises(NotFound):
         await cases.save(staff, case, {"parties": [person_form(name="李四")]})
     assert await Party.filter(application_id=application.id).count() == 0
+
+
+async def test_the_operator_sets_how_long_a_helpers_code_can_be_scanned(client, clock, server):
+    _point, helper, applicant, _me = await start(client, clock)
+    server.settings.appointments.helper_code_minutes = 3
+    try:
+        shown = (await client.get("/api/v1/helper/code", headers=helper["headers"])).json()
+        assert datetime.fromisoformat(shown["expires_at"]) == at("2026-12-01T10:03")
+        new = {"business_type": "establish", "entity_type": "llc", "authority_code": "451402"}
+        clock.advance(timedelta(minutes=3, seconds=1))
+        late = await client.post("/api/v1/helper-grants", headers=applicant["headers"],
+                                 json={"helper_code": shown["code"], "new_application": new})
+        assert late.status_code == 422 and late.json()["error"]["field"] == "helper_code"
+    finally:
+        server.settings.appointments.helper_code_minutes = 10

@@ -28,10 +28,6 @@ from server.services.applications.identifiers import mask_id_number, mask_name, 
 from server.services.appointments.directory import helper_name
 from server.services.review.access import as_uuid, staff_actor
 
-# The code on the helper's screen lives a few minutes: scanning it means standing at the point.
-HELPER_CODE_MINUTES = 10
-
-
 def conflict(code: str, message: str) -> Conflict:
     error = Conflict(message)
     error.code = code
@@ -54,9 +50,10 @@ def _signature(settings: Settings, payload: str) -> str:
 
 
 def helper_code(settings: Settings, staff: Staff) -> dict:
-    """The code behind the QR the helper shows: who they are and until when, signed with the server secret."""
+    """The code behind the QR the helper shows: who they are and until when (appointments.helper_code_minutes ahead:
+    scanning it means standing at the point), signed with the server secret."""
     require_helper(staff)
-    expires = clock.now() + timedelta(minutes=HELPER_CODE_MINUTES)
+    expires = clock.now() + timedelta(minutes=settings.appointments.helper_code_minutes)
     payload = f"{staff.id}.{int(expires.timestamp())}"
     return {"code": f"{payload}.{_signature(settings, payload)}", "expires_at": expires.isoformat()}
 
