@@ -285,6 +285,8 @@ class AppointmentsSettings(_Section):
     no_show_limit: int = Field(3, ge=1)          # this many no-shows …
     no_show_window_days: int = Field(30, ge=1)   # … within this many days …
     block_days: int = Field(7, ge=1)             # … block booking for this many days
+    # The code behind the QR a helper shows for 代办: short, so that scanning it means standing at the point.
+    helper_code_minutes: int = Field(10, ge=1, le=60)
 
 
 class GuidesSettings(_Section):

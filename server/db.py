@@ -1,12 +1,15 @@
 """Tortoise ORM wiring: one app, its models, its migrations; the same code on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.migrations import executor as migration_executor
+from tortoise.migrations.schema_editor import SqliteSchemaEditor
 from tortoise.queryset import QuerySet
 
 from server.config import Settings
@@ -32,6 +35,33 @@ MODEL_MODULES = [
     "server.models.statistics",
 ]
 MIGRATIONS_MODULE = "server.migrations"
+
+
+def sqlite_statements(script: str) -> list[str]:
+    """The statements of a script, cut only at the semicolons that end one (not those in a comment or a string)."""
+    statements, start = [], 0
+    for end, char in enumerate(script):
+        if char == ";" and sqlite3.complete_statement(script[start:end + 1]):
+            statements.append(script[start:end + 1])
+            start = end + 1
+    statements.append(script[start:])
+    return [statement.strip() for statement in statements if statement.strip(" \t\r\n;")]
+
+
+class _SqliteSchemaEditor(SqliteSchemaEditor):
+    """tortoise's own, but a migration's script is cut where SQLite's parser says a statement ends: tortoise cut it
+    at every `;`, so a table comment (a model docstring's first line) holding one broke every SQLite migration."""
+
+    async def _run_sql(self, sql: str) -> None:
+        if self.collect_sql or not self.atomic_migration:
+            await super()._run_sql(sql)
+            return
+        for statement in sqlite_statements(sql):
+            await self.client.execute_query(statement)
+
+
+# tortoise picks the SQLite editor by this name, and offers no setting for another one.
+migration_executor.SqliteSchemaEditor = _SqliteSchemaEditor
 
 
 def database_url(settings: Settings) -> str:

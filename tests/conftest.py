@@ -6,9 +6,11 @@ started here when YCT_STORAGE__ENDPOINT_URL is not set) or temporary directories
 """
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 import socket
+import sys
 import uuid
 from pathlib import Path
 
@@ -29,9 +31,49 @@ os.environ["YCT_MODE"] = "development"
 
 
 def free_port() -> int:
+    """A port free now, for a server in another process. Between this and the child's own bind another process may
+    take it: start such a child with serve_in_child below, which tries another port then."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+async def serve_in_child(env: dict, log: Path, attempts: int = 5, seconds: float = 120):
+    """`python -m server serve` in a child process on a free port, once it answers /healthz: (process, base URL).
+
+    The child binds the port itself, so another process may have taken it since free_port chose it: the child then
+    exits (address in use) and another port is tried. Its stderr goes to `log` (a pipe nobody reads would fill)."""
+    root = Path(__file__).resolve().parent.parent
+    for _ in range(attempts):
+        port = free_port()
+        with log.open("wb") as stderr:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "server", "serve", cwd=root, env={**env, "YCT_SERVER__PORT": str(port)},
+                stdout=asyncio.subprocess.DEVNULL, stderr=stderr)
+        base_url = f"http://127.0.0.1:{port}"
+        deadline = asyncio.get_running_loop().time() + seconds
+        async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
+            while process.returncode is None and asyncio.get_running_loop().time() < deadline:
+                try:
+                    if (await http.get("/healthz")).status_code == 200:
+                        return process, base_url
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+            raise AssertionError(f"the server did not answer in {seconds} s: {log.read_text()}")
+        if "address already in use" not in log.read_text().lower():
+            raise AssertionError(log.read_text())
+    raise AssertionError(f"no free port in {attempts} attempts")
+
+
+def held_socket() -> socket.socket:
+    """A socket bound to a free port and held until a server in this process listens on it: nothing else can take
+    the port in between (as it could with a port chosen first and bound later). Unlistened, it refuses connections."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock
 
 
 def start_moto() -> str:
@@ -63,11 +105,11 @@ def _files_on_s3() -> None:
     create_bucket(endpoint, url[len("s3://"):].split("/", 1)[0])
 
 
-def make_test_settings(tmp: Path, **overrides) -> Settings:
+def make_test_settings(tmp: Path, port: int = 0, **overrides) -> Settings:
+    """Settings for a server on `port` (the port of a held_socket, or 0 for settings no server here listens with)."""
     environ = {key: value for key, value in os.environ.items() if key.startswith("YCT_")}
     environ.setdefault("YCT_DATABASE__URL", f"sqlite://{tmp / 'test.sqlite3'}")
     environ.setdefault("YCT_CACHE__URL", "memory://")
-    port = free_port()
     base = {
         "mode": "development",
         "server": {"host": "127.0.0.1", "port": port},
@@ -113,18 +155,24 @@ class RunningServer:
 
 
 @pytest.fixture(scope="session")
-def settings(tmp_path_factory) -> Settings:
-    _files_on_s3()
-    return make_test_settings(tmp_path_factory.mktemp("yct"))
+def server_socket():
+    sock = held_socket()
+    yield sock
+    sock.close()
 
 
 @pytest.fixture(scope="session")
-async def server(settings):
+def settings(tmp_path_factory, server_socket) -> Settings:
+    _files_on_s3()
+    return make_test_settings(tmp_path_factory.mktemp("yct"), server_socket.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+async def server(settings, server_socket):
     await reset_database(settings)
     await migrate(settings)
     app = create_app(settings, name="yct_test")
-    srv = await app.create_server(host="127.0.0.1", port=settings.server.port, return_asyncio_server=True,
-                                  access_log=False)
+    srv = await app.create_server(sock=server_socket, return_asyncio_server=True, access_log=False)
     await srv.startup()
     await srv.before_start()
     await srv.after_start()

@@ -5,7 +5,7 @@ import pytest
 from sanic import Sanic, text
 
 from server.api.http import client_ip, configure_proxies
-from tests.conftest import free_port, make_test_settings
+from tests.conftest import held_socket, make_test_settings
 
 
 @pytest.fixture
@@ -13,7 +13,9 @@ async def address_server(tmp_path):
     servers = []
 
     async def start(**server_settings):
-        settings = make_test_settings(tmp_path, server={"host": "127.0.0.1", "port": free_port(), **server_settings})
+        sock = held_socket()
+        port = sock.getsockname()[1]
+        settings = make_test_settings(tmp_path, port, server={"host": "127.0.0.1", "port": port, **server_settings})
         app = Sanic(f"yct_address_{len(servers)}_{settings.server.port}")
         app.config.TOUCHUP = False  # the test server in this process has already touched up Sanic's classes
         configure_proxies(app, settings)
@@ -22,8 +24,7 @@ async def address_server(tmp_path):
         async def whoami(request):
             return text(client_ip(request))
 
-        server = await app.create_server(host="127.0.0.1", port=settings.server.port, return_asyncio_server=True,
-                                         access_log=False)
+        server = await app.create_server(sock=sock, return_asyncio_server=True, access_log=False)
         await server.startup()
         await server.before_start()
         await server.after_start()

@@ -86,14 +86,15 @@ async def test_with_cache_and_storage_down_healthz_still_answers_and_readyz_name
                                                                                       paused_outbox):
     """/healthz touches nothing (liveness); /readyz asks each dependency and answers 503 naming what is down."""
     from server.cache import make_cache
-    from tests.conftest import free_port
+    from tests.conftest import held_socket
 
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
     ctx = server.app.ctx
     settings, cache = ctx.settings, ctx.cache
     # A Redis nobody listens on, and file storage in directories that cannot be made (under a plain file).
-    ctx.cache = make_cache(f"redis://127.0.0.1:{free_port()}/0")
+    nobody_listens = held_socket()  # bound, never listening: a connection is refused
+    ctx.cache = make_cache(f"redis://127.0.0.1:{nobody_listens.getsockname()[1]}/0")
     ctx.settings = settings.model_copy(update={
         "storage": settings.storage.model_copy(update={"url": ""}),
         "uploads": settings.uploads.model_copy(update={"dir": str(blocker / "uploads")})})
@@ -102,6 +103,7 @@ async def test_with_cache_and_storage_down_healthz_still_answers_and_readyz_name
         ready = await client.get("/readyz")
     finally:
         await ctx.cache.close()
+        nobody_listens.close()
         ctx.settings, ctx.cache = settings, cache
     assert alive.status_code == 200 and alive.json() == {"status": "ok"}
     assert ready.status_code == 503

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
+
 from server.models.accounts import Applicant
 from tests.appointment_helpers import admin_login, create_point, helper_at
 from tests.helpers import (
@@ -174,3 +176,69 @@ async def test_a_submitted_application_cannot_be_granted_and_only_helpers_at_a_p
     reviewer = await create_staff(client, "reviewer-x", "reviewer", "451400")
     assert (await client.get("/api/v1/helper/code", headers=reviewer["headers"])).status_code == 403
     assert (await client.get("/api/v1/helper/cases", headers=reviewer["headers"])).status_code == 403
+
+
+async def test_the_helper_sees_id_numbers_and_phones_masked_and_sending_them_back_keeps_what_is_stored(client, clock):
+    _point, helper, applicant, me = await start(client, clock)
+    application = await create_application(me.id, [])
+    case = f"/api/v1/helper/cases/{application.id}"
+    await client.post("/api/v1/helper-grants", headers=applicant["headers"], json={
+        "helper_code": await scanned_code(client, helper), "application_id": str(application.id)})
+    # The applicant dictates, the helper types: what is typed is saved in full, and answered masked.
+    typed = person_form(name="李四", body17="45140219900307123", phone="13800138000")
+    saved = await client.patch(case, headers=helper["headers"], json={"parties": [typed]})
+    assert saved.status_code == 200, saved.text
+    full_id = typed["id_number"]
+    masked_id = "4514" + "*" * 10 + full_id[-4:]
+    assert [(p["id_number"], p["phone"]) for p in saved.json()["parties"]] == [(masked_id, "138****8000")]
+    shown = (await client.get(case, headers=helper["headers"])).json()
+    assert [(p["id_number"], p["phone"]) for p in shown["parties"]] == [(masked_id, "138****8000")]
+    assert full_id not in (await client.get(case, headers=helper["headers"])).text
+
+    # The form comes back as shown, one field changed: the masked values mean "unchanged".
+    edited = await client.patch(case, headers=helper["headers"],
+                                json={"parties": [{**shown["parties"][0], "name": "李四四"}]})
+    assert edited.status_code == 200, edited.text
+    mine = (await client.get(f"/api/v1/applications/{application.id}", headers=applicant["headers"])).json()
+    assert [(p["name"], p["id_number"], p["phone"]) for p in mine["parties"]] == [("李四四", full_id, "13800138000")]
+    # A masked value is no value for a party it was not shown with.
+    stranger = await client.patch(case, headers=helper["headers"],
+                                  json={"parties": [{**shown["parties"][0], "id": None}]})
+    assert stranger.status_code == 422 and stranger.json()["error"]["field"] == "parties[0].id_number"
+
+
+async def test_a_save_whose_request_began_before_the_revoke_writes_nothing_after_it(client, clock):
+    from server.errors import NotFound
+    from server.models.accounts import Staff
+    from server.models.applications import Party
+    from server.services.appointments import cases
+
+    _point, helper, applicant, me = await start(client, clock)
+    application = await create_application(me.id, [])
+    grant = (await client.post("/api/v1/helper-grants", headers=applicant["headers"], json={
+        "helper_code": await scanned_code(client, helper), "application_id": str(application.id)})).json()
+    staff = await Staff.get(username="helper1")
+    # The helper's request has looked the case up (the grant was live then) ...
+    case = await cases.case_for_helper(staff, str(application.id))
+    # ... when the applicant's revoke commits ...
+    revoked = await client.post(f"/api/v1/helper-grants/{grant['id']}/revoke", headers=applicant["headers"])
+    assert revoked.status_code == 200
+    # ... so its save, checking the grant inside its own transaction, finds none and writes nothing.
+    with pytest.raises(NotFound):
+        await cases.save(staff, case, {"parties": [person_form(name="李四")]})
+    assert await Party.filter(application_id=application.id).count() == 0
+
+
+async def test_the_operator_sets_how_long_a_helpers_code_can_be_scanned(client, clock, server):
+    _point, helper, applicant, _me = await start(client, clock)
+    server.settings.appointments.helper_code_minutes = 3
+    try:
+        shown = (await client.get("/api/v1/helper/code", headers=helper["headers"])).json()
+        assert datetime.fromisoformat(shown["expires_at"]) == at("2026-12-01T10:03")
+        new = {"business_type": "establish", "entity_type": "llc", "authority_code": "451402"}
+        clock.advance(timedelta(minutes=3, seconds=1))
+        late = await client.post("/api/v1/helper-grants", headers=applicant["headers"],
+                                 json={"helper_code": shown["code"], "new_application": new})
+        assert late.status_code == 422 and late.json()["error"]["field"] == "helper_code"
+    finally:
+        server.settings.appointments.helper_code_minutes = 10

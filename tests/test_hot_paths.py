@@ -2,17 +2,13 @@
 reach every worker (a second `python -m server serve` on the same PostgreSQL + Redis)."""
 import asyncio
 import os
-import sys
-from pathlib import Path
 
 import httpx
 import pytest
 
 from server.services.guides import page_cache
-from tests.conftest import free_port
+from tests.conftest import serve_in_child
 from tests.helpers import create_draft, create_point, create_staff, login_applicant
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 async def test_one_render_for_many_requests_arriving_together():
@@ -61,21 +57,12 @@ async def _eventually(check, attempts: int = 200):
 async def second_worker(server, tmp_path):
     if not server.settings.cache.url.startswith("redis://"):
         pytest.skip("several workers share Redis; the in-process cache serves one")
-    port = free_port()
     env = {**os.environ, "YCT_DATABASE__URL": server.settings.database.url, "YCT_CACHE__URL": server.settings.cache.url,
-           "YCT_SERVER__PORT": str(port), "YCT_OUTBOX__ENABLED": "false", "YCT_UPLOADS__DIR": str(tmp_path / "up"),
+           "YCT_OUTBOX__ENABLED": "false", "YCT_UPLOADS__DIR": str(tmp_path / "up"),
            "YCT_QRCODE_DIR": str(tmp_path / "qr"), "YCT_SECRET_KEY": server.settings.secret_key}
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "server", "serve", cwd=ROOT, env=env,
-                                                   stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as other:
-        async def up():
-            try:
-                return (await other.get("/healthz")).status_code == 200
-            except httpx.TransportError:
-                return False
-
+    process, base_url = await serve_in_child(env, tmp_path / "second-worker.log")
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as other:
         try:
-            assert await _eventually(up, attempts=1200), "the second worker did not start"
             yield other
         finally:
             process.terminate()

@@ -13,7 +13,7 @@ import pytest
 from server.config import ConfigError, load_settings
 from server.safety import REFUSALS
 from server.services.documents.pades import DEV_PASSWORD, ensure_development_chain
-from tests.conftest import free_port
+from tests.conftest import serve_in_child
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = base64.b64encode(bytes(range(32))).decode()
@@ -106,8 +106,7 @@ def test_the_demo_configuration_in_production_exits_naming_the_first_key(command
 
 
 async def test_a_production_configuration_starts_without_dev_or_mock_routes(tmp_path):
-    port = free_port()
-    env = {**production_env(tmp_path), "PATH": os.environ["PATH"], "YCT_SERVER__PORT": str(port),
+    env = {**production_env(tmp_path), "PATH": os.environ["PATH"],
            "YCT_DATABASE__URL": f"sqlite://{tmp_path / 'prod.sqlite3'}", "YCT_CACHE__URL": "memory://",
            "YCT_UPLOADS__DIR": str(tmp_path / "uploads"), "YCT_QRCODE_DIR": str(tmp_path / "qrcodes"),
            "YCT_SIGNING__EVIDENCE_DIR": str(tmp_path / "evidence"),
@@ -115,18 +114,10 @@ async def test_a_production_configuration_starts_without_dev_or_mock_routes(tmp_
     migrated = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "server", "migrate"], cwd=ROOT,
                                        env=env, capture_output=True, text=True, timeout=120)
     assert migrated.returncode == 0, migrated.stderr
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "server", "serve", cwd=ROOT, env=env,
-                                                   stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    process, base_url = await serve_in_child(env, tmp_path / "serve.log")
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
-            while True:  # until the server answers (or the process ends, which fails below)
-                if process.returncode is not None:
-                    pytest.fail((await process.stderr.read()).decode())
-                try:
-                    ready = await http.get("/readyz")
-                    break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.2)
+        async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
+            ready = await http.get("/readyz")
             assert ready.status_code == 200, ready.text
             for method, path in [("GET", "/dev/sms"), ("GET", "/dev/sms?phone=13800000001"),
                                  ("POST", "/_mock/wx/face"), ("POST", "/_mock/wx/phone-code"),

@@ -86,17 +86,18 @@ async def my_cases(request: Request):
 
 
 @helper_bp.get("/cases/<application_id:str>")
-@openapi.summary("One granted application with `missing`")
+@openapi.summary("One granted application with `missing`; ID numbers and phones masked")
 @openapi.secured("bearer")
 @openapi.response(404, description="not granted to me, or revoked")
 async def read_case(request: Request, application_id: str):
     staff = await current_staff(request)
     application = await cases.case_for_helper(staff, application_id)
-    return json(await applications.application_view(application), ensure_ascii=False)
+    return json(await cases.case_view(application), ensure_ascii=False)
 
 
 @helper_bp.patch("/cases/<application_id:str>")
-@openapi.summary("Save part of the form on the applicant's behalf (the applicant's own rules); on the timeline")
+@openapi.summary("Save part of the form on the applicant's behalf (the applicant's own rules); on the timeline. "
+                 "A party sent back with its id and the masked ID number or phone it was shown keeps the stored one")
 @openapi.body({"application/json": PatchIn})
 @openapi.secured("bearer")
 @openapi.response(404, description="not granted to me, or revoked")
@@ -106,8 +107,8 @@ async def update_case(request: Request, application_id: str):
     staff = await current_staff(request)
     application = await cases.case_for_helper(staff, application_id)
     body = parse(request, PatchIn).model_dump(exclude_unset=True)
-    application = await applications.update(application, body, helper_actor=cases.helper_actor(staff))
-    return json(await applications.application_view(application), ensure_ascii=False)
+    application = await cases.save(staff, application, body)
+    return json(await cases.case_view(application), ensure_ascii=False)
 
 
 @helper_bp.post("/cases/<application_id:str>/attachments")
@@ -123,7 +124,7 @@ async def upload(request: Request, application_id: str):
     upload_file = uploaded_file(request, "请选择要上传的文件", fields="file 与 kind")
     kind = request.form.get("kind") if request.form else None
     attachment = await attachments.add(request.app.ctx.settings, application, kind, upload_file.name,
-                                       upload_file.body, helper_actor=cases.helper_actor(staff))
+                                       upload_file.body, delegate=cases.delegate(staff, application.id))
     return json(applications.attachment_view(attachment), status=201, ensure_ascii=False)
 
 
@@ -136,7 +137,7 @@ async def remove(request: Request, application_id: str, attachment_id: str):
     staff = await current_staff(request)
     application = await cases.case_for_helper(staff, application_id)
     await attachments.remove(request.app.ctx.settings, application, attachment_id,
-                             helper_actor=cases.helper_actor(staff))
+                             delegate=cases.delegate(staff, application.id))
     return json({"ok": True})
 
 

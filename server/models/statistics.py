@@ -64,6 +64,9 @@ class StatsDay(_Counts):
 
     class Meta:
         table = "stats_day"
+        # The table's comment as migration 0024 wrote it (otherwise the docstring's first line, cut mid-sentence).
+        table_description = ("Counts of one Beijing-time day for one authority, business type and entity type, split "
+                             "by the day of the previous event of the same kind.")
         unique_together = (("day", "since", "authority_id", "business_type", "entity_type"),)
 
 
@@ -75,6 +78,8 @@ class StatsMonth(_Counts):
 
     class Meta:
         table = "stats_month"
+        table_description = ("The same counts per calendar month, keeping only the events whose previous one of "
+                             "their kind came before the month.")
         unique_together = (("month", "since", "authority_id", "business_type", "entity_type"),)
 
 
@@ -93,6 +98,8 @@ class StatsDuration(Model):
 
     class Meta:
         table = "stats_duration"
+        table_description = ("One measured duration (submission to lock, lock to last signature, submission to "
+                             "approval), by the Beijing-time day of the event that ends it, in whole working minutes.")
         # Durations of a kind over days read this index alone (the scope and filters are in it).
         indexes = (("kind", "day", "authority_id", "business_type", "entity_type", "minutes"),)
 
@@ -112,4 +119,6 @@ class StatsDurationMonth(Model):
 
     class Meta:
         table = "stats_duration_month"
+        table_description = ("How many durations of a kind ended in one calendar month at one authority took each "
+                             "number of working minutes.")
         unique_together = (("kind", "month", "authority_id", "minutes"),)

@@ -76,9 +76,9 @@ def prepare(data: bytes, uploads: UploadSettings) -> Prepared:
 
 
 async def add(settings: Settings, application: Application, kind, filename: str, data: bytes,
-              helper_actor: str | None = None) -> Attachment:
+              delegate: lifecycle.Delegate | None = None) -> Attachment:
     """Store one upload for the application; 409 when its materials are locked, 413 above uploads.max_bytes.
-    A helper uploading on the applicant's behalf (代办) passes `helper_actor`: the upload lands on the timeline."""
+    A helper uploading on the applicant's behalf (代办) passes a `delegate`: checked in the write, on the timeline."""
     if not isinstance(kind, str) or kind not in materials.attachment_kinds():
         raise Invalid("kind", "材料类型无效，可选：" + "、".join(materials.attachment_kinds()))
     if len(data) > settings.uploads.max_bytes:
@@ -97,14 +97,14 @@ async def add(settings: Settings, application: Application, kind, filename: str,
         await storage.put(settings, storage.UPLOADS, thumb_relative, prepared.thumbnail)
     try:
         async with in_transaction() as conn:
-            await lifecycle.claim_materials_write(application.id, conn)
+            await lifecycle.claim_materials_write(application.id, conn, delegate)
             attachment = await Attachment.create(
                 application_id=application.id, kind=kind, filename=_clean_filename(filename),
                 content_type=prepared.content_type, size=len(prepared.data),
                 sha256=hashlib.sha256(prepared.data).hexdigest(), storage_path=relative,
                 thumbnail_path=thumb_relative, using_db=conn)
-            if helper_actor:
-                await lifecycle.record(application.id, helper_actor, "helper_upload",
+            if delegate:
+                await lifecycle.record(application.id, delegate.actor, "helper_upload",
                                        [{"kind": kind, "attachment_id": str(attachment.id)}], connection=conn)
     except Exception:
         await _delete_files(settings, relative, thumb_relative)
@@ -117,13 +117,14 @@ def _clean_filename(filename: str | None) -> str:
     return "".join(char for char in name if char.isprintable())[:255]
 
 
-async def remove(settings: Settings, application: Application, attachment_id, helper_actor: str | None = None) -> None:
+async def remove(settings: Settings, application: Application, attachment_id,
+                 delegate: lifecycle.Delegate | None = None) -> None:
     attachment = await _find(application, attachment_id)
     async with in_transaction() as conn:
-        await lifecycle.claim_materials_write(application.id, conn)
+        await lifecycle.claim_materials_write(application.id, conn, delegate)
         await Attachment.filter(id=attachment.id).using_db(conn).delete()
-        if helper_actor:
-            await lifecycle.record(application.id, helper_actor, "helper_remove_attachment",
+        if delegate:
+            await lifecycle.record(application.id, delegate.actor, "helper_remove_attachment",
                                    [{"kind": attachment.kind, "attachment_id": str(attachment.id)}], connection=conn)
     await _delete_files(settings, attachment.storage_path, attachment.thumbnail_path)
 

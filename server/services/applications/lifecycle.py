@@ -7,6 +7,8 @@ transaction on the statistics rollups; once it has committed, the 待办 pages s
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
@@ -98,11 +100,23 @@ async def record(application_id, actor: str, action: str, comments: list | None 
                                comments=comments or [], using_db=connection)
 
 
-async def claim_materials_write(application_id, connection) -> None:
+@dataclass(frozen=True)
+class Delegate:
+    """Someone writing the materials on the applicant's behalf (a helper's 代办): how the timeline names them, and
+    the check, run inside the write's own transaction, that they still may (so a revocation that commits first wins).
+    """
+    actor: str
+    still_allowed: Callable[[object], Awaitable[None]]
+
+
+async def claim_materials_write(application_id, connection, delegate: Delegate | None = None) -> None:
     """Call first inside the transaction of any write to the materials: refuses unless editable, bumps the version.
 
     Being a guarded write, it also serialises with approve-and-lock: a lock that wins makes this write fail.
+    A `delegate`'s right to write is checked first, in the same transaction.
     """
+    if delegate is not None:
+        await delegate.still_allowed(connection)
     changed = await Application.filter(id=application_id, status__in=EDITABLE_STATUSES).using_db(connection).update(
         materials_version=F("materials_version") + 1
     )

@@ -248,10 +248,10 @@ def _check_notice_period(entity: dict) -> None:
 
 # --- saving ----------------------------------------------------------------------------------------------------
 
-async def update(application: Application, patch: dict, helper_actor: str | None = None) -> Application:
+async def update(application: Application, patch: dict, delegate: lifecycle.Delegate | None = None) -> Application:
     """Save part of the form: {name?, entity?, parties?}. Validates everything sent before writing anything.
 
-    A helper saving on the applicant's behalf (代办) passes `helper_actor`: the change lands on the timeline."""
+    A helper saving on the applicant's behalf (代办) passes a `delegate`: checked in the write, on the timeline."""
     updates: dict = {}
     if "name" in patch:
         if application.business_type != "establish":
@@ -263,13 +263,13 @@ async def update(application: Application, patch: dict, helper_actor: str | None
     if "parties" in patch and patch["parties"] is not None:
         new_parties = validate_parties(patch["parties"], application.business_type, application.entity_type)
     async with in_transaction() as conn:
-        await lifecycle.claim_materials_write(application.id, conn)
+        await lifecycle.claim_materials_write(application.id, conn, delegate)
         if new_parties is not None:
             await _replace_parties(application, new_parties, conn)
         updates["updated_at"] = clock.now()
         await Application.filter(id=application.id).using_db(conn).update(**updates)
-        if helper_actor:
-            await lifecycle.record(application.id, helper_actor, "helper_edit", [{"parts": sorted(patch)}],
+        if delegate:
+            await lifecycle.record(application.id, delegate.actor, "helper_edit", [{"parts": sorted(patch)}],
                                    connection=conn)
     return await Application.get(id=application.id)
 

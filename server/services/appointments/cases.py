@@ -19,18 +19,14 @@ from server import clock
 from server.config import Settings
 from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.models.accounts import Staff
-from server.models.applications import Application
+from server.models.applications import Application, Party
 from server.models.appointments import HelperCase, HelperGrant
 from server.services.accounts.staff import require_role
 from server.services.applications import lifecycle
 from server.services.applications import service as applications
-from server.services.applications.identifiers import mask_name
+from server.services.applications.identifiers import mask_id_number, mask_name, mask_phone
 from server.services.appointments.directory import helper_name
 from server.services.review.access import as_uuid, staff_actor
-
-# The code on the helper's screen lives a few minutes: scanning it means standing at the point.
-HELPER_CODE_MINUTES = 10
-
 
 def conflict(code: str, message: str) -> Conflict:
     error = Conflict(message)
@@ -54,9 +50,10 @@ def _signature(settings: Settings, payload: str) -> str:
 
 
 def helper_code(settings: Settings, staff: Staff) -> dict:
-    """The code behind the QR the helper shows: who they are and until when, signed with the server secret."""
+    """The code behind the QR the helper shows: who they are and until when (appointments.helper_code_minutes ahead:
+    scanning it means standing at the point), signed with the server secret."""
     require_helper(staff)
-    expires = clock.now() + timedelta(minutes=HELPER_CODE_MINUTES)
+    expires = clock.now() + timedelta(minutes=settings.appointments.helper_code_minutes)
     payload = f"{staff.id}.{int(expires.timestamp())}"
     return {"code": f"{payload}.{_signature(settings, payload)}", "expires_at": expires.isoformat()}
 
@@ -145,6 +142,54 @@ async def case_for_helper(staff: Staff, application_id) -> Application:
     if key is None or not await HelperGrant.exists(application_id=key, helper_id=staff.id, revoked_at__isnull=True):
         raise NotFound("申请不存在或未授权您代办")
     return await Application.get(id=key)
+
+
+def delegate(staff: Staff, application_id) -> lifecycle.Delegate:
+    """The helper as the writer of one case: each write re-checks the grant in its own transaction."""
+    async def still_granted(connection) -> None:
+        # The grant's row, locked: a revocation committed first leaves none (404); one coming later waits for this
+        # write to commit, so no write of the helper's lands after the applicant revoked.
+        held = await HelperGrant.filter(application_id=application_id, helper_id=staff.id, revoked_at__isnull=True
+                                        ).select_for_update().using_db(connection).first()
+        if held is None:
+            raise NotFound("申请不存在或未授权您代办")
+
+    return lifecycle.Delegate(helper_actor(staff), still_granted)
+
+
+# What a helper is shown of a party: they help fill the form, the applicant's own data stays theirs (SPEC: masked
+# wherever shown). The applicant dictates and the helper types a number; it is never read back in full.
+_MASKED = {"id_number": mask_id_number, "phone": mask_phone}
+
+
+async def case_view(application: Application) -> dict:
+    view = await applications.application_view(application)
+    view["parties"] = [{**party, **{key: mask(party[key]) for key, mask in _MASKED.items()}}
+                       for party in view["parties"]]
+    return view
+
+
+async def _unmasked(application: Application, parties) -> list:
+    """The parties of a helper's save, where a party sent back with its id and a masked value it was shown keeps
+    the stored value: the helper's form holds only what the case view gave it."""
+    if not isinstance(parties, list):
+        return parties  # the applicant's own validation answers it
+    stored = {str(party.id): party for party in await Party.filter(application_id=application.id)}
+    result = []
+    for raw in parties:
+        party = stored.get(str(raw.get("id"))) if isinstance(raw, dict) else None
+        if party is not None:
+            raw = {**raw, **{key: getattr(party, key) for key, mask in _MASKED.items()
+                             if raw.get(key) is not None and raw.get(key) == mask(getattr(party, key))}}
+        result.append(raw)
+    return result
+
+
+async def save(staff: Staff, application: Application, patch: dict) -> Application:
+    """Save part of the form on the applicant's behalf, by the applicant's own rules."""
+    if patch.get("parties") is not None:
+        patch = {**patch, "parties": await _unmasked(application, patch["parties"])}
+    return await applications.update(application, patch, delegate(staff, application.id))
 
 
 async def cases_for_helper(staff: Staff) -> list[HelperGrant]:
