@@ -198,6 +198,17 @@ async def _until_sent(count: int, attempts: int = 1200) -> int:
     return await OutboxMessage.filter(status="sent").count()
 
 
+async def _until_claimed(child) -> bool:
+    """True once some message is being sent (or already sent), False if the child ended or the guard ran out."""
+    for _ in range(CHILD_GUARD_SECONDS * 10):
+        if await OutboxMessage.filter(status__in=("sending", "sent")).exists():
+            return True
+        if child.returncode is not None:
+            return False
+        await asyncio.sleep(0.1)
+    return False
+
+
 async def test_worker_process_sends_and_stops_gracefully_on_sigterm(server, paused_outbox):
     ids = {str((await enqueue_sms(phone(300 + n), "application_result", RESULT)).id) for n in range(10)}
     env = {**os.environ, "YCT_DATABASE__URL": server.settings.database.url,
@@ -219,14 +230,26 @@ async def test_two_workers_one_killed_mid_round_lose_nothing_and_send_nothing_tw
            "YCT_CACHE__URL": server.settings.cache.url, "PYTHONPATH": str(ROOT),
            "YCT_OUTBOX__POLL_SECONDS": "0.2", "YCT_OUTBOX__LEASE_SECONDS": "2", "YCT_OUTBOX__CONCURRENCY": "4"}
     # The child dies by SIGKILL after the sink accepted its 13th message, while the worker beside it keeps sending.
-    killed, survivor = await _child(env, "13"), await _worker(env)
-    _, stderr = await asyncio.wait_for(killed.communicate(), CHILD_GUARD_SECONDS)
-    assert killed.returncode == -signal.SIGKILL, stderr.decode()
+    # The worker starts once the child holds its claim: started together, a worker that loads faster could claim
+    # all 80 first and leave the child nothing to die on.
+    killed = await _child(env, "13")
+    survivor = None
+    try:
+        assert await _until_claimed(killed), "the child never claimed a message"
+        survivor = await _worker(env)
+        _, stderr = await asyncio.wait_for(killed.communicate(), CHILD_GUARD_SECONDS)
+        assert killed.returncode == -signal.SIGKILL, stderr.decode()
 
-    assert await _until_sent(80) == 80  # the survivor takes over the dead one's rows once their lease ran out
-    survivor.send_signal(signal.SIGTERM)
-    _, stderr = await asyncio.wait_for(survivor.communicate(), CHILD_GUARD_SECONDS)
-    assert survivor.returncode == 0, stderr.decode()
+        assert await _until_sent(80) == 80  # the survivor takes over the dead one's rows once their lease ran out
+        survivor.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(survivor.communicate(), CHILD_GUARD_SECONDS)
+        assert survivor.returncode == 0, stderr.decode()
+    finally:
+        # A sender left running would deliver the next tests' messages to its own sink.
+        for process in (killed, survivor):
+            if process is not None and process.returncode is None:
+                process.kill()
+                await process.wait()
     assert set(await DevSms.all().values_list("out_id", flat=True)) == ids
     assert set(await DevSms.all().values_list("received_count", flat=True)) == {1}
 
