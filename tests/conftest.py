@@ -188,7 +188,18 @@ async def _empty_tables(settings: Settings) -> None:
     tables = [model._meta.db_table for model in Tortoise.apps["yct"].values()
               if model._meta.db_table not in KEEP_TABLES]
     if is_postgres(settings):
-        await conn.execute_script(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        # DELETE, not TRUNCATE: TRUNCATE gives every table and index a new file (about a second for all tables here,
+        # most of the suite's time), DELETE of the few rows a test wrote takes milliseconds. Foreign keys are not
+        # checked meanwhile (replica role), so the order does not matter; the tables' sequences restart as
+        # RESTART IDENTITY did.
+        names = ", ".join(f"'{table}'" for table in tables)
+        await conn.execute_script(
+            "BEGIN; SET LOCAL session_replication_role = replica; "
+            + " ".join(f'DELETE FROM "{table}";' for table in tables)
+            + " SELECT setval(sequence.oid, 1, false) FROM pg_class sequence"
+              " JOIN pg_depend owner ON owner.objid = sequence.oid AND owner.deptype IN ('a', 'i')"
+              f" JOIN pg_class owned ON owned.oid = owner.refobjid WHERE sequence.relkind = 'S' AND owned.relname IN ({names});"
+            " COMMIT;")
     else:
         await conn.execute_script("PRAGMA foreign_keys = OFF; " + " ".join(f"DELETE FROM {t};" for t in tables)
                                   + " PRAGMA foreign_keys = ON;")
