@@ -7,10 +7,15 @@
 One server worker (`python -m server serve`, workers: 1) against the bare route, each loaded in turn with wrk:
 GET /healthz, an applicant's GET /api/v1/applications, the public landing page GET /g/{code}, and the city
 reviewer's 待办 queue with --applications filling the database (half of them wait: 10,000 by default, as issue 18
-measures; page 1, and page 200 reached by following next_cursor). The PostgreSQL database must be a scratch one.
+measures; page 1, and page 200 reached by following next_cursor; filled only when the queue is among --routes). The PostgreSQL database must be a scratch one.
 The figures that matter are the ratios to the bare route measured in the same run: the machine is shared, absolute
 figures move with its load. Each route is compared with the bare runs just before and after it, and --repeat runs
 the whole round again and reports the median ratio per route (one 6 s run is noise within a few percent of a goal).
+
+Beside req/s, each run reads the CPU time the serving process used (/proc/<pid>/stat) and divides it by the requests
+answered: "CPU vs bare" is the bare route's CPU time per request over the route's (1.00: as cheap as the bare route;
+0.85: the route would reach 0.85 of the bare route's req/s were the server alone on its core). Other processes on the
+machine take the server's core away and move req/s by tens of percent; they move CPU per request far less.
 """
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ import statistics
 
 import httpx
 
-from bench.common import bare_server, our_server, print_table, wrk
+from bench.common import bare_server, our_server, print_table, server_pid, wait_until_idle, wrk
 from bench.guides import add_content, add_points, admin_headers
 from bench.review import PASSWORD, fill
 
@@ -46,15 +51,18 @@ def main() -> None:
         with httpx.Client(base_url=base, headers=admin_headers(base, env), timeout=30) as http:
             add_content(http)
             point = add_points(http, 1)[0]
-        asyncio.run(fill(env, args.applications))
-        token = httpx.post(base + "/api/v1/staff/login",
-                           json={"username": "bench-reviewer", "password": PASSWORD}).json()["token"]
-        reviewer = {"Authorization": f"Bearer {token}"}
-        page = first = httpx.get(base + "/api/v1/review/queue", headers=reviewer).json()
-        for _ in range(199):
-            cursor = page["next_cursor"]
-            page = httpx.get(base + "/api/v1/review/queue", params={"cursor": cursor}, headers=reviewer).json()
-        assert len(page["items"]) == 20, "fewer than 200 pages: raise --applications"
+        reviewer, cursor, queued = {}, None, "no applications"
+        if "queue" in args.routes:  # the other routes do not read the applications: no minutes filling them
+            asyncio.run(fill(env, args.applications))
+            token = httpx.post(base + "/api/v1/staff/login",
+                               json={"username": "bench-reviewer", "password": PASSWORD}).json()["token"]
+            reviewer = {"Authorization": f"Bearer {token}"}
+            page = first = httpx.get(base + "/api/v1/review/queue", headers=reviewer).json()
+            for _ in range(199):
+                cursor = page["next_cursor"]
+                page = httpx.get(base + "/api/v1/review/queue", params={"cursor": cursor}, headers=reviewer).json()
+            assert len(page["items"]) == 20, "fewer than 200 pages: raise --applications"
+            queued = f"{first['total']} waiting, total_exact={first['total_exact']}"
 
         routes = [(name, url, headers) for key, name, url, headers in [
             ("healthz", "GET /healthz", base + "/healthz", {}),
@@ -64,39 +72,53 @@ def main() -> None:
             ("queue", "待办 queue page 200  …/queue?cursor=…", f"{base}/api/v1/review/queue?cursor={cursor}",
              reviewer),
         ] if key in args.routes]
-        rounds = [measure_round(bare + "/bare", routes, load) for _ in range(args.repeat)]
+        pids = {"bare": server_pid(bare), "ours": server_pid(base)}
+        for _, url, headers in [("bare", bare + "/bare", {}), *routes]:  # first requests fill caches, import code
+            wrk(url, headers=headers, seconds=1, connections=args.connections)
+        for pid in pids.values():
+            wait_until_idle(pid)
+        rounds = [measure_round(bare + "/bare", routes, load, pids) for _ in range(args.repeat)]
 
-    title = (f"hot routes, one worker ({first['total']} waiting, total_exact={first['total_exact']}; "
-             f"{args.connections} connections, {args.seconds}s each, wrk)")
+    title = f"hot routes, one worker ({queued}; {args.connections} connections, {args.seconds}s each, wrk)"
     for number, (bares, results) in enumerate(rounds, 1):
         rows = [("bare Sanic JSON route  GET /bare", bares[0]), *results,
                 ("bare Sanic JSON route at the end", bares[-1])]
         print_table(f"{title}, round {number} of {args.repeat} (each vs the bare runs just before and after it)",
-                    rows, ratios=[None, *(result["vs_bare"] for _, result in results), None])
-    medians = {name: {"median_vs_bare": round(statistics.median(results[index][1]["vs_bare"]
-                                                                  for _, results in rounds), 3),
-                      "vs_bare": [results[index][1]["vs_bare"] for _, results in rounds],
-                      "rps": [results[index][1]["rps"] for _, results in rounds]}
-               for index, (name, _, _) in enumerate(routes)}
-    medians["bare Sanic JSON route  GET /bare"] = {"rps": [result["rps"] for bares, _ in rounds for result in bares]}
-    print(f"\nmedian ratio to the bare route over {args.repeat} round(s):")
+                    rows, ratios=[None, *(result["vs_bare"] for _, result in results), None],
+                    cpu_ratios=[None, *(result["cpu_vs_bare"] for _, result in results), None])
+    medians = {}
+    for index, (name, _, _) in enumerate(routes):
+        figures = {key: [results[index][1][key] for _, results in rounds]
+                   for key in ("vs_bare", "rps", "cpu_vs_bare", "cpu_us")}
+        medians[name] = {"median_vs_bare": round(statistics.median(figures["vs_bare"]), 3),
+                         "median_cpu_vs_bare": round(statistics.median(figures["cpu_vs_bare"]), 3), **figures}
+    medians["bare Sanic JSON route  GET /bare"] = {key: [result[key] for bares, _ in rounds for result in bares]
+                                                   for key in ("rps", "cpu_us")}
+    print(f"\nmedian ratio to the bare route over {args.repeat} round(s), req/s and CPU time per request:")
     for name, figures in medians.items():
         if "median_vs_bare" in figures:
-            print(f"  {name:<44}{figures['median_vs_bare']:>6.2f}   (each round: "
-                  f"{', '.join(f'{ratio:.2f}' for ratio in figures['vs_bare'])})")
+            print(f"  {name:<44}req/s {figures['median_vs_bare']:.2f} (each round: "
+                  f"{', '.join(f'{ratio:.2f}' for ratio in figures['vs_bare'])});  CPU "
+                  f"{figures['median_cpu_vs_bare']:.2f} (each round: "
+                  f"{', '.join(f'{ratio:.2f}' for ratio in figures['cpu_vs_bare'])}; µs per request: "
+                  f"{', '.join(f'{us:.0f}' for us in figures['cpu_us'])})")
+    bare_us = medians["bare Sanic JSON route  GET /bare"]["cpu_us"]
+    print(f"  {'bare route, CPU µs per request':<44}{', '.join(f'{us:.0f}' for us in bare_us)}")
     print(json.dumps(medians, ensure_ascii=False))
 
 
-def measure_round(bare_url: str, routes: list[tuple[str, str, dict]], load: dict) -> tuple[list[dict], list]:
+def measure_round(bare_url: str, routes: list[tuple[str, str, dict]], load: dict,
+                  pids: dict[str, int]) -> tuple[list[dict], list]:
     """The bare route, then each route followed by the bare route again: every route is compared with the bare
     runs just before and after it, so the machine's drift (other sessions' load) hits both sides of its ratio."""
-    bares = [wrk(bare_url, **load)]
+    bares = [wrk(bare_url, pid=pids["bare"], **load)]
     results = []
     for name, url, headers in routes:
-        results.append((name, wrk(url, headers=headers, **load)))
-        bares.append(wrk(bare_url, **load))
+        results.append((name, wrk(url, headers=headers, pid=pids["ours"], **load)))
+        bares.append(wrk(bare_url, pid=pids["bare"], **load))
     for (_, result), before, after in zip(results, bares, bares[1:]):
         result["vs_bare"] = vs_bare(result, before, after)
+        result["cpu_vs_bare"] = round((before["cpu_us"] + after["cpu_us"]) / 2 / result["cpu_us"], 3)
     return bares, results
 
 

@@ -13,7 +13,13 @@ from sanic_ext.extensions.openapi.extension import OpenAPIExtension
 
 from server import json_encoding, logs, metrics, storage
 from server.api import register_blueprints
-from server.api.http import check_input, configure_proxies, protect_response, tidy_request_schemas
+from server.api.http import (
+    check_input,
+    configure_proxies,
+    install_header_sanitizer,
+    protect_response,
+    tidy_request_schemas,
+)
 from server.cache import invalidation, make_cache
 from server.config import ConfigError, Settings
 from server.crypto import configure as configure_crypto
@@ -91,6 +97,7 @@ def create_app(settings: Settings, name: str = "yct", json_logs: bool = False) -
         app.blueprint(create_tsa_blueprint(settings.documents.dev_certificate_dir))
 
     install_error_handlers(app)
+    install_header_sanitizer()
     _install_request_hooks(app)
     app.blueprint(metrics.metrics)
     register_blueprints(app)

@@ -22,6 +22,7 @@ from sanic import Request, Sanic
 from sanic.exceptions import RangeNotSatisfiable
 from sanic.handlers import ContentRangeHandler
 from sanic.response import raw
+from sanic.response.types import BaseHTTPResponse
 from sanic.headers import parse_content_header
 from sanic.request import RequestParameters
 from sanic.request.form import File, parse_multipart_form
@@ -163,6 +164,25 @@ def protect_response(response) -> None:
         headers["X-Content-Type-Options"] = "nosniff"
     if (response.content_type or "").startswith("text/html") and "x-frame-options" not in headers:
         headers["X-Frame-Options"] = "DENY"
+
+
+_HEADER_BREAKS = str.maketrans("", "", "\r\n\x00")
+
+
+def _without_header_breaks(value: str) -> str:
+    """What Sanic's own sanitizer answers (CR, LF and NUL removed, so no value can start another header), for a
+    fraction of its cost: its `str.translate` with a deletion table looks every character up in a dict and sets and
+    clears a KeyError for each one not in it. On a cached landing page, with its seven headers, that was a quarter of
+    the instructions per request (callgrind); a value without those characters is returned as it is."""
+    if "\r" in value or "\n" in value or "\x00" in value:
+        return value.translate(_HEADER_BREAKS)
+    return value
+
+
+def install_header_sanitizer() -> None:
+    """Every response's header names and values go through `_without_header_breaks` (a process-wide setting of
+    Sanic's response class; installing it again changes nothing)."""
+    BaseHTTPResponse._sanitize_header_value = staticmethod(_without_header_breaks)
 
 
 def check_input(request: Request) -> None:
