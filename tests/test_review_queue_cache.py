@@ -164,6 +164,18 @@ async def test_a_page_lives_no_longer_than_its_lifetime_by_the_clock(client, ser
     assert await ids(client, reviewer) == [str(first.id), str(second.id)]
 
 
+async def test_a_page_lives_no_longer_when_the_wall_clock_is_set_back(client, server, frozen):
+    applicant = await login_applicant(client)
+    reviewer = await create_staff(client, "reviewer-jz", "reviewer", "451402")
+    first = await waiting(server, applicant["applicant"]["id"])
+    assert await ids(client, reviewer) == [str(first.id)]
+    second = await waiting(server, applicant["applicant"]["id"], name="崇左云帆贸易有限公司")
+    # The machine's time is corrected an hour back (NTP): the page's lifetime runs on all the same.
+    frozen.set(frozen.now() - timedelta(hours=1))
+    frozen.advance(timedelta(seconds=queue.PAGE_SECONDS))
+    assert await ids(client, reviewer) == [str(first.id), str(second.id)]
+
+
 async def test_a_page_is_never_served_to_staff_of_another_scope(client, server, frozen):
     applicant = await login_applicant(client)
     jiangzhou = await create_staff(client, "reviewer-jz", "reviewer", "451402")

@@ -121,8 +121,9 @@ PAGE_SECONDS = 2.0
 # A page is known by its scope, filters, cursor and size: a few per registrar browsing. A kept page of 20 rows is
 # about 20 KB of Python objects, so the bound keeps a worker's pages under about 20 MB.
 MAX_PAGES = 1000
-# The lifetime is read from the one clock (a page expires when tests move time, as its overdue flags would).
-_pages = LocalCache(MAX_PAGES, timer=lambda: clock.now().timestamp())
+# The lifetime is counted on the one clock's monotonic seconds: a page expires when tests move time forward, as its
+# overdue flags would, and lives no longer when the wall clock is set back.
+_pages = LocalCache(MAX_PAGES, timer=clock.monotonic)
 
 
 def _forget_local(authority: str | None) -> None:
