@@ -109,6 +109,16 @@ async def test_any_changed_byte_is_reported_with_its_file(client, server):
     filing["phone"].close()
 
 
+async def test_only_the_ledger_writer_numbers_its_entries(server):
+    # The chain is 1, 2, 3, … as the writer numbers it: the database gives no number of its own (migration 0026).
+    from tortoise.exceptions import IntegrityError
+
+    with pytest.raises(IntegrityError):
+        await connections.get("default").execute_query(
+            "INSERT INTO archive_ledger_entry (prev_hash, payload, entry_hash, bundle_id) "
+            "VALUES ('0', '{}', '0', '00000000-0000-0000-0000-000000000001')")
+
+
 def _concrete(path: str, values: dict) -> str:
     def value(match):
         name = match.group(1)

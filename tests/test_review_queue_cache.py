@@ -130,6 +130,27 @@ async def test_a_transition_announces_the_authority_to_every_worker(client, serv
         await other.close()
 
 
+async def test_a_process_that_keeps_nothing_of_a_topic_still_tells_the_others(server):
+    # The writer announces without knowing who keeps what (applications.lifecycle does not load the 待办 queue): a
+    # process that never loaded the keeper still tells the workers that did.
+    topic = "kept_only_elsewhere"
+    assert topic not in invalidation._topics
+    if not server.settings.cache.url.startswith("redis://"):
+        await invalidation.announce(topic, "451402")  # nobody here to forget, nobody else to tell: no error
+        return
+    heard: asyncio.Queue = asyncio.Queue()
+    other = make_cache(server.settings.cache.url)
+    listener = other.listen(invalidation.CHANNEL, heard.put_nowait)
+    try:
+        assert await asyncio.wait_for(heard.get(), 10) is None  # subscribed
+        await invalidation.announce(topic, "451402")
+        assert await asyncio.wait_for(heard.get(), 10) == f"{topic}:451402"
+    finally:
+        listener.cancel()
+        await asyncio.gather(listener, return_exceptions=True)
+        await other.close()
+
+
 async def test_a_page_lives_no_longer_than_its_lifetime_by_the_clock(client, server, frozen):
     applicant = await login_applicant(client)
     reviewer = await create_staff(client, "reviewer-jz", "reviewer", "451402")
@@ -140,6 +161,18 @@ async def test_a_page_lives_no_longer_than_its_lifetime_by_the_clock(client, ser
     frozen.advance(timedelta(seconds=queue.PAGE_SECONDS - 0.5))
     assert await ids(client, reviewer) == [str(first.id)]
     frozen.advance(timedelta(seconds=0.5))
+    assert await ids(client, reviewer) == [str(first.id), str(second.id)]
+
+
+async def test_a_page_lives_no_longer_when_the_wall_clock_is_set_back(client, server, frozen):
+    applicant = await login_applicant(client)
+    reviewer = await create_staff(client, "reviewer-jz", "reviewer", "451402")
+    first = await waiting(server, applicant["applicant"]["id"])
+    assert await ids(client, reviewer) == [str(first.id)]
+    second = await waiting(server, applicant["applicant"]["id"], name="崇左云帆贸易有限公司")
+    # The machine's time is corrected an hour back (NTP): the page's lifetime runs on all the same.
+    frozen.set(frozen.now() - timedelta(hours=1))
+    frozen.advance(timedelta(seconds=queue.PAGE_SECONDS))
     assert await ids(client, reviewer) == [str(first.id), str(second.id)]
 
 

@@ -12,9 +12,11 @@ from tortoise import connections
 
 from server import clock
 from server.models.accounts import Applicant
+from server.db import is_postgres
 from server.models.applications import Application, TimelineEntry
 from server.services.applications import lifecycle
 from server.services.review.worktime import calendar_for
+from server.services.statistics.rollups import ROLLUP_TABLES
 from tests import stats_records
 from tests.helpers import create_staff
 
@@ -103,6 +105,23 @@ async def test_rebuild_from_the_timeline_gives_the_same_figures(client, city, se
 
     bad = _rebuild(server.settings, "2026-02-01", "2026-01-01")
     assert bad.returncode == 2 and "--to" in bad.stderr
+
+
+async def test_the_rebuild_leaves_the_planner_fresh_statistics_of_what_it_filled(server):
+    if not is_postgres(server.settings):
+        pytest.skip("SQLite's planner keeps no table statistics to refresh")
+
+    async def analyzed() -> dict[str, int]:
+        rows = await connections.get("default").execute_query_dict(
+            "SELECT relname, analyze_count FROM pg_stat_user_tables WHERE relname = ANY($1::text[])",
+            [list(ROLLUP_TABLES)])
+        return {row["relname"]: row["analyze_count"] for row in rows}
+
+    before = await analyzed()
+    result = _rebuild(server.settings, "2026-01-01", "2026-01-02")
+    assert result.returncode == 0, result.stderr
+    after = await analyzed()
+    assert sorted(after) == sorted(ROLLUP_TABLES) and all(after[table] > before[table] for table in ROLLUP_TABLES)
 
 
 async def test_a_decision_after_the_period_still_counts_in_it(client, city):

@@ -3,6 +3,9 @@
 `announce(topic, key)` forgets the entry here at once and publishes `topic:key` through the cache's pub/sub
 (Redis); every other worker's listener forgets it too. When the subscription was lost and comes back, every
 topic forgets everything, since messages may have been missed in between.
+
+A topic's name is defined here when the module that keeps the entries is not the one that announces the change:
+both import it from this layer, so the writer need not know (or import) who keeps what.
 """
 from __future__ import annotations
 
@@ -12,6 +15,9 @@ from collections.abc import Callable
 from server.cache import Cache
 
 CHANNEL = "invalidate"
+# The 待办 pages (services.review.queue keeps them); the key is the authority whose application changed status
+# (services.applications.lifecycle announces it).
+REVIEW_QUEUE = "review_queue"
 # topic -> forget(key); forget(None) forgets every entry of the topic.
 _topics: dict[str, Callable[[str | None], None]] = {}
 _cache: Cache | None = None
@@ -22,7 +28,10 @@ def topic(name: str, forget: Callable[[str | None], None]) -> None:
 
 
 async def announce(name: str, key: str | None = None) -> None:
-    _topics[name](key)
+    # A process that never loaded the topic's keeper has nothing to forget here, and still tells the others.
+    forget = _topics.get(name)
+    if forget is not None:
+        forget(key)
     if _cache is not None:
         await _cache.publish(CHANNEL, f"{name}:{'*' if key is None else key}")
 

@@ -15,14 +15,14 @@ async def fill_durations(apps, schema_editor) -> None:
     client = schema_editor.client
     calendar = worktime.configured()
     span = await rollups.timeline_days(client)
-    if span is None:
-        return
-    day, last = span
-    while day <= last:
-        await rollups.rebuild_durations_day(client, day, calendar)
-        if day == last or (day + timedelta(days=1)).day == 1:
-            await rollups.rebuild_durations_month(client, day.replace(day=1))
-        day += timedelta(days=1)
+    if span is not None:
+        day, last = span
+        while day <= last:
+            await rollups.rebuild_durations_day(client, day, calendar)
+            if day == last or (day + timedelta(days=1)).day == 1:
+                await rollups.rebuild_durations_month(client, day.replace(day=1))
+            day += timedelta(days=1)
+    await rollups.analyze(client, ("stats_duration", "stats_duration_month"))
 
 
 class Migration(migrations.Migration):

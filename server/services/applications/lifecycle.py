@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from server.cache import invalidation
 from server.errors import Conflict
 from server.models.applications import Application, TimelineEntry
 from server.services.statistics import rollups
@@ -82,12 +83,10 @@ async def transition(application: Application, action: str, actor: str, comments
                                            from_status=current, to_status=to, comments=comments or [], using_db=conn)
         # The statistics rollups move with the entry, in its transaction.
         await rollups.record(application.id, entry.id, action, conn)
-        # Every worker forgets the 待办 pages that show this authority's cases, once the change is visible to them.
-        # Imported here: the queue reads this module.
-        from server.services.review.queue import forget_pages
-
+        # Every worker forgets the 待办 pages that show this authority's cases, once the change is visible to them
+        # (before it, a request could keep the old rows).
         authority = application.authority_id
-        after_commit(conn, lambda: forget_pages(authority))
+        after_commit(conn, lambda: invalidation.announce(invalidation.REVIEW_QUEUE, authority))
     application.status = to
     for key, value in updates.items():
         setattr(application, key, value)

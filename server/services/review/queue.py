@@ -114,15 +114,16 @@ async def _applicant_phones(applicant_ids: list[int]) -> dict[int, str]:
 
 
 # How long a worker answers a page from memory. Every committed change of a waiting application forgets the pages
-# that show it at once (forget_pages), so this bounds only what time itself changes: a row turning overdue, the
-# segments of page 1 (read at `now()`), and what is changed without a transition (an applicant's new phone, a
-# renamed authority). Two seconds keeps a busy queue at one rendering per page every two seconds per worker.
+# that show it at once (invalidation.REVIEW_QUEUE), so this bounds only what time itself changes: a row turning
+# overdue, the segments of page 1 (read at `now()`), and what is changed without a transition (an applicant's new
+# phone, a renamed authority). Two seconds keeps a busy queue at one rendering per page every two seconds per worker.
 PAGE_SECONDS = 2.0
 # A page is known by its scope, filters, cursor and size: a few per registrar browsing. A kept page of 20 rows is
 # about 20 KB of Python objects, so the bound keeps a worker's pages under about 20 MB.
 MAX_PAGES = 1000
-# The lifetime is read from the one clock (a page expires when tests move time, as its overdue flags would).
-_pages = LocalCache(MAX_PAGES, timer=lambda: clock.now().timestamp())
+# The lifetime is counted on the one clock's monotonic seconds: a page expires when tests move time forward, as its
+# overdue flags would, and lives no longer when the wall clock is set back.
+_pages = LocalCache(MAX_PAGES, timer=clock.monotonic)
 
 
 def _forget_local(authority: str | None) -> None:
@@ -133,13 +134,8 @@ def _forget_local(authority: str | None) -> None:
         _pages.forget_where(lambda key: authority.startswith(key[0]))
 
 
-invalidation.topic("review_queue", _forget_local)
-
-
-async def forget_pages(authority: str) -> None:
-    """The pages showing an application of this authority, in every worker. Call after the change has committed
-    (server.transactions.after_commit): before it, a request could keep the old rows."""
-    await invalidation.announce("review_queue", authority)
+# Every committed transition announces its authority (applications.lifecycle), on every worker.
+invalidation.topic(invalidation.REVIEW_QUEUE, _forget_local)
 
 
 async def queue(staff: Staff, *, status: str | None = None, business_type: str | None = None,

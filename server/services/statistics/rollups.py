@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
 
+from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from server.config import Settings
@@ -236,6 +237,17 @@ def _month_end(month: date) -> date:
     return (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
 
 
+# The tables the rebuild fills.
+ROLLUP_TABLES = ("stats_day", "stats_month", "stats_duration", "stats_duration_month")
+
+
+async def analyze(connection, tables: tuple[str, ...]) -> None:
+    """Fresh planner statistics after a bulk fill: until autovacuum gets to the tables, PostgreSQL plans on what it
+    knew before (an empty table), and can choose a sort on disk. SQLite plans without gathered statistics here."""
+    if connection.capabilities.dialect == "postgres":
+        await connection.execute_script("ANALYZE " + ", ".join(tables))
+
+
 async def rebuild(settings: Settings, first: date, last: date, progress=None) -> int:
     """Recompute the rollups of the days first..last, one transaction per day and then per month (a rerun resumes
     or repeats harmlessly), durations in minutes of the settings' working calendar. Returns the number of days."""
@@ -253,6 +265,7 @@ async def rebuild(settings: Settings, first: date, last: date, progress=None) ->
             if progress:
                 progress(day)
         day += timedelta(days=1)
+    await analyze(connections.get("default"), ROLLUP_TABLES)
     return days
 
 
