@@ -334,10 +334,10 @@ async def _missing_given(application: Application, parties: list[Party], kinds: 
     if application.business_type == "establish":
         if not application.name:
             result.append({"field": "name", "message": "请填写企业名称（可先自主核名）"})
-        elif not await names.name_usable_by(application):
+        elif not await names.name_usable_by(application, parties):
             result.append({"field": "name", "message": "名称不符合规定或已被他人使用、保留，请重新核名"})
     elif application.business_type == "change" and names.proposed_name(application) != application.name:
-        if not await names.name_usable_by(application):
+        if not await names.name_usable_by(application, parties):
             result.append({"field": "entity.changes", "message": "变更后的名称不符合规定或已被他人使用、保留，请重新核名"})
     entity = application.entity or {}
     for spec in materials.form_fields(application.business_type, application.entity_type):
