@@ -5,7 +5,8 @@
         [--routes landing …]
 
 One server worker (`python -m server serve`, workers: 1) against the bare route, each loaded in turn with wrk:
-GET /healthz, an applicant's GET /api/v1/applications, the public landing page GET /g/{code}, and the city
+GET /healthz, an applicant's GET /api/v1/applications (twice: an applicant with none, and one with five in
+different states, named and with parties and an attachment, so the list's per-row work is measured too), the public landing page GET /g/{code}, and the city
 reviewer's 待办 queue with --applications filling the database (half of them wait: 10,000 by default, as issue 18
 measures; page 1, and page 200 reached by following next_cursor; filled only when the queue is among --routes). The PostgreSQL database must be a scratch one.
 The figures that matter are the ratios to the bare route measured in the same run: the machine is shared, absolute
@@ -31,6 +32,9 @@ from bench.guides import add_content, add_points, admin_headers
 from bench.review import PASSWORD, fill
 
 ROUTES = ("healthz", "applications", "landing", "queue")
+# The applicant with a history: (business_type, status) of each of their applications.
+HISTORY = [("establish", "draft"), ("establish", "returned"), ("change", "cloud_review"),
+           ("establish", "approved"), ("simple_deregister", "withdrawn")]
 
 
 def main() -> None:
@@ -46,8 +50,9 @@ def main() -> None:
     load = {"seconds": args.seconds, "connections": args.connections}
 
     with bare_server() as bare, our_server({"YCT_AUTH__LOGIN_ATTEMPTS_PER_MINUTE": "100000"}) as (base, env):
-        code = httpx.post(base + "/_mock/wx/code", json={"openid": "bench-reader"}).json()["code"]
-        applicant = {"Authorization": "Bearer " + httpx.post(base + "/api/v1/mp/login", json={"code": code}).json()["token"]}
+        applicant, with_history = (login_applicant(base, openid) for openid in ("bench-reader", "bench-history"))
+        asyncio.run(give_history(env, "bench-history"))
+        assert len(httpx.get(base + "/api/v1/applications", headers=with_history).json()) == len(HISTORY)
         with httpx.Client(base_url=base, headers=admin_headers(base, env), timeout=30) as http:
             add_content(http)
             point = add_points(http, 1)[0]
@@ -66,7 +71,10 @@ def main() -> None:
 
         routes = [(name, url, headers) for key, name, url, headers in [
             ("healthz", "GET /healthz", base + "/healthz", {}),
-            ("applications", "applicant  GET /api/v1/applications", base + "/api/v1/applications", applicant),
+            ("applications", "applicant, none  GET /api/v1/applications", base + "/api/v1/applications",
+             applicant),
+            ("applications", f"applicant, {len(HISTORY)}  GET /api/v1/applications", base + "/api/v1/applications",
+             with_history),
             ("landing", "landing page  GET /g/{code}", f"{base}/g/{point['code']}", {}),
             ("queue", "待办 queue page 1  GET /api/v1/review/queue", base + "/api/v1/review/queue", reviewer),
             ("queue", "待办 queue page 200  …/queue?cursor=…", f"{base}/api/v1/review/queue?cursor={cursor}",
@@ -105,6 +113,39 @@ def main() -> None:
     bare_us = medians["bare Sanic JSON route  GET /bare"]["cpu_us"]
     print(f"  {'bare route, CPU µs per request':<44}{', '.join(f'{us:.0f}' for us in bare_us)}")
     print(json.dumps(medians, ensure_ascii=False))
+
+
+def login_applicant(base: str, openid: str) -> dict:
+    code = httpx.post(base + "/_mock/wx/code", json={"openid": openid}).json()["code"]
+    return {"Authorization": "Bearer " + httpx.post(base + "/api/v1/mp/login", json={"code": code}).json()["token"]}
+
+
+async def give_history(env: dict, openid: str) -> None:
+    """HISTORY's applications for the applicant `openid`, each with two parties and one attachment."""
+    from server.config import load_settings
+    from server.db import close_database, open_database
+    from server.models.accounts import Applicant
+    from server.models.applications import Application, Attachment, Party
+
+    await open_database(load_settings(environ=env))
+    try:
+        applicant = await Applicant.get(openid=openid)
+        for index, (business_type, status) in enumerate(HISTORY):
+            application = await Application.create(
+                applicant_id=applicant.id, authority_id="451402", business_type=business_type, entity_type="llc",
+                name=f"崇左读者{index}科技有限公司", status=status, flow="cloud",
+                entity={"address": "崇左市江州区新民路1号", "registered_capital": "100"})
+            await Party.create(application_id=application.id, position=0, role="legal_rep", kind="person",
+                               name="李明", id_type="resident_id", id_number="451402199003071235",
+                               phone="13800001111")
+            await Party.create(application_id=application.id, position=1, role="investor", kind="person",
+                               name="王芳", id_type="resident_id", id_number="451402199105082346",
+                               phone="13800002222", share_percent="100")
+            await Attachment.create(application_id=application.id, kind="lease", filename="租赁合同.pdf",
+                                    content_type="application/pdf", size=1, sha256="0" * 64,
+                                    storage_path=f"bench/{application.id}.pdf")
+    finally:
+        await close_database()
 
 
 def measure_round(bare_url: str, routes: list[tuple[str, str, dict]], load: dict,

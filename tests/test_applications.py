@@ -442,3 +442,23 @@ async def test_my_list_shows_status_and_what_is_missing(client):
     mine = (await client.get("/api/v1/applications", headers=me["headers"])).json()
     assert [item["id"] for item in mine] == [app["id"]]
     assert mine[0]["status"] == "draft" and mine[0]["snapshot_hash"] is None and mine[0]["missing"] == app["missing"]
+
+
+async def test_my_list_tells_each_application_its_own_missing(client):
+    """The list reads every row's parties and attachments at once: each row must still get only its own."""
+    me = await login_applicant(client)
+    bare = await create_draft(client, me["headers"], name=NAMES["llc"])
+    with_party = await create_draft(client, me["headers"], name=NAMES["llc"])
+    await patch(client, with_party["id"], me["headers"], {"parties": [person_form()]})
+    with_file = await create_draft(client, me["headers"])
+    upload = await client.post(f"/api/v1/applications/{with_file['id']}/attachments", data={"kind": "premises_proof"},
+                               files={"file": ("a.png", png_bytes(), "image/png")}, headers=me["headers"])
+    assert upload.status_code == 201, upload.text
+    mine = (await client.get("/api/v1/applications", headers=me["headers"])).json()
+    assert [item["id"] for item in mine] == [with_file["id"], with_party["id"], bare["id"]]
+    for item in mine:
+        alone = (await client.get(f"/api/v1/applications/{item['id']}", headers=me["headers"])).json()
+        assert item["missing"] == alone["missing"]
+    missing = {item["id"]: {entry["field"] for entry in item["missing"]} for item in mine}
+    assert missing[with_party["id"]] != missing[bare["id"]]
+    assert "attachments.premises_proof" in missing[bare["id"]] - missing[with_file["id"]]

@@ -327,13 +327,17 @@ def proposed_name(application) -> str | None:
     return application.name
 
 
-async def application_investors(application) -> list[Investor]:
-    """The enterprise investors the application lists: they show an investment relationship (规定第十七条)."""
-    parties = await Party.filter(application_id=application.id, role="investor", kind="enterprise")
-    return investors_from({"name": party.name, "credit_code": party.credit_code} for party in parties)
+async def application_investors(application, parties: list | None = None) -> list[Investor]:
+    """The enterprise investors the application lists: they show an investment relationship (规定第十七条).
+
+    From `parties` (all of the application's) when the caller has read them already."""
+    if parties is None:
+        parties = await Party.filter(application_id=application.id, role="investor", kind="enterprise")
+    return investors_from({"name": party.name, "credit_code": party.credit_code} for party in parties
+                          if party.role == "investor" and party.kind == "enterprise")
 
 
-async def check_for_application(application) -> dict | None:
+async def check_for_application(application, parties: list | None = None) -> dict | None:
     """名称查重 of the name an application asks for, with its enterprise investors; None when it names none.
 
     An entity never conflicts with itself: a change keeps its own registered name, and an approved establishment's
@@ -345,13 +349,15 @@ async def check_for_application(application) -> dict | None:
         return None
     return await check(name, application.entity_type, application.authority_id,
                        applicant_id=application.applicant_id, exclude_credit_code=application.credit_code,
-                       investors=await application_investors(application))
+                       investors=await application_investors(application, parties))
 
 
-async def name_usable_by(application) -> bool:
-    """Whether the application's name may still be used by its applicant: available, or reserved by them."""
+async def name_usable_by(application, parties: list | None = None) -> bool:
+    """Whether the application's name may still be used by its applicant: available, or reserved by them.
+
+    `parties` as for application_investors."""
     try:
-        result = await check_for_application(application)
+        result = await check_for_application(application, parties)
     except Invalid:
         return False
     return bool(result and result["available"])
