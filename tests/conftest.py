@@ -235,7 +235,7 @@ def clock():
 @pytest.fixture(params=["memory", "redis"])
 async def cache(request):
     """Each cache backend on its own, for the contract tests that must hold on both."""
-    redis_url = os.environ.get("YCT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     backend = MemoryCache() if request.param == "memory" else RedisCache(redis_url, prefix=f"test-{uuid.uuid4().hex}:")
     yield backend
     await backend.clear()

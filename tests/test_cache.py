@@ -7,7 +7,7 @@ import pytest
 from server.cache import MemoryCache, RedisCache
 from server.errors import Conflict
 
-REDIS_URL = os.environ.get("YCT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")  # as the `cache` fixture
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")  # as the `cache` fixture
 
 
 async def test_get_set_delete(cache):
