@@ -156,6 +156,8 @@ def install_scheduler(app) -> None:
         task = getattr(app.ctx, "annual_report_task", None)
         if task is not None:
             task.cancel()
+            # Waited for, so the task ends here and not after its loop has closed (the weekly reports do the same).
+            await asyncio.gather(task, return_exceptions=True)
 
 
 async def unreported(staff: Staff, *, authority: str | None = None, year: int | None = None, page: int = 1,
