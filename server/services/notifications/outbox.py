@@ -160,7 +160,9 @@ class OutboxSender:
             await OutboxMessage.filter(due, id__in=[row.id for row in candidates]).using_db(connection).update(
                 status="sending", claim_token=token, lease_until=moment + timedelta(seconds=cfg.lease_seconds),
                 attempts=F("attempts") + 1)
-        return await OutboxMessage.filter(claim_token=token, status="sending")
+        # In the claim's order: the round counts quotas and takes sending slots in list order, so a link claimed
+        # beside notices must come first here too (rows come back in storage order otherwise).
+        return await OutboxMessage.filter(claim_token=token, status="sending").order_by("priority", "next_attempt_at")
 
     async def _take_quotas(self, rows: list[OutboxMessage]) -> None:
         """The per-phone limits of the round's first attempts at SMS, counted together (later attempts first ask the
