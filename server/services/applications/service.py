@@ -66,7 +66,13 @@ async def list_for_applicant(applicant_id: int) -> list[dict]:
     rows = await _MINE.fetch(applicant_id)
     if not rows:
         return []
-    ids = [row.id for row in rows]
+    parties, kinds = await _parties_and_kinds([row.id for row in rows])
+    return [{**summary_view(row), "missing": await _missing_given(row, parties[row.id], kinds[row.id])}
+            for row in rows]
+
+
+async def _parties_and_kinds(ids: list) -> tuple[dict, dict]:
+    """For each application id: its parties in position order, and the kinds of its attachments (one query each)."""
     parties: dict = {application_id: [] for application_id in ids}
     for party in await Party.filter(application_id__in=ids).order_by("position"):
         parties[party.application_id].append(party)
@@ -74,8 +80,7 @@ async def list_for_applicant(applicant_id: int) -> list[dict]:
     for application_id, kind in await Attachment.filter(application_id__in=ids).values_list("application_id",
                                                                                             "kind"):
         kinds[application_id].add(kind)
-    return [{**summary_view(row), "missing": await _missing_given(row, parties[row.id], kinds[row.id])}
-            for row in rows]
+    return parties, kinds
 
 
 async def get_for_applicant(applicant_id: int, application_id) -> Application:
@@ -323,9 +328,8 @@ async def withdraw(application: Application, applicant_id: int, settings: Settin
 
 async def missing(application: Application) -> list[dict]:
     """Everything still needed, all at once (一次性告知): [{field, message, attachment_kind?}]."""
-    parties = list(await Party.filter(application_id=application.id).order_by("position"))
-    kinds = set(await Attachment.filter(application_id=application.id).values_list("kind", flat=True))
-    return await _missing_given(application, parties, kinds)
+    parties, kinds = await _parties_and_kinds([application.id])
+    return await _missing_given(application, parties[application.id], kinds[application.id])
 
 
 async def _missing_given(application: Application, parties: list[Party], kinds: set[str]) -> list[dict]:
