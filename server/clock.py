@@ -41,6 +41,11 @@ def today(tz: ZoneInfo = CHINA) -> date:
     return local(tz).date()
 
 
+def end_of_today(tz: ZoneInfo = CHINA) -> datetime:
+    """The instant today() turns into tomorrow: the next local midnight."""
+    return datetime.combine(today(tz) + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+
+
 def set(at: datetime) -> None:  # noqa: A001 - clock.set reads as intended at call sites
     """Freeze the clock at an instant (tests only)."""
     global _frozen, _frozen_monotonic

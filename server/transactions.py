@@ -2,7 +2,8 @@
 
 Forgetting before the commit is not enough: a request arriving between the forget and the commit reads the old
 rows and keeps them again. So a write registers `after_commit(connection, callback)` inside its transaction, and
-the outermost transaction runs the callbacks after its COMMIT (not after a rollback). The database connections are
+the outermost transaction runs the callbacks after its COMMIT (not after a rollback); `when_ended` callbacks run
+after a rollback as well. The database connections are
 tortoise's own clients whose outermost transaction context does this (`open_database` names this module as the
 engine), so every `in_transaction()` has the hook without its call sites knowing.
 """
@@ -36,14 +37,15 @@ class _AfterCommit:
     async def __aexit__(self, exc_type, exc, traceback) -> None:
         callbacks = getattr(self._client, _CALLBACKS)
         await self._context.__aexit__(exc_type, exc, traceback)
-        if exc_type is not None:
-            return
-        for callback in callbacks:
+        for callback, after_rollback_too in callbacks:
+            if exc_type is not None and not after_rollback_too:
+                continue
             try:
                 await callback()
             except Exception:
-                # Committed already: the caller's answer stands. What a callback forgets lives a short time anyway
-                # (a 待办 page 2 s), so a forget that did not reach other workers costs at most that staleness.
+                # The transaction has ended: the caller's answer stands. A forget that did not reach other workers
+                # leaves what they keep until it expires (a 待办 page 2 s, an applicant's list at most 10 min), or
+                # until their subscription is lost and regained, when they forget everything.
                 log.exception("after-commit callback failed")
 
 
@@ -73,10 +75,22 @@ def after_commit(connection, callback: Callable[[], Awaitable[None]]) -> None:
     """Run `callback` once the transaction `connection` belongs to has committed; not after a rollback.
 
     Outside a transaction there is nothing to wait for, and a caller that thinks otherwise has a bug: refused."""
+    _outermost(connection).append((callback, False))
+
+
+def when_ended(connection, callback: Callable[[], Awaitable[None]]) -> None:
+    """Run `callback` once the transaction `connection` belongs to has ended, committed or rolled back.
+
+    For forgetting what was read meanwhile: on SQLite's one connection another request reads the transaction's
+    uncommitted rows, so what it kept is wrong after a rollback as well."""
+    _outermost(connection).append((callback, True))
+
+
+def _outermost(connection) -> list:
     client = connection
     # A nested transaction (a savepoint) wraps its parent's client: the callbacks belong to the outermost.
     while not hasattr(client, _CALLBACKS):
         client = getattr(client, "_parent", None)
         if client is None:
             raise RuntimeError("after_commit outside a transaction")
-    getattr(client, _CALLBACKS).append(callback)
+    return getattr(client, _CALLBACKS)

@@ -105,28 +105,34 @@ async def test_revoking_a_staff_members_sessions_forgets_the_staff_member_this_w
     assert (await client.get("/api/v1/staff/me", headers=reviewer["headers"])).status_code == 401
 
 
-async def test_a_compiled_list_inside_a_transaction_reads_through_the_transaction(client):
+async def test_a_list_read_inside_a_transaction_reads_through_it_and_is_not_kept_after_a_rollback(client):
     """The compiled lists run on the pool directly; inside a transaction they must stay on its connection, or what
-    the transaction wrote before would be missing (PostgreSQL; SQLite has the one connection)."""
+    the transaction wrote before would be missing (PostgreSQL; SQLite has the one connection). What was read there
+    is forgotten when the transaction ends, rolled back too: on SQLite other requests read it as well."""
     from tortoise.transactions import in_transaction
 
     from server.models.applications import Application
+    from server.services.applications import lifecycle
     from server.services.applications import service as applications
 
     applicant = await login_applicant(client)
     draft = await create_draft(client, applicant["headers"], name="崇左市事务前科技有限公司")
-    applicant_id = (await Application.get(id=draft["id"])).applicant_id
+    application = await Application.get(id=draft["id"])
 
     class RolledBack(Exception):
         pass
 
     with pytest.raises(RolledBack):
-        async with in_transaction():
-            await Application.filter(id=draft["id"]).update(name="崇左市事务中科技有限公司")
-            assert [row["name"] for row in await applications.list_for_applicant(applicant_id)] == \
+        async with in_transaction() as conn:
+            await lifecycle.claim_materials_write(application, conn)
+            await Application.filter(id=draft["id"]).using_db(conn).update(name="崇左市事务中科技有限公司")
+            assert [row["name"] for row in await applications.list_for_applicant(application.applicant_id)] == \
                 ["崇左市事务中科技有限公司"]
             raise RolledBack
-    assert [row["name"] for row in await applications.list_for_applicant(applicant_id)] == ["崇左市事务前科技有限公司"]
+    assert [row["name"] for row in await applications.list_for_applicant(application.applicant_id)] == \
+        ["崇左市事务前科技有限公司"]
+    listed = await client.get("/api/v1/applications", headers=applicant["headers"])
+    assert [row["name"] for row in listed.json()] == ["崇左市事务前科技有限公司"]
 
 
 async def test_no_header_value_can_break_into_another_header(server):

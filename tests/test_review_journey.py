@@ -19,8 +19,8 @@ ENTITY = {"address": "崇左市江州区新民路1号", "business_scope": "软�
 async def edit_address(application_id, address):
     """An edit made through the service every write path uses: claim first, then write."""
     async with in_transaction() as conn:
-        await claim_materials_write(application_id, conn)
         application = await Application.get(id=application_id).using_db(conn)
+        await claim_materials_write(application, conn)
         await Application.filter(id=application_id).using_db(conn).update(entity={**application.entity,
                                                                                   "address": address})
 

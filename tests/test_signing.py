@@ -345,7 +345,7 @@ async def test_general_flow_signature_is_void_once_the_materials_change(client):
     assert json.loads(evidence["evidence"]["payload"])["snapshot_hash"] is None
     assert await signing.has_valid_signature_on_current_materials(application) is True
     async with in_transaction() as conn:
-        await claim_materials_write(application.id, conn)
+        await claim_materials_write(application, conn)
     await application.refresh_from_db()
     assert await signing.has_valid_signature_on_current_materials(application) is False
     assert (await client.get(f"/api/v1/sign/{token_of(links['李四']['link'])}")).status_code == 410

@@ -13,11 +13,16 @@ import asyncio
 from collections.abc import Callable
 
 from server.cache import Cache
+from server.transactions import when_ended
 
 CHANNEL = "invalidate"
 # The 待办 pages (services.review.queue keeps them); the key is the authority whose application changed status
 # (services.applications.lifecycle announces it).
 REVIEW_QUEUE = "review_queue"
+# Each applicant's list of applications (services.applications.service keeps them); the key is the applicant whose
+# application changed (services.applications.lifecycle and service announce it), or every applicant when the names
+# register or the reservations change (a row's `missing` says whether its name is still usable).
+APPLICANT_APPLICATIONS = "applicant_applications"
 # topic -> forget(key); forget(None) forgets every entry of the topic.
 _topics: dict[str, Callable[[str | None], None]] = {}
 _cache: Cache | None = None
@@ -34,6 +39,13 @@ async def announce(name: str, key: str | None = None) -> None:
         forget(key)
     if _cache is not None:
         await _cache.publish(CHANNEL, f"{name}:{'*' if key is None else key}")
+
+
+def announce_when_ended(connection, name: str, key: str | None = None) -> None:
+    """announce() once `connection`'s transaction has ended: before, a request could keep the old rows again.
+
+    After a rollback too: on SQLite's one connection a request may have read and kept the uncommitted rows."""
+    when_ended(connection, lambda: announce(name, key))
 
 
 def forget_everything() -> None:

@@ -41,7 +41,9 @@ class LocalCache:
                 self._entries.clear()
         self._entries[key] = (self._timer() + ttl, value)
 
-    async def get_or_render(self, key: Hashable, render: Callable[[], Awaitable[object]], ttl: float) -> object:
+    async def get_or_render(self, key: Hashable, render: Callable[[], Awaitable[object]],
+                            ttl: float | Callable[[object], float]) -> object:
+        """The kept value, or render() kept for `ttl` seconds (or ttl(value): how long depends on what was read)."""
         value = self.get(key)
         if value is not None:
             return value
@@ -60,7 +62,7 @@ class LocalCache:
         finally:
             self._rendering.pop(key, None)
         if generation == self._generation:
-            self.put(key, value, ttl)
+            self.put(key, value, ttl(value) if callable(ttl) else ttl)
         future.set_result(value)
         return value
 

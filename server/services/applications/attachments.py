@@ -97,7 +97,7 @@ async def add(settings: Settings, application: Application, kind, filename: str,
         await storage.put(settings, storage.UPLOADS, thumb_relative, prepared.thumbnail)
     try:
         async with in_transaction() as conn:
-            await lifecycle.claim_materials_write(application.id, conn, delegate)
+            await lifecycle.claim_materials_write(application, conn, delegate)
             attachment = await Attachment.create(
                 application_id=application.id, kind=kind, filename=_clean_filename(filename),
                 content_type=prepared.content_type, size=len(prepared.data),
@@ -121,7 +121,7 @@ async def remove(settings: Settings, application: Application, attachment_id,
                  delegate: lifecycle.Delegate | None = None) -> None:
     attachment = await _find(application, attachment_id)
     async with in_transaction() as conn:
-        await lifecycle.claim_materials_write(application.id, conn, delegate)
+        await lifecycle.claim_materials_write(application, conn, delegate)
         await Attachment.filter(id=attachment.id).using_db(conn).delete()
         if delegate:
             await lifecycle.record(application.id, delegate.actor, "helper_remove_attachment",

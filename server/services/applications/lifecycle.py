@@ -17,7 +17,6 @@ from server.cache import invalidation
 from server.errors import Conflict
 from server.models.applications import Application, TimelineEntry
 from server.services.statistics import rollups
-from server.transactions import after_commit
 from server.vocabulary import ApplicationAction, ApplicationStatus
 
 A, S = ApplicationAction, ApplicationStatus
@@ -83,10 +82,9 @@ async def transition(application: Application, action: str, actor: str, comments
                                            from_status=current, to_status=to, comments=comments or [], using_db=conn)
         # The statistics rollups move with the entry, in its transaction.
         await rollups.record(application.id, entry.id, action, conn)
-        # Every worker forgets the 待办 pages that show this authority's cases, once the change is visible to them
-        # (before it, a request could keep the old rows).
-        authority = application.authority_id
-        after_commit(conn, lambda: invalidation.announce(invalidation.REVIEW_QUEUE, authority))
+        # Every worker forgets the 待办 pages that show this authority's cases, and the applicant's list.
+        invalidation.announce_when_ended(conn, invalidation.REVIEW_QUEUE, application.authority_id)
+        invalidation.announce_when_ended(conn, invalidation.APPLICANT_APPLICATIONS, str(application.applicant_id))
     application.status = to
     for key, value in updates.items():
         setattr(application, key, value)
@@ -108,24 +106,26 @@ class Delegate:
     still_allowed: Callable[[object], Awaitable[None]]
 
 
-async def claim_materials_write(application_id, connection, delegate: Delegate | None = None) -> None:
+async def claim_materials_write(application: Application, connection, delegate: Delegate | None = None) -> None:
     """Call first inside the transaction of any write to the materials: refuses unless editable, bumps the version.
 
     Being a guarded write, it also serialises with approve-and-lock: a lock that wins makes this write fail.
-    A `delegate`'s right to write is checked first, in the same transaction.
+    A `delegate`'s right to write is checked first, in the same transaction. Once the write commits, every worker
+    forgets the applicant's list.
     """
     if delegate is not None:
         await delegate.still_allowed(connection)
-    changed = await Application.filter(id=application_id, status__in=EDITABLE_STATUSES).using_db(connection).update(
+    changed = await Application.filter(id=application.id, status__in=EDITABLE_STATUSES).using_db(connection).update(
         materials_version=F("materials_version") + 1
     )
     if changed != 1:
         raise Conflict("申请材料已锁定或已提交，不能修改")
+    invalidation.announce_when_ended(connection, invalidation.APPLICANT_APPLICATIONS, str(application.applicant_id))
     # Links sent for the old materials die with the change, and so do their reminders. Imported here: signing
     # reads this module.
     from server.services.signing.exits import close_open_links
 
-    await close_open_links(application_id, connection)
+    await close_open_links(application.id, connection)
 
 
 class _same:

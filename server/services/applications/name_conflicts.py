@@ -48,6 +48,9 @@ class Verdict:
     conflicts: list[dict] = field(default_factory=list)
     exceptions: list[dict] = field(default_factory=list)
     warnings: list[dict] = field(default_factory=list)
+    # The first moment time alone changes how a candidate counts (a reservation lapsing, a former name's year of
+    # protection ending); None when no candidate has such a moment ahead.
+    changes_at: datetime | None = None
 
 
 _CANDIDATES_SQL = """
@@ -164,12 +167,27 @@ def _unlifted_reason(row: dict, investors: list[Investor]) -> str:
     return "。" + hint
 
 
+def _time_limit(row: dict) -> datetime | None:
+    """When a candidate stops counting by the passing of time: a reservation at its expiry, a cancelled or former
+    name a year after it left the register."""
+    if row["since"] is None:
+        return None
+    if row["kind"] == "reserved":
+        return row["since"]
+    if row["kind"] in ("cancelled", "changed"):
+        return row["since"] + PROTECTION_AFTER_EXIT
+    return None
+
+
 def judge(rows: list[dict], trade_name: str, industry: str, name: str, entity_type: str, applicant_id,
           own_credit_code: str | None, investors: list[Investor], now: datetime) -> Verdict:
     """Sort the candidate rows into conflicts, conflicts lifted by an investment relationship, and warnings."""
     verdict = Verdict()
     seen: set[str] = set()
     for row in rows:
+        limit = _time_limit(row)
+        if limit is not None and limit > now and (verdict.changes_at is None or limit < verdict.changes_at):
+            verdict.changes_at = limit
         if own_credit_code and row.get("credit_code") == own_credit_code:
             continue
         if row["kind"] == "reserved" and (row["since"] <= now or (applicant_id is not None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from pypinyin import lazy_pinyin
@@ -18,6 +18,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from server import clock
+from server.cache import invalidation
 from server.errors import Conflict, Invalid
 from server.models.applications import ENTITY_TYPES, Party
 from server.models.names import NameReservation
@@ -291,6 +292,13 @@ async def check(name: str, entity_type: str, authority_code: str, applicant_id=N
     and the entity `exclude_credit_code` itself (a change keeping its name), are not conflicts; `investors` (the
     proposed enterprise's enterprise investors) and `exclude_credit_code` show investment relationships.
     """
+    return (await _check_with_horizon(name, entity_type, authority_code, applicant_id, exclude_credit_code,
+                                      investors, connection))[0]
+
+
+async def _check_with_horizon(name: str, entity_type: str, authority_code: str, applicant_id, exclude_credit_code,
+                              investors: list[Investor] | None, connection) -> tuple[dict, datetime | None]:
+    """check(), and the first moment time alone may change its answer (None: only a write can)."""
     name = _validate_input(name, entity_type, authority_code)
     parsed = parse(name, entity_type, authority_code)
     decisions = rule_decisions(name, parsed, entity_type, authority_code)
@@ -314,8 +322,9 @@ async def check(name: str, entity_type: str, authority_code: str, applicant_id=N
     # Conflicts have their own list in the answer; problems are the name's own failings and the warnings.
     problems = [item for item in decisions if item["level"] != "pass" and item["code"] != "conflict"]
     available = not verdict.conflicts and not any(item["level"] == "error" for item in problems)
-    return {"available": available, "name": name, "parsed": parsed.public(), "problems": problems,
-            "conflicts": verdict.conflicts, "exceptions": verdict.exceptions, "decisions": decisions}
+    return ({"available": available, "name": name, "parsed": parsed.public(), "problems": problems,
+             "conflicts": verdict.conflicts, "exceptions": verdict.exceptions, "decisions": decisions},
+            verdict.changes_at)
 
 
 def proposed_name(application) -> str | None:
@@ -344,23 +353,34 @@ async def check_for_application(application, parties: list | None = None) -> dic
     name is now registered under the credit code it was given. Invalid when the name or the authority cannot be
     checked at all.
     """
+    return (await _check_for_application_with_horizon(application, parties))[0]
+
+
+async def _check_for_application_with_horizon(application, parties: list | None) -> tuple[dict | None,
+                                                                                         datetime | None]:
     name = proposed_name(application)
     if not name:
-        return None
-    return await check(name, application.entity_type, application.authority_id,
-                       applicant_id=application.applicant_id, exclude_credit_code=application.credit_code,
-                       investors=await application_investors(application, parties))
+        return None, None
+    return await _check_with_horizon(name, application.entity_type, application.authority_id,
+                                     application.applicant_id, application.credit_code,
+                                     await application_investors(application, parties), None)
 
 
 async def name_usable_by(application, parties: list | None = None) -> bool:
     """Whether the application's name may still be used by its applicant: available, or reserved by them.
 
     `parties` as for application_investors."""
+    return (await name_usability(application, parties))[0]
+
+
+async def name_usability(application, parties: list | None = None) -> tuple[bool, datetime | None]:
+    """name_usable_by(), and the first moment time alone may change it (a reservation lapsing, a former name's
+    protection ending); None when only a write to the names can."""
     try:
-        result = await check_for_application(application, parties)
+        result, changes_at = await _check_for_application_with_horizon(application, parties)
     except Invalid:
-        return False
-    return bool(result and result["available"])
+        return False, None
+    return bool(result and result["available"]), changes_at
 
 
 def _lock_key(city: str, trade_name: str) -> int:
@@ -404,6 +424,8 @@ async def reserve(applicant_id: int, name: str, entity_type: str, authority_code
                 trade_pinyin=pinyin_key(parsed.trade_name), industry=parsed.industry, entity_type=entity_type,
                 authority_code=authority_code, city_code=city, expires_at=now + timedelta(days=reservation_days),
                 using_db=conn)
+            # Any applicant's list may show this 字号 (or the lapsed reservations just deleted) in a name check.
+            invalidation.announce_when_ended(conn, invalidation.APPLICANT_APPLICATIONS)
     except IntegrityError:
         raise Conflict("该名称刚被他人保留", field="name") from None
     return reservation_view(reservation)

@@ -9,6 +9,7 @@ from pathlib import Path
 from tortoise.transactions import in_transaction
 
 from server import clock
+from server.cache import invalidation
 from server.errors import Invalid
 from server.models.applications import ENTITY_TYPES
 from server.models.names import REGISTRY_STATUSES, RegisteredEntity, RetiredName
@@ -109,6 +110,7 @@ async def upsert_entity(name: str, credit_code: str, authority_code: str, entity
     """
     row = entity_row(name, credit_code, authority_code, entity_type, status, status_date, investors, liaison_phone)
     async with _maybe_transaction(connection) as conn:
+        _forget_lists_when_ended(conn)
         existing = await RegisteredEntity.filter(credit_code=credit_code).using_db(conn).select_for_update().first()
         if existing is None:
             await row.save(using_db=conn)
@@ -120,6 +122,11 @@ async def upsert_entity(name: str, credit_code: str, authority_code: str, entity
             setattr(existing, column, getattr(row, column))
         await existing.save(using_db=conn)
         return existing
+
+
+def _forget_lists_when_ended(conn) -> None:
+    # Any applicant's list may check a name against what the register holds.
+    invalidation.announce_when_ended(conn, invalidation.APPLICANT_APPLICATIONS)
 
 
 async def _retire(existing: RegisteredEntity, conn) -> None:
@@ -178,6 +185,7 @@ async def import_file(path: str | Path) -> ImportReport:
 
 async def _write_batch(rows: list[RegisteredEntity]) -> int:
     async with in_transaction() as conn:
+        _forget_lists_when_ended(conn)
         by_code = {row.credit_code: row for row in rows}
         for existing in await RegisteredEntity.filter(credit_code__in=list(by_code)).using_db(conn):
             row = by_code[existing.credit_code]

@@ -10,13 +10,14 @@ import hashlib
 import json
 import re
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from tortoise.transactions import in_transaction
 
 from server import clock
-from server.cache import Cache
+from server.cache import Cache, invalidation
+from server.cache.local import LocalCache
 from server.canonical import canonical_sha256
 from server.config import Settings
 from server.db import CompiledSelect
@@ -56,19 +57,43 @@ _LIST_COLUMNS = ("applicant_id", "authority_id",
                  *(field for field in Application._meta.fields_db_projection if field != "snapshot"))
 _MINE = CompiledSelect(lambda applicant_id: Application.filter(applicant_id=applicant_id).order_by("-updated_at")
                        .only(*_LIST_COLUMNS))
+# Each applicant's list is kept in the worker that read it: the mini-program reopens it after every step, and a row
+# costs a name check. It is forgotten on every worker once a write that could change it commits
+# (invalidation.APPLICANT_APPLICATIONS: the applicant's applications, or the names register and reservations), and
+# expires when time alone could change it: a reservation lapsing, a name's year of protection ending, a new day
+# (the notice periods count days). LIST_LIFETIME bounds it beyond that; MAX_KEPT_LISTS bounds the memory.
+LIST_LIFETIME = 600.0
+MAX_KEPT_LISTS = 10_000
+_lists = LocalCache(MAX_KEPT_LISTS, timer=clock.monotonic)
+invalidation.topic(invalidation.APPLICANT_APPLICATIONS, _lists.forget)
 
 
 async def list_for_applicant(applicant_id: int) -> list[dict]:
-    """Mine, newest first, each with what it still misses (so the list can say 「待补充N项」).
+    """Mine, newest first, each with what it still misses (so the list can say 「待补充N项」)."""
+    rows, _ = await _lists.get_or_render(str(applicant_id), lambda: _read_list(applicant_id), _list_lifetime)
+    return rows
+
+
+async def _read_list(applicant_id: int) -> tuple[list[dict], datetime]:
+    """The list, and the moment time alone may change it.
 
     The parties and attachment kinds of every row come from one query each, however many rows there are (a
     query per row made the list's cost grow with the applicant's history)."""
+    changes_at = clock.end_of_today()
     rows = await _MINE.fetch(applicant_id)
     if not rows:
-        return []
+        return [], changes_at
     parties, kinds = await _parties_and_kinds([row.id for row in rows])
-    return [{**summary_view(row), "missing": await _missing_given(row, parties[row.id], kinds[row.id])}
-            for row in rows]
+    listed = []
+    for row in rows:
+        missing_items, name_changes_at = await _missing_given(row, parties[row.id], kinds[row.id])
+        listed.append({**summary_view(row), "missing": missing_items})
+        changes_at = min(changes_at, name_changes_at or changes_at)
+    return listed, changes_at
+
+
+def _list_lifetime(kept: tuple[list[dict], datetime]) -> float:
+    return min(LIST_LIFETIME, (kept[1] - clock.now()).total_seconds())
 
 
 async def _parties_and_kinds(ids: list) -> tuple[dict, dict]:
@@ -124,6 +149,7 @@ async def create(applicant_id: int, business_type: str, entity_type: str, author
             applicant_id=applicant_id, authority_id=authority.code, business_type=business_type,
             entity_type=entity_type, name=name, credit_code=credit_code, entity={}, using_db=conn)
         await lifecycle.record(application.id, lifecycle.APPLICANT_ACTOR, "create", connection=conn)
+        invalidation.announce_when_ended(conn, invalidation.APPLICANT_APPLICATIONS, str(applicant_id))
     return application
 
 
@@ -282,7 +308,7 @@ async def update(application: Application, patch: dict, delegate: lifecycle.Dele
     if "parties" in patch and patch["parties"] is not None:
         new_parties = validate_parties(patch["parties"], application.business_type, application.entity_type)
     async with in_transaction() as conn:
-        await lifecycle.claim_materials_write(application.id, conn, delegate)
+        await lifecycle.claim_materials_write(application, conn, delegate)
         if new_parties is not None:
             await _replace_parties(application, new_parties, conn)
         updates["updated_at"] = clock.now()
@@ -329,19 +355,25 @@ async def withdraw(application: Application, applicant_id: int, settings: Settin
 async def missing(application: Application) -> list[dict]:
     """Everything still needed, all at once (一次性告知): [{field, message, attachment_kind?}]."""
     parties, kinds = await _parties_and_kinds([application.id])
-    return await _missing_given(application, parties[application.id], kinds[application.id])
+    return (await _missing_given(application, parties[application.id], kinds[application.id]))[0]
 
 
-async def _missing_given(application: Application, parties: list[Party], kinds: set[str]) -> list[dict]:
-    """missing() from the application's parties (in position order) and the kinds of its attachments."""
+async def _missing_given(application: Application, parties: list[Party],
+                         kinds: set[str]) -> tuple[list[dict], datetime | None]:
+    """missing() from the application's parties (in position order) and the kinds of its attachments, and the
+    moment time alone may change whether its name is usable (None: only a write can)."""
     result: list[dict] = []
+    name_changes_at = None
     if application.business_type == "establish":
         if not application.name:
             result.append({"field": "name", "message": "请填写企业名称（可先自主核名）"})
-        elif not await names.name_usable_by(application, parties):
-            result.append({"field": "name", "message": "名称不符合规定或已被他人使用、保留，请重新核名"})
+        else:
+            usable, name_changes_at = await names.name_usability(application, parties)
+            if not usable:
+                result.append({"field": "name", "message": "名称不符合规定或已被他人使用、保留，请重新核名"})
     elif application.business_type == "change" and names.proposed_name(application) != application.name:
-        if not await names.name_usable_by(application, parties):
+        usable, name_changes_at = await names.name_usability(application, parties)
+        if not usable:
             result.append({"field": "entity.changes", "message": "变更后的名称不符合规定或已被他人使用、保留，请重新核名"})
     entity = application.entity or {}
     for spec in materials.form_fields(application.business_type, application.entity_type):
@@ -361,7 +393,7 @@ async def _missing_given(application: Application, parties: list[Party], kinds: 
         if item["kind"] not in kinds:
             result.append({"field": f"attachments.{item['kind']}", "message": f"请上传{item['name']}",
                            "attachment_kind": item["kind"]})
-    return result
+    return result, name_changes_at
 
 
 def _deregistration_facts(application: Application, entity: dict) -> list[dict]:
