@@ -10,6 +10,7 @@ import pytest
 from wxmock.phone import PhoneClient
 
 from server import clock as server_clock
+from server.cache import invalidation
 from server.models.applications import Application
 from server.models.names import NameReservation
 from server.services.applications import names
@@ -213,3 +214,30 @@ async def test_a_change_made_on_another_worker_reaches_this_workers_list(client,
         return await name_missing(client, applicant["headers"])
 
     assert await _eventually(taken)
+
+
+async def test_while_this_worker_cannot_hear_the_others_it_keeps_no_list(client, frozen):
+    """Its subscription lost, a worker would miss another worker's announcement: until it has subscribed again it
+    reads every list afresh, and keeps again once it hears."""
+    applicant = await login_applicant(client)
+    draft = await create_draft(client, applicant["headers"], name=NAME)
+
+    async def rename_unannounced(name):  # as a write on a worker this one cannot hear
+        await Application.filter(id=draft["id"]).update(name=name)
+
+    async def names_listed():
+        return [row["name"] for row in await listed(client, applicant["headers"])]
+
+    assert await names_listed() == [NAME]
+    invalidation._lost()  # what the listener calls when Redis drops its subscription
+    try:
+        await rename_unannounced("崇左云帆物流有限公司")
+        assert await names_listed() == ["崇左云帆物流有限公司"]
+        await rename_unannounced("崇左云帆网络科技有限公司")
+        assert await names_listed() == ["崇左云帆网络科技有限公司"]
+    finally:
+        invalidation._received(None)  # subscribed again
+    await rename_unannounced("崇左云帆贸易有限公司")
+    assert await names_listed() == ["崇左云帆贸易有限公司"]
+    await rename_unannounced("崇左云帆餐饮有限公司")
+    assert await names_listed() == ["崇左云帆贸易有限公司"]

@@ -1,6 +1,7 @@
 """One contract, two backends: the in-process cache and Redis through redis.asyncio."""
 import asyncio
 import os
+import socket
 
 import pytest
 
@@ -110,6 +111,44 @@ async def test_messages_reach_the_other_workers_listening(cache):
         listener.cancel()
         await asyncio.gather(listener, return_exceptions=True)
         await other_worker.close()
+
+
+async def test_a_lost_subscription_is_told_and_a_new_one_tells_what_may_have_been_missed(tmp_path):
+    """A Redis of its own, stopped and started again under the listener: lost() when it goes, handler(None) when
+    the listener has subscribed again (so whatever was announced meanwhile is forgotten)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    async def redis_server() -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
+            "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--dir", str(tmp_path), stdout=asyncio.subprocess.DEVNULL)
+
+    events: asyncio.Queue = asyncio.Queue()
+    server = await redis_server()
+    worker = RedisCache(f"redis://127.0.0.1:{port}/0")
+    listener = worker.listen("news", events.put_nowait, lambda: events.put_nowait("lost"))
+
+    async def subscribed() -> bool:
+        # A listener that tried before the server was up was told so; it tries again every second.
+        while (heard := await asyncio.wait_for(events.get(), 30)) == "lost":
+            pass
+        return heard is None
+
+    try:
+        assert await subscribed()
+        server.terminate()
+        await server.wait()
+        assert await asyncio.wait_for(events.get(), 30) == "lost"
+        server = await redis_server()
+        assert await subscribed()
+    finally:
+        listener.cancel()
+        await asyncio.gather(listener, return_exceptions=True)
+        await worker.close()
+        server.terminate()
+        await server.wait()
 
 
 async def test_windows_taken_in_one_batch_count_like_one_at_a_time(cache):

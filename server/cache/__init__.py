@@ -74,9 +74,11 @@ class Cache(ABC):
         """Tell every other worker sharing this cache; in-process backends have none to tell."""
 
     @abstractmethod
-    def listen(self, channel: str, handler: Callable[[str | None], None]) -> asyncio.Task | None:
+    def listen(self, channel: str, handler: Callable[[str | None], None],
+               lost: Callable[[], None] = lambda: None) -> asyncio.Task | None:
         """Call handler(message) for every message published by others; handler(None) whenever messages may
-        have been missed (on each (re)subscription). None when there is nobody else to hear from."""
+        have been missed (on each (re)subscription), and lost() when the subscription is lost (messages go unheard
+        until the next handler(None)). None when there is nobody else to hear from."""
 
     async def close(self) -> None:
         return None
@@ -186,7 +188,7 @@ class MemoryCache(Cache):
     async def publish(self, channel, message):
         return None
 
-    def listen(self, channel, handler):
+    def listen(self, channel, handler, lost=lambda: None):
         return None
 
     async def ping(self):
@@ -304,10 +306,10 @@ class RedisCache(Cache):
     async def publish(self, channel, message):
         await self._redis.publish(self._k(channel), message)
 
-    def listen(self, channel, handler):
-        return asyncio.create_task(self._listen(self._k(channel), handler))
+    def listen(self, channel, handler, lost=lambda: None):
+        return asyncio.create_task(self._listen(self._k(channel), handler, lost))
 
-    async def _listen(self, channel: str, handler: Callable[[str | None], None]) -> None:
+    async def _listen(self, channel: str, handler: Callable[[str | None], None], lost: Callable[[], None]) -> None:
         while True:
             try:
                 async with self._redis.pubsub(ignore_subscribe_messages=False) as pubsub:
@@ -321,6 +323,7 @@ class RedisCache(Cache):
                 raise
             except Exception as exc:  # Redis away: try again; handler(None) on resubscribing covers the gap
                 logger.warning("cache subscription to %s lost (%s); resubscribing", channel, exc.__class__.__name__)
+                lost()
                 await asyncio.sleep(1)
 
     async def ping(self):

@@ -1,8 +1,9 @@
 """Invalidating what each worker keeps in its own memory (sessions, landing pages) on every worker and machine.
 
 `announce(topic, key)` forgets the entry here at once and publishes `topic:key` through the cache's pub/sub
-(Redis); every other worker's listener forgets it too. When the subscription was lost and comes back, every
-topic forgets everything, since messages may have been missed in between.
+(Redis); every other worker's listener forgets it too. While this worker does not hear the others (its subscription
+not made yet, or lost), `hearing()` is False and the keepers keep nothing, since a change elsewhere would go
+unheard; when the subscription comes back, every topic forgets everything.
 
 A topic's name is defined here when the module that keeps the entries is not the one that announces the change:
 both import it from this layer, so the writer need not know (or import) who keeps what.
@@ -26,6 +27,13 @@ APPLICANT_APPLICATIONS = "applicant_applications"
 # topic -> forget(key); forget(None) forgets every entry of the topic.
 _topics: dict[str, Callable[[str | None], None]] = {}
 _cache: Cache | None = None
+# A process with nobody else to hear from (one worker on the in-process cache, a command) hears everything.
+_hearing = True
+
+
+def hearing() -> bool:
+    """Whether this worker would hear another's announcement now: what it keeps is only trustworthy while it does."""
+    return _hearing
 
 
 def topic(name: str, forget: Callable[[str | None], None]) -> None:
@@ -55,7 +63,9 @@ def forget_everything() -> None:
 
 
 def _received(message: str | None) -> None:
+    global _hearing
     if message is None:
+        _hearing = True
         forget_everything()
         return
     name, _, key = message.partition(":")
@@ -64,16 +74,26 @@ def _received(message: str | None) -> None:
         forget(None if key == "*" else key)
 
 
+def _lost() -> None:
+    global _hearing
+    _hearing = False
+    forget_everything()
+
+
 def start(cache: Cache) -> asyncio.Task | None:
     """Called once per worker when it starts serving."""
-    global _cache
+    global _cache, _hearing
     _cache = cache
-    return cache.listen(CHANNEL, _received)
+    listener = cache.listen(CHANNEL, _received, _lost)
+    # Deaf until subscribed (the listener's first message).
+    _hearing = listener is None
+    return listener
 
 
 async def stop(listener: asyncio.Task | None) -> None:
-    global _cache
+    global _cache, _hearing
     _cache = None
+    _hearing = True
     if listener is not None:
         listener.cancel()
         await asyncio.gather(listener, return_exceptions=True)

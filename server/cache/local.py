@@ -3,13 +3,16 @@
 When an entry is missing or expired, one caller renders it and the others asking for the same key meanwhile wait
 for that render (no stampede). Every forget bumps a generation, so a render that started before a change (and so
 may have read the old rows) answers its callers but is not kept. The owners forget through cache.invalidation,
-so every worker on every machine forgets.
+so every worker on every machine forgets; while this worker cannot hear the others (invalidation.hearing() is
+False), nothing is answered from memory or kept.
 """
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Hashable
+
+from server.cache import invalidation
 
 
 class LocalCache:
@@ -22,6 +25,8 @@ class LocalCache:
         self._generation = 0
 
     def get(self, key: Hashable) -> object | None:
+        if not invalidation.hearing():
+            return None
         entry = self._entries.get(key)
         if entry is None:
             return None
@@ -31,7 +36,7 @@ class LocalCache:
         return entry[1]
 
     def put(self, key: Hashable, value: object, ttl: float) -> None:
-        if ttl <= 0:
+        if ttl <= 0 or not invalidation.hearing():
             return
         if len(self._entries) >= self.max_entries:
             moment = self._timer()

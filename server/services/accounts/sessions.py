@@ -54,11 +54,13 @@ def _forget_local(token_hash: str | None) -> None:
 
 def remembered_staff(token: str) -> Staff | None:
     """The staff member behind an authenticated token, if this worker loaded them in the last minute."""
-    entry = _staff.get(hash_token(token))
+    entry = _staff.get(hash_token(token)) if invalidation.hearing() else None
     return entry[0] if entry is not None and entry[1] > time.monotonic() else None
 
 
 def remember_staff(token: str, staff: Staff) -> None:
+    if not invalidation.hearing():
+        return
     if len(_staff) >= _LOCAL_MAX:
         _staff.clear()
     _staff[hash_token(token)] = (staff, time.monotonic() + _CACHE_SECONDS)
@@ -68,6 +70,8 @@ invalidation.topic("session", _forget_local)
 
 
 def _remember_local(token_hash: str, principal: Principal, expires_at: float) -> None:
+    if not invalidation.hearing():
+        return
     if len(_local) >= _LOCAL_MAX:
         _local.clear()
     _local[token_hash] = (principal, expires_at, time.monotonic() + _CACHE_SECONDS)
@@ -75,7 +79,7 @@ def _remember_local(token_hash: str, principal: Principal, expires_at: float) ->
 
 async def authenticate(cache: Cache, token: str, kind: str) -> Principal:
     token_hash = hash_token(token)
-    local = _local.get(token_hash)
+    local = _local.get(token_hash) if invalidation.hearing() else None
     if local is not None:
         principal, expires_at, remembered_until = local
         # The expiry travels with the entry so the clock, not a cache's own timer, ends a session.
