@@ -52,7 +52,9 @@ def main() -> None:
     with bare_server() as bare, our_server({"YCT_AUTH__LOGIN_ATTEMPTS_PER_MINUTE": "100000"}) as (base, env):
         applicant, with_history = (login_applicant(base, openid) for openid in ("bench-reader", "bench-history"))
         asyncio.run(give_history(env, "bench-history"))
-        assert len(httpx.get(base + "/api/v1/applications", headers=with_history).json()) == len(HISTORY)
+        history = httpx.get(base + "/api/v1/applications", headers=with_history).json()
+        assert len(history) == len(HISTORY)
+        draft = next(row["id"] for row in history if row["status"] == "draft")
         with httpx.Client(base_url=base, headers=admin_headers(base, env), timeout=30) as http:
             add_content(http)
             point = add_points(http, 1)[0]
@@ -74,6 +76,8 @@ def main() -> None:
             ("applications", "applicant, none  GET /api/v1/applications", base + "/api/v1/applications",
              applicant),
             ("applications", f"applicant, {len(HISTORY)}  GET /api/v1/applications", base + "/api/v1/applications",
+             with_history),
+            ("applications", "applicant, one  GET /api/v1/applications/{id}", f"{base}/api/v1/applications/{draft}",
              with_history),
             ("landing", "landing page  GET /g/{code}", f"{base}/g/{point['code']}", {}),
             ("queue", "待办 queue page 1  GET /api/v1/review/queue", base + "/api/v1/review/queue", reviewer),

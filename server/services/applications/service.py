@@ -467,12 +467,13 @@ async def application_view(application: Application) -> dict:
     """The application object of API.md, with `missing`."""
     parties = await Party.filter(application_id=application.id).order_by("position")
     attachments = await Attachment.filter(application_id=application.id).order_by("created_at")
+    missing_items, _ = await _missing_given(application, parties, {attachment.kind for attachment in attachments})
     return {
         **summary_view(application),
         "entity": application.entity or {},
         "parties": [party_view(party) for party in parties],
         "attachments": [attachment_view(attachment) for attachment in attachments],
-        "missing": await missing(application),
+        "missing": missing_items,
         "materials_version": application.materials_version,
         "auto_submit": application.auto_submit,
     }
