@@ -527,6 +527,11 @@ def load_settings(path: str | Path | None = None, environ: dict[str, str] | None
         first = exc.errors()[0]
         key = ".".join(str(part) for part in first["loc"])
         raise ConfigError(f"config key {key!r}: {first['msg']} (got {first.get('input')!r})") from None
+    if settings.server.workers > 1 and settings.cache.url.startswith("memory://"):
+        # Each worker keeps sessions, pages and lists in memory and forgets them when another announces a change,
+        # through the cache's pub/sub: an in-process cache carries nothing between processes.
+        raise ConfigError("config key 'cache.url': several workers (server.workers) need a shared cache, "
+                          "redis://host:port/db")
     refusal = production_refusal(settings)
     if refusal:
         raise ConfigError(refusal)

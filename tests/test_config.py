@@ -44,6 +44,15 @@ def test_wrong_value_names_the_key(env, key):
     assert repr(key) in str(caught.value)
 
 
+def test_several_workers_need_a_shared_cache():
+    """Workers forget what they keep when another announces a change: only a shared cache carries that."""
+    several = {"YCT_MODE": "development", "YCT_SERVER__WORKERS": "4"}
+    with pytest.raises(ConfigError, match="cache.url"):
+        load_settings(environ=several)
+    assert load_settings(environ={**several, "YCT_CACHE__URL": "redis://127.0.0.1:6379/0"}).server.workers == 4
+    assert load_settings(environ={"YCT_MODE": "development", "YCT_SERVER__WORKERS": "1"}).cache.url == "memory://"
+
+
 def test_server_refuses_to_start_with_one_line(tmp_path):
     result = subprocess.run([sys.executable, "-m", "server", "serve"], capture_output=True, text=True, timeout=60,
                             env={"YCT_SERVER__PORT": "not-a-port", "PATH": "/usr/bin:/bin"})
