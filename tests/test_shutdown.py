@@ -1,0 +1,58 @@
+"""Stopping `python -m server serve`: a SIGTERM at any moment after start stops it, and nothing it started keeps it.
+
+Real processes and real signals; the children use the test database and cache, with the outbox sender off.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+
+ROOT = Path(__file__).resolve().parent.parent
+GUARD_SECONDS = 120
+
+
+def child_env(server, tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {**os.environ, "YCT_DATABASE__URL": server.settings.database.url,
+            "YCT_CACHE__URL": server.settings.cache.url, "YCT_OUTBOX__ENABLED": "false",
+            "YCT_SERVER__PORT": str(server.settings.server.port + 1), **extra}
+
+
+async def _ended(process, log: Path) -> int:
+    """The child's exit status once it ended (within the guard), else a failure with its log."""
+    try:
+        return await asyncio.wait_for(process.wait(), GUARD_SECONDS)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise AssertionError(f"still running {GUARD_SECONDS} s after SIGTERM: {log.read_text()[-3000:]}") from None
+
+
+async def test_sigterm_during_start_up_listeners_stops_the_server_once_it_serves(server, tmp_path):
+    # Sent from an after_server_start listener: Sanic's handler is in place, and its stop of the event loop used to
+    # be consumed by the loop run that awaits those listeners, so the server served on and never stopped.
+    from tests.conftest import free_port
+
+    log = tmp_path / "serve.log"
+    with log.open("wb") as stderr:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "tests.serve_child", "after_server_start", cwd=ROOT,
+            env=child_env(server, tmp_path, YCT_SERVER__PORT=str(free_port())),
+            stdout=asyncio.subprocess.DEVNULL, stderr=stderr)
+    assert await _ended(process, log) == 0, log.read_text()[-3000:]
+    assert "Server Stopped" in log.read_text()
+
+
+async def test_sigterm_while_still_starting_ends_the_process_at_once(server, tmp_path):
+    from tests.conftest import free_port
+
+    log = tmp_path / "serve.log"
+    with log.open("wb") as stderr:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "tests.serve_child", "before_server_start", cwd=ROOT,
+            env=child_env(server, tmp_path, YCT_SERVER__PORT=str(free_port())),
+            stdout=asyncio.subprocess.DEVNULL, stderr=stderr)
+    assert await _ended(process, log) == -signal.SIGTERM, log.read_text()[-3000:]
