@@ -122,6 +122,12 @@ def create_app(settings: Settings, name: str = "yct", json_logs: bool = False) -
         app.ctx.documents_ready = asyncio.create_task(prepare_documents(settings))
         app.ctx.starting = True  # until it serves (Server.stop)
 
+    @app.before_server_stop
+    async def abandon_documents_preparation(app: Sanic):
+        # Nobody needs the font any more: its build is killed, not waited for (prepare_documents).
+        app.ctx.documents_ready.cancel()
+        await asyncio.gather(app.ctx.documents_ready, return_exceptions=True)
+
     @app.after_server_stop
     async def close_clients(app: Sanic):
         await invalidation.stop(app.ctx.invalidation_listener)
@@ -143,12 +149,12 @@ class Server(Sanic):
     (imports, before_server_start, binding the port) a signal's default action ends the process at once."""
 
     def stop(self, terminate: bool = True, unregister: bool = False) -> None:
-        if getattr(self.ctx, "starting", False):
-            if not self.state.is_running:  # set just before the loop runs for good: a stop then ends that run
-                if not getattr(self.ctx, "stop_waiting", False):
-                    self.ctx.stop_waiting = True
-                    asyncio.get_running_loop().call_later(0.05, self._stop_once_serving, terminate, unregister)
-                return
+        # is_running is set just before the loop runs for good: a stop from then on ends that run.
+        if getattr(self.ctx, "starting", False) and not self.state.is_running:
+            if not getattr(self.ctx, "stop_waiting", False):
+                self.ctx.stop_waiting = True
+                asyncio.get_running_loop().call_later(0.05, self._stop_once_serving, terminate, unregister)
+            return
         super().stop(terminate, unregister)
 
     def _stop_once_serving(self, terminate: bool, unregister: bool) -> None:

@@ -5,11 +5,15 @@ Real processes and real signals; the children use the test database and cache, w
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import signal
 import sys
 from pathlib import Path
 
+import httpx
+
+from tests.conftest import serve_in_child
 
 ROOT = Path(__file__).resolve().parent.parent
 GUARD_SECONDS = 120
@@ -56,3 +60,43 @@ async def test_sigterm_while_still_starting_ends_the_process_at_once(server, tmp
             env=child_env(server, tmp_path, YCT_SERVER__PORT=str(free_port())),
             stdout=asyncio.subprocess.DEVNULL, stderr=stderr)
     assert await _ended(process, log) == -signal.SIGTERM, log.read_text()[-3000:]
+
+
+def _build_under_way(cache_dir: Path) -> bool:
+    """Whether some process holds the font cache's build lock (fonts.py) now."""
+    lock_file = cache_dir / ".build.lock"
+    if not lock_file.exists():
+        return False
+    with lock_file.open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        return False
+
+
+async def test_stop_abandons_the_document_font_build_instead_of_waiting_for_it(server, tmp_path):
+    # A fresh machine: the font cache is empty, so the server starts building the font (tens of seconds).
+    fonts = tmp_path / "fonts"
+    log = tmp_path / "serve.log"
+    process, base_url = await serve_in_child(child_env(server, tmp_path, YCT_DOCUMENTS__FONT_CACHE_DIR=str(fonts)),
+                                             log)
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + GUARD_SECONDS
+        while not _build_under_way(fonts) and not list(fonts.glob("*.ttf")) and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        assert _build_under_way(fonts), f"no font build under way: {sorted(p.name for p in fonts.glob('*'))}"
+        async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
+            assert (await http.get("/healthz")).status_code == 200
+        process.send_signal(signal.SIGTERM)
+        assert await _ended(process, log) == 0, log.read_text()[-3000:]
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    # The server did not wait for the build: the font was never finished, no process builds it any more, and the
+    # half-written file went with the build.
+    assert not _build_under_way(fonts)
+    assert sorted(path.name for path in fonts.iterdir()) == [".build.lock"]
