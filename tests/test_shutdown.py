@@ -1,4 +1,5 @@
-"""Stopping `python -m server serve`: a SIGTERM at any moment after start stops it, and nothing it started keeps it.
+"""Stopping `python -m server serve` and `worker`: a SIGTERM at any moment after start stops them, and nothing they
+started keeps them.
 
 Real processes and real signals; the children use the test database and cache, with the outbox sender off.
 """
@@ -8,6 +9,7 @@ import asyncio
 import fcntl
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -100,3 +102,38 @@ async def test_stop_abandons_the_document_font_build_instead_of_waiting_for_it(s
     # half-written file went with the build.
     assert not _build_under_way(fonts)
     assert sorted(path.name for path in fonts.iterdir()) == [".build.lock"]
+
+
+def _catches_sigterm(pid: int) -> bool:
+    """Whether the process has a handler for SIGTERM now (its SigCgt mask in /proc)."""
+    status = dict(line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                  if ":\t" in line)
+    return bool(int(status["SigCgt"], 16) & (1 << (signal.SIGTERM - 1)))
+
+
+async def test_worker_stops_on_sigterm_while_its_database_does_not_answer(tmp_path):
+    # A database that takes the connection and never answers: the start waits on it for the driver's timeout
+    # (a minute), and a SIGTERM meanwhile used to wait as long and then end in that timeout's traceback.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    try:
+        env = {**os.environ, "YCT_DATABASE__URL": f"postgres://postgres@127.0.0.1:{silent.getsockname()[1]}/yct"}
+        worker = await asyncio.create_subprocess_exec(sys.executable, "-m", "server", "worker", cwd=ROOT, env=env,
+                                                      stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        try:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + GUARD_SECONDS
+            while worker.returncode is None and not _catches_sigterm(worker.pid) and loop.time() < deadline:
+                await asyncio.sleep(0.01)
+            assert worker.returncode is None and _catches_sigterm(worker.pid), "the worker never got to its start"
+            worker.send_signal(signal.SIGTERM)
+            stdout, stderr = await asyncio.wait_for(worker.communicate(), GUARD_SECONDS)
+        finally:
+            if worker.returncode is None:
+                worker.kill()
+                await worker.wait()
+    finally:
+        silent.close()
+    assert worker.returncode == 0, stderr.decode()[-3000:]
+    assert "outbox worker stopped before it started" in stdout.decode()
