@@ -40,7 +40,7 @@ WEB_DIR = Path(__file__).resolve().parent / "web"
 
 def create_app(settings: Settings, name: str = "yct", json_logs: bool = False) -> Sanic:
     """json_logs: `python -m server serve` logs JSON lines with request ids (tests keep pytest's log capture)."""
-    app = Sanic(name, dumps=json_encoding.dumps, configure_logging=not json_logs)
+    app = Server(name, dumps=json_encoding.dumps, configure_logging=not json_logs)
     if json_logs:
         logs.configure()
     app.config.REQUEST_MAX_SIZE = settings.server.max_body_bytes
@@ -120,6 +120,13 @@ def create_app(settings: Settings, name: str = "yct", json_logs: bool = False) -
         # The document font and the development certificate are made once per machine; start on them now so the
         # first 云帮办通过 does not wait (a fresh machine needs tens of seconds for the font).
         app.ctx.documents_ready = asyncio.create_task(prepare_documents(settings))
+        app.ctx.starting = True  # until it serves (Server.stop)
+
+    @app.before_server_stop
+    async def abandon_documents_preparation(app: Sanic):
+        # Nobody needs the font any more: its build is killed, not waited for (prepare_documents).
+        app.ctx.documents_ready.cancel()
+        await asyncio.gather(app.ctx.documents_ready, return_exceptions=True)
 
     @app.after_server_stop
     async def close_clients(app: Sanic):
@@ -131,6 +138,31 @@ def create_app(settings: Settings, name: str = "yct", json_logs: bool = False) -
         await close_database()
 
     return app
+
+
+class Server(Sanic):
+    """Our Sanic: a stop asked for while the server is still starting waits until it serves.
+
+    SIGTERM and SIGINT call stop(), from the handler Sanic installs just before the after_server_start listeners.
+    Sanic's stop() stops the event loop at once; one landing while those listeners finish is consumed by the loop
+    run that awaits them, and the server then serves on as if no signal had come. Before that handler exists
+    (imports, before_server_start, binding the port) a signal's default action ends the process at once."""
+
+    def stop(self, terminate: bool = True, unregister: bool = False) -> None:
+        # is_running is set just before the loop runs for good: a stop from then on ends that run.
+        if getattr(self.ctx, "starting", False) and not self.state.is_running:
+            if not getattr(self.ctx, "stop_waiting", False):
+                self.ctx.stop_waiting = True
+                asyncio.get_running_loop().call_later(0.05, self._stop_once_serving, terminate, unregister)
+            return
+        super().stop(terminate, unregister)
+
+    def _stop_once_serving(self, terminate: bool, unregister: bool) -> None:
+        if not self.state.is_running:
+            asyncio.get_running_loop().call_later(0.05, self._stop_once_serving, terminate, unregister)
+            return
+        self.ctx.starting = False
+        super().stop(terminate, unregister)
 
 
 def _install_request_hooks(app: Sanic) -> None:

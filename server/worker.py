@@ -3,7 +3,8 @@
 Several can run on several machines against one PostgreSQL: claims are guarded UPDATEs under SELECT … FOR UPDATE
 SKIP LOCKED, so each message has one sender. SIGTERM or SIGINT stops the worker gracefully: the round in hand is
 finished and recorded (up to `grace_seconds`); a round still unfinished then is abandoned with its rows in
-'sending', and once their lease runs out the next sender asks the provider before sending any again.
+'sending', and once their lease runs out the next sender asks the provider before sending any again. One that
+comes while the database is still being reached ends the start there.
 """
 from __future__ import annotations
 
@@ -28,7 +29,18 @@ async def run_worker(settings: Settings, grace_seconds: float = 10.0) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    await open_database(settings)
+    # An unanswering database holds the connect for the driver's timeout (a minute): a signal meanwhile ends it.
+    opening = asyncio.ensure_future(open_database(settings))
+    stopped = asyncio.ensure_future(stop.wait())
+    await asyncio.wait((opening, stopped), return_when=asyncio.FIRST_COMPLETED)
+    if not opening.done():
+        opening.cancel()
+        await asyncio.gather(opening, return_exceptions=True)
+        await close_database()
+        print("outbox worker stopped before it started", flush=True)
+        return
+    stopped.cancel()
+    opening.result()
     cache = make_cache(settings.cache.url)
     notary = make_notary_client(settings)
     wechat = WeChatGateway(settings.wechat.appid, settings.wechat.secret, settings.wechat_api_base_url,

@@ -5,11 +5,20 @@ with ASCII and punctuation is subset from the installed font (located by guides.
 under documents.font_cache_dir. A document needing a character outside it (a rare character in a name) gets a
 small supplementary font of exactly those characters, made the same way and cached by its character set, so the
 same text always gives the same bytes.
+
+`python -m server.services.documents.fonts CACHE_DIR` builds the base font file and nothing else: the server runs
+it as a child process at start, so a stop kills it instead of waiting for it (a thread cannot be stopped). Every
+build takes CACHE_DIR/.build.lock, so a document rendered meanwhile waits for that build instead of making its own,
+and a killed build leaves neither a lock nor a half-written file behind.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
+import signal
+import sys
 import tempfile
 import threading
 from functools import lru_cache
@@ -114,15 +123,31 @@ def _convert(source: tuple[str, int], chars: frozenset[int], target: Path, ps_na
         raise
 
 
+@contextlib.contextmanager
+def _building(cache_dir: str):
+    """The cache directory's build lock, across processes: released by the kernel when its holder dies."""
+    Path(cache_dir).mkdir(parents=True, exist_ok=True)
+    with open(Path(cache_dir) / ".build.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _built(name: str, cache_dir: str, prefix: str, chars: frozenset[int]) -> Path:
+    """The converted font's file, made now unless the cache has it (or another process just made it)."""
+    source = _source()
+    target = Path(cache_dir) / _cache_name(prefix, source, chars)
+    with _building(cache_dir):
+        if not target.is_file():
+            _convert(source, chars, target, f"NotoSansCJKsc-{name}")
+    return target
+
+
 def _registered(name: str, cache_dir: str, prefix: str, chars: frozenset[int]) -> str:
     """Register the converted font under `name` with reportlab (building it first if the cache lacks it)."""
     with _lock:
         if name in pdfmetrics.getRegisteredFontNames():
             return name
-        source = _source()
-        target = Path(cache_dir) / _cache_name(prefix, source, chars)
-        if not target.is_file():
-            _convert(source, chars, target, f"NotoSansCJKsc-{name}")
+        target = _built(name, cache_dir, prefix, chars)
         try:
             pdfmetrics.registerFont(TTFont(name, str(target)))
         except Exception as exc:
@@ -133,6 +158,16 @@ def _registered(name: str, cache_dir: str, prefix: str, chars: frozenset[int]) -
 def ensure_base_font(cache_dir: str) -> str:
     """The base font's reportlab name; the first call on a fresh machine converts it (tens of seconds)."""
     return _registered(BASE_FONT, cache_dir, "noto-sc-gb2312", base_repertoire())
+
+
+def base_font_cached(cache_dir: str) -> bool:
+    """Whether the base font's file is made already (then nothing needs building)."""
+    return (Path(cache_dir) / _cache_name("noto-sc-gb2312", _source(), base_repertoire())).is_file()
+
+
+def build_base_font(cache_dir: str) -> Path:
+    """The base font's file, built if the cache lacks it, without loading it here (the server's child process)."""
+    return _built(BASE_FONT, cache_dir, "noto-sc-gb2312", base_repertoire())
 
 
 def supplementary_font(cache_dir: str, chars: frozenset[int]) -> str:
@@ -173,3 +208,13 @@ class TextFonts:
 
     def _run(self, text: str, extra: bool) -> str:
         return f'<font name="{self.extra}">{escape(text)}</font>' if extra else escape(text)
+
+
+if __name__ == "__main__":
+    # SIGTERM ends the build through the temporary file's clean-up in _convert rather than leaving it behind.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    try:
+        build_base_font(sys.argv[1])
+    except FontMissing as exc:
+        print(exc, file=sys.stderr)
+        sys.exit(1)
