@@ -37,31 +37,30 @@ async def _ended(process, log: Path) -> int:
         raise AssertionError(f"still running {GUARD_SECONDS} s after SIGTERM: {log.read_text()[-3000:]}") from None
 
 
-async def test_sigterm_during_start_up_listeners_stops_the_server_once_it_serves(server, tmp_path):
-    # Sent from an after_server_start listener: Sanic's handler is in place, and its stop of the event loop used to
-    # be consumed by the loop run that awaits those listeners, so the server served on and never stopped.
+async def _serve_signalled_from(listener: str, server, tmp_path) -> tuple[int, Path]:
+    """`python -m tests.serve_child LISTENER` (SIGTERM sent from inside that listener): its exit status and log."""
     from tests.conftest import free_port
 
     log = tmp_path / "serve.log"
     with log.open("wb") as stderr:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.serve_child", "after_server_start", cwd=ROOT,
+            sys.executable, "-m", "tests.serve_child", listener, cwd=ROOT,
             env=child_env(server, tmp_path, YCT_SERVER__PORT=str(free_port())),
             stdout=asyncio.subprocess.DEVNULL, stderr=stderr)
-    assert await _ended(process, log) == 0, log.read_text()[-3000:]
+    return await _ended(process, log), log
+
+
+async def test_sigterm_during_start_up_listeners_stops_the_server_once_it_serves(server, tmp_path):
+    # Sent from an after_server_start listener: Sanic's handler is in place, and its stop of the event loop used to
+    # be consumed by the loop run that awaits those listeners, so the server served on and never stopped.
+    status, log = await _serve_signalled_from("after_server_start", server, tmp_path)
+    assert status == 0, log.read_text()[-3000:]
     assert "Server Stopped" in log.read_text()
 
 
 async def test_sigterm_while_still_starting_ends_the_process_at_once(server, tmp_path):
-    from tests.conftest import free_port
-
-    log = tmp_path / "serve.log"
-    with log.open("wb") as stderr:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.serve_child", "before_server_start", cwd=ROOT,
-            env=child_env(server, tmp_path, YCT_SERVER__PORT=str(free_port())),
-            stdout=asyncio.subprocess.DEVNULL, stderr=stderr)
-    assert await _ended(process, log) == -signal.SIGTERM, log.read_text()[-3000:]
+    status, log = await _serve_signalled_from("before_server_start", server, tmp_path)
+    assert status == -signal.SIGTERM, log.read_text()[-3000:]
 
 
 def _build_under_way(cache_dir: Path) -> bool:

@@ -31,6 +31,8 @@ from reportlab.pdfbase.ttfonts import TTFont
 from server.services.guides.fonts import FontMissing, font_file
 
 BASE_FONT = "NotoSC"
+# How the base font's cached file is named (with its source and repertoire).
+_BASE_PREFIX = "noto-sc-gb2312"
 # Bump when the repertoire or the conversion changes, so old caches are not reused.
 CACHE_VERSION = "2"
 _lock = threading.Lock()
@@ -157,17 +159,17 @@ def _registered(name: str, cache_dir: str, prefix: str, chars: frozenset[int]) -
 
 def ensure_base_font(cache_dir: str) -> str:
     """The base font's reportlab name; the first call on a fresh machine converts it (tens of seconds)."""
-    return _registered(BASE_FONT, cache_dir, "noto-sc-gb2312", base_repertoire())
+    return _registered(BASE_FONT, cache_dir, _BASE_PREFIX, base_repertoire())
 
 
 def base_font_cached(cache_dir: str) -> bool:
     """Whether the base font's file is made already (then nothing needs building)."""
-    return (Path(cache_dir) / _cache_name("noto-sc-gb2312", _source(), base_repertoire())).is_file()
+    return (Path(cache_dir) / _cache_name(_BASE_PREFIX, _source(), base_repertoire())).is_file()
 
 
 def build_base_font(cache_dir: str) -> Path:
     """The base font's file, built if the cache lacks it, without loading it here (the server's child process)."""
-    return _built(BASE_FONT, cache_dir, "noto-sc-gb2312", base_repertoire())
+    return _built(BASE_FONT, cache_dir, _BASE_PREFIX, base_repertoire())
 
 
 def supplementary_font(cache_dir: str, chars: frozenset[int]) -> str:
